@@ -1,0 +1,79 @@
+/**
+ * Named configurations of the addition example: model size, optimiser and
+ * run length. `paper` reproduces the paper's setup (for GPU users);
+ * `default`, `quick` and `tiny` are sized for a 2-core CPU with the wasm
+ * backend (see NOTES.md for how they were chosen and what they cost).
+ *
+ * @packageDocumentation
+ */
+import type { TransformerShape } from './model.js';
+
+/** Everything that defines one training run of the addition task. */
+export interface ArithmeticConfig extends TransformerShape {
+  /** Name, for logs and manifests. */
+  name: string;
+  /** Problems per training step. */
+  batchSize: number;
+  /** Planned number of training steps (also the end of a cosine schedule). */
+  steps: number;
+  /** Peak learning rate. */
+  lr: number;
+  beta1: number;
+  beta2: number;
+  /** Decoupled weight decay (applied to matrices only). */
+  weightDecay: number;
+  warmupSteps: number;
+  schedule: 'constant' | 'cosine';
+  /** Standard deviation of the initial weight matrices. */
+  initStd: number;
+  /** Seed of data and initialisation. */
+  seed: number;
+  /** Problems in the probe set (×4 datapoints). */
+  probeSize: number;
+  /** Problems in the Hessian sample. */
+  hessianSize: number;
+}
+
+const common = {
+  beta1: 0.9,
+  beta2: 0.95,
+  weightDecay: 0.1,
+  initStd: 0.02,
+  seed: 0,
+  probeSize: 1250,
+  hessianSize: 1250,
+} as const;
+
+/**
+ * The configurations by name.
+ *
+ * @example
+ * ```ts
+ * const config = { ...ARITHMETIC_CONFIGS.quick, seed: 3 };
+ * ```
+ */
+export const ARITHMETIC_CONFIGS = {
+  /** The paper: 3 layers, d = 512, 4 heads, MLP 2048, AdamW lr 1e-5, 10,000 steps of 64. */
+  paper: {
+    ...common, name: 'paper', layers: 3, dModel: 512, heads: 4, dMlp: 2048,
+    batchSize: 64, steps: 10_000, lr: 1e-5, warmupSteps: 100, schedule: 'constant',
+  },
+  /** The CPU default: learns addition with carries in a few minutes on one wasm core. */
+  default: {
+    ...common, name: 'default', layers: 2, dModel: 64, heads: 4, dMlp: 256,
+    batchSize: 64, steps: 3000, lr: 3e-3, warmupSteps: 100, schedule: 'constant',
+  },
+  /** For the demo's `--quick`: trains in well under two minutes. */
+  quick: {
+    ...common, name: 'quick', layers: 1, dModel: 32, heads: 2, dMlp: 128,
+    batchSize: 64, steps: 1000, lr: 3e-3, warmupSteps: 50, schedule: 'constant',
+  },
+  /** For tests: a few hundred parameters' worth of model, seconds to train. */
+  tiny: {
+    ...common, name: 'tiny', layers: 1, dModel: 16, heads: 2, dMlp: 32,
+    batchSize: 32, steps: 100, lr: 1e-2, warmupSteps: 5, schedule: 'constant', probeSize: 64, hessianSize: 64,
+  },
+} as const satisfies Record<string, ArithmeticConfig>;
+
+/** Names of the built-in configurations. */
+export type ArithmeticConfigName = keyof typeof ARITHMETIC_CONFIGS;

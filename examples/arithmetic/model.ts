@@ -1,0 +1,313 @@
+/**
+ * A small causal decoder-only transformer for the addition task, written
+ * with tfjs-core ops: token embedding (one-hot × matrix, so no gather),
+ * learned positional embedding, pre-LN blocks of causal multi-head attention
+ * and a ReLU MLP, a final layer norm and an untied unembedding. Only the four
+ * positions that predict the sum digits are unembedded.
+ *
+ * ReLU rather than GELU: tfjs's GELU-like activations go through Tanh/Erf/Exp
+ * gradients that reuse outputs, which nested differentiation cannot see.
+ *
+ * @packageDocumentation
+ */
+import * as tf from '@tensorflow/tfjs-core';
+import { OUTPUTS_PER_PROBLEM, OUTPUT_POSITIONS, SEQ_LEN, VOCAB_SIZE, type ArithmeticBatch } from './data.js';
+import { layerNorm, softmaxLastAxis, tokenCrossEntropy } from './nn.js';
+import { mulberry32, normalArray } from './prng.js';
+
+/** Architecture of the transformer. */
+export interface TransformerShape {
+  /** Number of blocks. */
+  layers: number;
+  /** Width of the residual stream. */
+  dModel: number;
+  /** Attention heads per block; must divide `dModel`. */
+  heads: number;
+  /** Hidden width of the MLP. */
+  dMlp: number;
+}
+
+/** One named parameter: its name and shape, in the order of the flattened θ. */
+export interface ParamSpec {
+  name: string;
+  shape: number[];
+  /** How it is initialised. */
+  init: 'normal' | 'residual' | 'zeros' | 'ones';
+}
+
+const LN_EPSILON = 1e-5;
+
+/**
+ * The parameters of a transformer of the given shape, in a fixed order.
+ *
+ * @example
+ * ```ts
+ * paramSpecs({ layers: 1, dModel: 8, heads: 2, dMlp: 16 })[0]; // { name: 'tok_emb', shape: [12, 8], init: 'normal' }
+ * ```
+ */
+export function paramSpecs(shape: TransformerShape): ParamSpec[] {
+  checkShape(shape);
+  const { layers, dModel: d, dMlp: m } = shape;
+  const specs: ParamSpec[] = [
+    { name: 'tok_emb', shape: [VOCAB_SIZE, d], init: 'normal' },
+    { name: 'pos_emb', shape: [SEQ_LEN, d], init: 'normal' },
+  ];
+  for (let l = 0; l < layers; l++) {
+    specs.push(
+      { name: `l${l}.ln1.g`, shape: [d], init: 'ones' },
+      { name: `l${l}.ln1.b`, shape: [d], init: 'zeros' },
+      { name: `l${l}.attn.wqkv`, shape: [d, 3 * d], init: 'normal' },
+      { name: `l${l}.attn.bqkv`, shape: [3 * d], init: 'zeros' },
+      { name: `l${l}.attn.wo`, shape: [d, d], init: 'residual' },
+      { name: `l${l}.attn.bo`, shape: [d], init: 'zeros' },
+      { name: `l${l}.ln2.g`, shape: [d], init: 'ones' },
+      { name: `l${l}.ln2.b`, shape: [d], init: 'zeros' },
+      { name: `l${l}.mlp.w1`, shape: [d, m], init: 'normal' },
+      { name: `l${l}.mlp.b1`, shape: [m], init: 'zeros' },
+      { name: `l${l}.mlp.w2`, shape: [m, d], init: 'residual' },
+      { name: `l${l}.mlp.b2`, shape: [d], init: 'zeros' },
+    );
+  }
+  specs.push(
+    { name: 'lnf.g', shape: [d], init: 'ones' },
+    { name: 'lnf.b', shape: [d], init: 'zeros' },
+    { name: 'unembed', shape: [d, VOCAB_SIZE], init: 'normal' },
+    { name: 'unembed.b', shape: [VOCAB_SIZE], init: 'zeros' },
+  );
+  return specs;
+}
+
+/**
+ * Initial values of every parameter (GPT-2 style: N(0, std²) matrices,
+ * residual-output matrices scaled by 1/√(2·layers), zero biases, unit gains),
+ * from a seeded generator so every backend starts from the same θ₀.
+ *
+ * @example
+ * ```ts
+ * const values = initialValues({ layers: 1, dModel: 8, heads: 2, dMlp: 16 }, 0, 0.02);
+ * ```
+ */
+export function initialValues(shape: TransformerShape, seed: number, initStd: number): Float32Array[] {
+  const rng = mulberry32(seed);
+  const residualStd = initStd / Math.sqrt(2 * shape.layers);
+  return paramSpecs(shape).map((spec) => {
+    const size = spec.shape.reduce((p, n) => p * n, 1);
+    switch (spec.init) {
+      case 'normal': return normalArray(rng, size, initStd);
+      case 'residual': return normalArray(rng, size, residualStd);
+      case 'zeros': return new Float32Array(size);
+      case 'ones': return new Float32Array(size).fill(1);
+    }
+  });
+}
+
+/** A transformer's parameters as trainable tfjs variables. */
+export interface ArithmeticModel {
+  shape: TransformerShape;
+  /** Parameter names (without the instance prefix), aligned with `params`. */
+  names: string[];
+  /** Trainable variables in the order of {@link paramSpecs}. */
+  params: tf.Variable[];
+  /** Disposes the variables (idempotent). */
+  dispose(): void;
+}
+
+let instanceCounter = 0;
+
+/**
+ * Creates the variables of a freshly initialised transformer. Variable names
+ * get a unique prefix (`arith<k>/…`), since tfjs keeps one global registry of
+ * variable names.
+ *
+ * @example
+ * ```ts
+ * const model = createModel({ layers: 2, dModel: 64, heads: 4, dMlp: 256 }, { seed: 0 });
+ * model.params.length; // 2 + 12·2 + 4
+ * model.dispose();
+ * ```
+ */
+export function createModel(shape: TransformerShape, options: { seed: number; initStd?: number }): ArithmeticModel {
+  const initStd = options.initStd ?? 0.02;
+  if (!(initStd > 0)) throw new Error(`createModel: option initStd must be positive, got ${initStd}`);
+  const specs = paramSpecs(shape);
+  const values = initialValues(shape, options.seed, initStd);
+  const prefix = `arith${instanceCounter++}`;
+  const params = specs.map((spec, i) => tf.variable(tf.tensor(values[i], spec.shape), true, `${prefix}/${spec.name}`));
+  let disposed = false;
+  return {
+    shape,
+    names: specs.map((s) => s.name),
+    params,
+    dispose() {
+      if (disposed) return;
+      disposed = true;
+      for (const p of params) p.dispose();
+    },
+  };
+}
+
+/**
+ * One-hot float tensors for a batch: inputs `[size, SEQ_LEN, VOCAB_SIZE]`
+ * and targets `[size·4, VOCAB_SIZE]`. Built in JS, so no gather or oneHot
+ * kernel is needed.
+ *
+ * @example
+ * ```ts
+ * const { inputs, targets } = batchTensors(makeBatch([123], [456]));
+ * ```
+ */
+export function batchTensors(batch: ArithmeticBatch): { inputs: tf.Tensor3D; targets: tf.Tensor2D } {
+  const x = new Float32Array(batch.size * SEQ_LEN * VOCAB_SIZE);
+  for (let i = 0; i < batch.inputs.length; i++) x[i * VOCAB_SIZE + batch.inputs[i]] = 1;
+  const y = new Float32Array(batch.targets.length * VOCAB_SIZE);
+  for (let i = 0; i < batch.targets.length; i++) y[i * VOCAB_SIZE + batch.targets[i]] = 1;
+  return {
+    inputs: tf.tensor3d(x, [batch.size, SEQ_LEN, VOCAB_SIZE]),
+    targets: tf.tensor2d(y, [batch.targets.length, VOCAB_SIZE]),
+  };
+}
+
+let causalMaskCache: Float32Array | undefined;
+
+/**
+ * Logits of the next-token predictions at the four sum-digit positions,
+ * `[batch, 4, VOCAB_SIZE]`, from one-hot inputs `[batch, SEQ_LEN, VOCAB_SIZE]`.
+ * `weights` maps the names of {@link paramSpecs} to tensors (variables, or the
+ * weights of the layers-model variant).
+ *
+ * @example
+ * ```ts
+ * const logits = forwardLogits(model.shape, weightMap(model), batchTensors(batch).inputs);
+ * ```
+ */
+export function forwardLogits(
+  shape: TransformerShape,
+  weights: Record<string, tf.Tensor>,
+  inputs: tf.Tensor,
+): tf.Tensor3D {
+  const { layers, dModel: d, heads } = shape;
+  const dh = d / heads;
+  const w = (name: string): tf.Tensor => {
+    const t = weights[name];
+    if (t === undefined) throw new Error(`forwardLogits: weights has no entry '${name}'`);
+    return t;
+  };
+  if (inputs.rank !== 3 || inputs.shape[1] !== SEQ_LEN || inputs.shape[2] !== VOCAB_SIZE) {
+    throw new Error(`forwardLogits: inputs must have shape [batch, ${SEQ_LEN}, ${VOCAB_SIZE}], got [${inputs.shape}]`);
+  }
+  const B = inputs.shape[0];
+  const T = SEQ_LEN;
+  causalMaskCache ??= (() => {
+    const m = new Float32Array(T * T);
+    for (let i = 0; i < T; i++) for (let j = i + 1; j < T; j++) m[i * T + j] = -1e9;
+    return m;
+  })();
+  return tf.tidy(() => {
+    const mask = tf.tensor2d(causalMaskCache!, [T, T]);
+    const tok = tf.matMul(tf.reshape(inputs, [B * T, VOCAB_SIZE]), w('tok_emb'));
+    let h: tf.Tensor = tf.add(tf.reshape(tok, [B, T, d]), w('pos_emb'));
+    const scale = 1 / Math.sqrt(dh);
+    for (let l = 0; l < layers; l++) {
+      const a = tf.reshape(layerNorm(h, w(`l${l}.ln1.g`), w(`l${l}.ln1.b`), LN_EPSILON), [B * T, d]);
+      const qkv = tf.add(tf.matMul(a, w(`l${l}.attn.wqkv`)), w(`l${l}.attn.bqkv`));
+      const [q, k, v] = tf.split(qkv, 3, 1).map((t) => tf.transpose(tf.reshape(t, [B, T, heads, dh]), [0, 2, 1, 3]));
+      const scores = tf.add(tf.mul(tf.matMul(q, k, false, true), scale), mask);
+      const attended = tf.matMul(softmaxLastAxis(scores), v); // [B, H, T, dh]
+      const merged = tf.reshape(tf.transpose(attended, [0, 2, 1, 3]), [B * T, d]);
+      const attnOut = tf.add(tf.matMul(merged, w(`l${l}.attn.wo`)), w(`l${l}.attn.bo`));
+      h = tf.add(h, tf.reshape(attnOut, [B, T, d]));
+      const m = tf.reshape(layerNorm(h, w(`l${l}.ln2.g`), w(`l${l}.ln2.b`), LN_EPSILON), [B * T, d]);
+      const hidden = tf.relu(tf.add(tf.matMul(m, w(`l${l}.mlp.w1`)), w(`l${l}.mlp.b1`)));
+      const mlpOut = tf.add(tf.matMul(hidden, w(`l${l}.mlp.w2`)), w(`l${l}.mlp.b2`));
+      h = tf.add(h, tf.reshape(mlpOut, [B, T, d]));
+    }
+    // Positions 7..10 are contiguous: one slice keeps only the sum-digit predictions.
+    const first = OUTPUT_POSITIONS[0];
+    const out = tf.slice(h, [0, first, 0], [B, OUTPUTS_PER_PROBLEM, d]);
+    const normed = tf.reshape(layerNorm(out, w('lnf.g'), w('lnf.b'), LN_EPSILON), [B * OUTPUTS_PER_PROBLEM, d]);
+    const logits = tf.add(tf.matMul(normed, w('unembed')), w('unembed.b'));
+    return tf.reshape(logits, [B, OUTPUTS_PER_PROBLEM, VOCAB_SIZE]) as tf.Tensor3D;
+  });
+}
+
+/**
+ * The model's weights keyed by parameter name, for {@link forwardLogits}.
+ *
+ * @example
+ * ```ts
+ * const w = weightMap(model); // { tok_emb: Variable, … }
+ * ```
+ */
+export function weightMap(model: ArithmeticModel): Record<string, tf.Tensor> {
+  const out: Record<string, tf.Tensor> = {};
+  model.names.forEach((name, i) => { out[name] = model.params[i]; });
+  return out;
+}
+
+/** A batch as prepared one-hot tensors (see {@link batchTensors}). */
+export interface BatchTensors {
+  inputs: tf.Tensor;
+  targets: tf.Tensor;
+}
+
+/**
+ * Cross-entropy of every output token: a `tf.Tensor1D` of length
+ * `problems × 4`, datapoint `4i + k` being sum digit k (1000s first) of
+ * problem i. Differentiable with respect to `model.params`.
+ *
+ * @param batch - a batch, or its tensors from {@link batchTensors} (reuse
+ *   them when the same set is evaluated often, as the probe set is).
+ * @example
+ * ```ts
+ * const losses = perTokenLoss(model, makeBatch([123], [456])); // 4 losses
+ * ```
+ */
+export function perTokenLoss(model: ArithmeticModel, batch: ArithmeticBatch | BatchTensors): tf.Tensor1D {
+  return tf.tidy(() => {
+    const t = 'inputs' in batch && batch.inputs instanceof tf.Tensor ? (batch as BatchTensors) : batchTensors(batch as ArithmeticBatch);
+    const logits = forwardLogits(model.shape, weightMap(model), t.inputs);
+    return tokenCrossEntropy(tf.reshape(logits, [-1, VOCAB_SIZE]), t.targets) as tf.Tensor1D;
+  });
+}
+
+/**
+ * Predicted digit of every output token (argmax of the logits), aligned with
+ * {@link perTokenLoss}.
+ *
+ * @example
+ * ```ts
+ * const digits = predictDigits(model, makeBatch([123], [456])); // Int32Array(4)
+ * ```
+ */
+export function predictDigits(model: ArithmeticModel, batch: ArithmeticBatch | BatchTensors): Int32Array {
+  const t = 'inputs' in batch && batch.inputs instanceof tf.Tensor ? (batch as BatchTensors) : undefined;
+  const out = tf.tidy(() => {
+    const tensors = t ?? batchTensors(batch as ArithmeticBatch);
+    return tf.argMax(tf.reshape(forwardLogits(model.shape, weightMap(model), tensors.inputs), [-1, VOCAB_SIZE]), -1);
+  });
+  const digits = Int32Array.from(out.dataSync());
+  out.dispose();
+  return digits;
+}
+
+/**
+ * Number of scalar parameters of a shape.
+ *
+ * @example
+ * ```ts
+ * countParams({ layers: 3, dModel: 512, heads: 4, dMlp: 2048 }); // 9,476,108
+ * ```
+ */
+export function countParams(shape: TransformerShape): number {
+  return paramSpecs(shape).reduce((s, p) => s + p.shape.reduce((a, b) => a * b, 1), 0);
+}
+
+function checkShape(shape: TransformerShape): void {
+  for (const key of ['layers', 'dModel', 'heads', 'dMlp'] as const) {
+    const v = shape[key];
+    if (!Number.isInteger(v) || v < 1) throw new Error(`paramSpecs: option ${key} must be a positive integer, got ${v}`);
+  }
+  if (shape.dModel % shape.heads !== 0) {
+    throw new Error(`paramSpecs: option heads (${shape.heads}) must divide dModel (${shape.dModel})`);
+  }
+}
