@@ -1,0 +1,201 @@
+import { describe, expect, it } from 'vitest';
+import { from, toArray, lastValueFrom } from 'rxjs';
+import { breakTime } from '../../src/analysis/breakthrough.js';
+import { BreakthroughDetector, findBreakthroughs, normalCdf, transitions } from '../../src/analysis/onlineDetector.js';
+import type { CheckpointEvent, ClustersEvent, PolcaEvent, TransitionEvent } from '../../src/stream/events.js';
+
+function rng(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+function gauss(r: () => number): number {
+  return Math.sqrt(-2 * Math.log(1 - r())) * Math.cos(2 * Math.PI * r());
+}
+const sig = (t: number, t0: number, w: number) => 1 / (1 + Math.exp((t - t0) / w));
+
+const SPACING = 20;
+const T = 201; // steps 0..4000
+const DELTA = 100;
+const STEPS = Array.from({ length: T }, (_, i) => i * SPACING);
+const SETS = 50;
+const PER_SET = 100;
+const N = SETS * PER_SET;
+
+interface Synthetic {
+  losses: Float32Array[]; // per checkpoint, length N
+  planted: number[][]; // per set: planted inflection steps (empty: smooth)
+}
+
+/**
+ * 50 sets of 100 trajectories. Sets 0–29: one falling sigmoid on top of a
+ * slow exponential decay; sets 30–39: two sigmoids; sets 40–49: smooth
+ * exponential decays only. Each datapoint has its own amplitude, width,
+ * inflection jitter (±10 steps) and Gaussian noise (σ = 0.05).
+ */
+function synthesize(seed: number): Synthetic {
+  const r = rng(seed);
+  const planted: number[][] = [];
+  const rows: Float64Array[] = [];
+  for (let s = 0; s < SETS; s++) {
+    const p: number[] = [];
+    if (s < 30) p.push(300 + Math.round(r() * 3200));
+    else if (s < 40) {
+      const a = 300 + Math.round(r() * 1500);
+      p.push(a, a + 700 + Math.round(r() * 1000));
+    }
+    planted.push(p);
+    const tau = 200 + r() * 2000;
+    for (let k = 0; k < PER_SET; k++) {
+      const row = new Float64Array(T);
+      const base = 0.5 + r();
+      const amps = p.map(() => 0.5 + r());
+      const widths = p.map(() => 5 + 15 * r());
+      const jit = p.map(() => (r() - 0.5) * 20);
+      for (let i = 0; i < T; i++) {
+        const t = STEPS[i];
+        let v = 0.2 + base * Math.exp(-t / tau) + 0.05 * gauss(r);
+        p.forEach((t0, j) => (v += amps[j] * sig(t, t0 + jit[j], widths[j])));
+        row[i] = v;
+      }
+      rows.push(row);
+    }
+  }
+  const losses = STEPS.map((_, i) => Float32Array.from(rows, (row) => row[i]));
+  return { losses, planted };
+}
+
+function checkpoint(step: number, losses: Float32Array): CheckpointEvent {
+  return { type: 'checkpoint', time: 0, step, losses, meanLoss: NaN, nonFinite: 0, seconds: 0 };
+}
+
+function setIndices(s: number): number[] {
+  return Array.from({ length: PER_SET }, (_, k) => s * PER_SET + k);
+}
+
+function meanCurve(data: Synthetic, s: number): number[] {
+  // Mean in float64 over the float32 losses the events carry.
+  return data.losses.map((col) => setIndices(s).reduce((acc, i) => acc + col[i], 0) / PER_SET);
+}
+
+describe('BreakthroughDetector on named datapoint sets', () => {
+  const data = synthesize(7);
+
+  it('finds every planted breakthrough within Δ and raises no false alarm on smooth curves', () => {
+    const det = new BreakthroughDetector({
+      delta: DELTA,
+      sets: Array.from({ length: SETS }, (_, s) => ({ name: `set${s}`, indices: setIndices(s) })),
+      now: () => 0,
+    });
+    const found: TransitionEvent[] = [];
+    STEPS.forEach((step, i) => found.push(...det.push(checkpoint(step, data.losses[i]))));
+
+    let planted = 0;
+    let maxErr = 0;
+    for (let s = 0; s < SETS; s++) {
+      const mine = found.filter((t) => t.target.kind === 'datapoints' && t.target.name === `set${s}`);
+      // one detection per planted breakthrough, nothing on the smooth sets
+      expect(mine.length, `set ${s}`).toBe(data.planted[s].length);
+      for (const t0 of data.planted[s]) {
+        planted++;
+        const hit = mine.find((t) => Math.abs(t.step - t0) <= DELTA);
+        expect(hit, `set ${s} planted at ${t0}, got ${mine.map((t) => t.step)}`).toBeDefined();
+        maxErr = Math.max(maxErr, Math.abs(hit!.step - t0));
+        // reported as soon as t + Δ and confirm = ⌈5/2⌉ = 3 more checkpoints were seen
+        expect(hit!.detectedAt - hit!.step).toBe(DELTA + 3 * SPACING);
+        expect(hit!.magnitude).toBeGreaterThan(0);
+        expect(hit!.confidence).toBeGreaterThan(0.5);
+        expect(hit!.confidence).toBeLessThanOrEqual(1);
+      }
+    }
+    expect(planted).toBe(50);
+    expect(maxErr).toBeLessThanOrEqual(DELTA);
+  });
+
+  it('reports the same peaks online as post hoc, and the single-peak sets at their eq. (6) break', () => {
+    for (let s = 0; s < 30; s++) {
+      const f = meanCurve(data, s);
+      const post = findBreakthroughs(f, STEPS, { delta: DELTA });
+      expect(post.length).toBe(1);
+      // With one breakthrough, the significant peak is the global argmax of eq. (6).
+      expect(post[0].step).toBe(breakTime(f, STEPS, DELTA));
+    }
+  });
+
+  it('misses nothing when Δ is given in rounded form and stays quiet on pure noise', () => {
+    const r = rng(3);
+    const noise = STEPS.map(() => 1 + 0.01 * gauss(r));
+    expect(findBreakthroughs(noise, STEPS, { delta: 110, round: true })).toEqual([]);
+    expect(() => findBreakthroughs(noise, STEPS, { delta: 110 })).toThrow(/not a positive multiple/);
+  });
+});
+
+describe('BreakthroughDetector on cluster medians', () => {
+  it('detects planted breakthroughs from re-clustering events with stable ids', async () => {
+    const data = synthesize(11);
+    const events: PolcaEvent[] = [];
+    const M = 10;
+    const curves = Array.from({ length: SETS }, (_, s) => meanCurve(data, s));
+    for (let upto = M; upto <= T; upto += M) {
+      const steps = Int32Array.from(STEPS.slice(0, upto));
+      const clusters = Array.from({ length: SETS }, (_, s) => {
+        const f = curves[s].slice(0, upto); // the "median" of a cluster: its mean curve here
+        return {
+          id: 100 + s,
+          members: Int32Array.from(setIndices(s)),
+          medoid: s * PER_SET,
+          median: Float64Array.from(f),
+          q25: Float64Array.from(f),
+          q75: Float64Array.from(f),
+        };
+      });
+      const ev: ClustersEvent = { type: 'clusters', time: 0, step: steps[upto - 1], kind: 'polca', basisId: 4, steps, clusters, dropped: 0, outliers: 0 };
+      events.push(ev);
+    }
+    // a clusters event of another kind is ignored
+    events.push({ ...(events[events.length - 1] as ClustersEvent), kind: 'loss' });
+    const out = await lastValueFrom(from(events).pipe(transitions({ delta: DELTA, now: () => 0 }), toArray()));
+    for (let s = 0; s < SETS; s++) {
+      const mine = out.filter((t) => t.target.kind === 'cluster' && t.target.clusterId === 100 + s && t.target.basisId === 4);
+      expect(mine.length, `cluster ${s}`).toBe(data.planted[s].length);
+      for (const t0 of data.planted[s]) {
+        const hit = mine.find((t) => Math.abs(t.step - t0) <= DELTA)!;
+        expect(hit).toBeDefined();
+        // seen at the first re-clustering after t + Δ + 3 checkpoints
+        const ready = hit.step + DELTA + 3 * SPACING;
+        expect(hit.detectedAt).toBeGreaterThanOrEqual(ready);
+        expect(hit.detectedAt - ready).toBeLessThan(M * SPACING);
+      }
+    }
+  });
+});
+
+describe('detector validation and helpers', () => {
+  it('validates options', () => {
+    expect(() => new BreakthroughDetector({ delta: -1 })).toThrow(/BreakthroughDetector: delta=-1|delta must be a positive/);
+    expect(() => new BreakthroughDetector({ delta: 100, z: 0 })).toThrow(/options.z/);
+    expect(() => new BreakthroughDetector({ delta: 100, direction: 'up' as never })).toThrow(/options.direction/);
+    expect(() => new BreakthroughDetector({ delta: 100, sets: [{ name: 'a', indices: [] }] })).toThrow(/indices is empty/);
+    const det = new BreakthroughDetector({ delta: 100, sets: [{ name: 'a', indices: [5] }] });
+    expect(() => det.push(checkpoint(0, new Float32Array(3)))).toThrow(/holds index 5 but the probe has 3/);
+  });
+
+  it('normalCdf matches known values', () => {
+    expect(normalCdf(0)).toBeCloseTo(0.5, 7);
+    expect(normalCdf(1.959963985)).toBeCloseTo(0.975, 6);
+    expect(normalCdf(-1)).toBeCloseTo(0.158655254, 6);
+  });
+
+  it('direction "min" finds where a fall starts', () => {
+    const f = STEPS.map((t) => sig(t, 2000, 5));
+    const [b] = findBreakthroughs(f, STEPS, { delta: DELTA, direction: 'min' });
+    expect(b.magnitude).toBeLessThan(0);
+    expect(b.step).toBeLessThan(2000);
+    expect(2000 - b.step).toBeLessThanOrEqual(DELTA);
+  });
+});
