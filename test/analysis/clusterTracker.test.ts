@@ -1,0 +1,121 @@
+import { describe, expect, it } from 'vitest';
+import { from, lastValueFrom, toArray } from 'rxjs';
+import { ClusterTracker, clusterEvents, jaccard, matchClusterIds } from '../../src/analysis/clusterTracker.js';
+import type { ClustersEvent, PolcaEvent } from '../../src/stream/events.js';
+import { gauss, polcaEvents, rng } from './helpers.js';
+
+const sig = (x: number) => 1 / (1 + Math.exp(-x));
+
+/**
+ * N = 300 along one basis vector, 30 intervals: A (0–99) drops around
+ * interval 5, B (100–219) around interval 15, C (220–299) around 25.
+ * After 10 intervals B and C look alike; after 20, C still looks like
+ * nothing happened; after 30 all three are apart. Everyone also declines
+ * slowly, so that nobody is dropped as rising.
+ */
+function design(seed: number): number[][][] {
+  const r = rng(seed);
+  const at = (x: number) => (x < 100 ? 5 : x < 220 ? 15 : 25);
+  const L = Array.from({ length: 300 }, (_, x) => {
+    const a = 0.9 + 0.2 * r();
+    let drift = 0;
+    return Array.from({ length: 31 }, (_, j) => {
+      if (j === 0) return 0;
+      drift += 0.003 * gauss(r);
+      // a slow common decline keeps datapoints that have not broken through from being dropped as rising
+      return -a * (sig((j - at(x)) * 1.5) - sig(-at(x) * 1.5)) - (0.1 * j) / 30 + drift;
+    });
+  });
+  return [L];
+}
+
+describe('ClusterTracker', () => {
+  it('re-clusters every M intervals and keeps ids where membership persists', () => {
+    const t = new ClusterTracker({ every: 10, minClusterSize: 20, minSamples: 10, now: () => 42 });
+    const emitted: ClustersEvent[] = [];
+    for (const e of polcaEvents(design(9), [0])) emitted.push(...t.push(e));
+    expect(emitted.map((e) => e.step)).toEqual([200, 400, 600]);
+    expect(emitted.every((e) => e.time === 42 && e.basisId === 0 && e.kind === 'polca')).toBe(true);
+    const groupOf = (x: number) => (x < 100 ? 'A' : x < 220 ? 'B' : 'C');
+    const describeEv = (e: ClustersEvent) =>
+      Object.fromEntries(e.clusters.map((c) => [c.id, [...new Set(Array.from(c.members, groupOf))].sort().join('')]));
+    // After 10: A apart from B∪C; ids 0, 1 in HDBSCAN order.
+    const first = describeEv(emitted[0]);
+    expect(Object.values(first).sort()).toEqual(['A', 'BC']);
+    const idA = Number(Object.keys(first).find((k) => first[Number(k)] === 'A'));
+    const idBC = Number(Object.keys(first).find((k) => first[Number(k)] === 'BC'));
+    // After 20: A, B, C. A keeps its id; B∪C → B has Jaccard ≈ 120/200 = 0.6 ≥ 0.5, so B inherits it; C is new (id 2).
+    const second = describeEv(emitted[1]);
+    expect(emitted.map((e) => e.dropped)).toEqual([0, 0, 0]);
+    expect(second[idA]).toBe('A');
+    expect(second[idBC]).toBe('B');
+    expect(second[2]).toBe('C');
+    // After 30 nothing new: the same ids.
+    expect(describeEv(emitted[2])).toEqual(second);
+    // labels carry the ids
+    const labels = t.labels('polca', 0)!;
+    for (const c of emitted[2].clusters) for (const x of c.members) expect(labels[x]).toBe(c.id);
+    expect(t.current('polca', 0)).toBe(emitted[2]);
+  });
+
+  it('re-clusters once more at run end and works as an RxJS operator', async () => {
+    const events: PolcaEvent[] = polcaEvents(design(9), [0]).slice(0, 25);
+    events.push({ type: 'run-end', time: 0, step: 500, reason: 'closed' });
+    const out = await lastValueFrom(from(events).pipe(clusterEvents({ every: 10, minClusterSize: 20, minSamples: 10 }), toArray()));
+    expect(out.map((e) => e.step)).toEqual([200, 400, 500]);
+    const noFinal = await lastValueFrom(from(events).pipe(clusterEvents({ every: 10, minClusterSize: 20, minSamples: 10, finalRecluster: false }), toArray()));
+    expect(noFinal.map((e) => e.step)).toEqual([200, 400]);
+  });
+
+  it('validates options', () => {
+    expect(() => new ClusterTracker({ every: 0 })).toThrow(/ClusterTracker: options.every must be a positive integer, got 0/);
+    expect(() => new ClusterTracker({ every: 1, jaccardThreshold: 0 })).toThrow(/options.jaccardThreshold/);
+    expect(() => new ClusterTracker({ every: 1, kinds: [] })).toThrow(/options.kinds must not be empty/);
+  });
+});
+
+describe('matchClusterIds', () => {
+  it('matches by Jaccard', () => {
+    expect(jaccard([1, 2, 3], [2, 3, 4])).toBe(0.5);
+    expect(jaccard([], [])).toBe(0);
+    // prev 7 = {1,2,3}, prev 3 = {10..13}; new: {9}, {1,2,3,4} (J=3/4 with 7), {10,11} (J=2/4 with 3)
+    expect(matchClusterIds([{ id: 7, members: [1, 2, 3] }, { id: 3, members: [10, 11, 12, 13] }], [[9], [1, 2, 3, 4], [10, 11]], 0.5, 8)).toEqual([8, 7, 3]);
+    // with threshold 0.6 the J = 0.5 pair no longer matches
+    expect(matchClusterIds([{ id: 7, members: [1, 2, 3] }, { id: 3, members: [10, 11, 12, 13] }], [[9], [1, 2, 3, 4], [10, 11]], 0.6, 8)).toEqual([8, 7, 9]);
+    expect(() => matchClusterIds([], [], 1.5, 0)).toThrow(/threshold must be in \(0, 1\], got 1.5/);
+  });
+
+  it('equals the best assignment (brute force) for thresholds above 0.5', () => {
+    const r = rng(4);
+    for (let trial = 0; trial < 200; trial++) {
+      const n = 20;
+      const part = (k: number) => {
+        const lab = Array.from({ length: n }, () => Math.floor(r() * (k + 1)) - 1); // −1 = not clustered
+        return Array.from({ length: k }, (_, c) => lab.flatMap((l, i) => (l === c ? [i] : []))).filter((m) => m.length > 0);
+      };
+      const prev = part(1 + Math.floor(r() * 3)).map((members, i) => ({ id: 10 + i, members }));
+      const next = part(1 + Math.floor(r() * 3));
+      const ids = matchClusterIds(prev, next, 0.51, 100);
+      // brute force: every injective partial map next → prev, pairs with J ≥ 0.51, maximise total J
+      let best = -1;
+      let bestIds: number[] = [];
+      const rec = (k: number, used: Set<number>, acc: number[], total: number) => {
+        if (k === next.length) {
+          if (total > best + 1e-12) {
+            best = total;
+            bestIds = acc.slice();
+          }
+          return;
+        }
+        rec(k + 1, used, [...acc, -1], total);
+        prev.forEach((p, i) => {
+          const j = jaccard(p.members, next[k]);
+          if (!used.has(i) && j >= 0.51) rec(k + 1, new Set([...used, i]), [...acc, p.id], total + j);
+        });
+      };
+      rec(0, new Set(), [], 0);
+      const matched = ids.map((id) => (id >= 100 ? -1 : id));
+      expect(matched).toEqual(bestIds);
+    }
+  });
+});
