@@ -1,0 +1,53 @@
+import type { BasisKind } from '../../stream/events.js';
+import type { HessianOperator } from '../hessianOperator.js';
+import type { ParamSpace } from '../paramSpace.js';
+import type { Random } from '../random.js';
+
+/** What a builder sees at a basis checkpoint. */
+export interface BasisGrowContext {
+  /** Training step of the checkpoint. */
+  step: number;
+  space: ParamSpace;
+  /** Hessian of the training sample's loss; null when no `hessianLoss` was given. */
+  hessian: HessianOperator | null;
+  /** The basis so far (unit, orthogonal), host copies. */
+  existing: readonly Float32Array[];
+  /** How many vectors to add now. */
+  k: number;
+  rng: Random;
+  /** Lanczos stopping rule. */
+  lanczos: { tol: number; maxIter: number };
+  /** Progress of long work (Lanczos iterations). */
+  onProgress?: (info: { iteration: number; residual?: number }) => void;
+}
+
+/** A vector found by a builder. */
+export interface FoundVector {
+  /** Unit vector of length P, orthogonal to the existing basis. */
+  vector: Float32Array;
+  /** Ritz value for Hessian builders, NaN for the others. */
+  eigenvalue: number;
+  /** Ritz residual for Hessian builders, NaN for the others. */
+  residual: number;
+  /** Hessian-vector products spent (for all vectors found together). */
+  hvps: number;
+}
+
+/** One rule for growing the basis (METHOD.md §1). */
+export interface BasisBuilder {
+  readonly kind: BasisKind;
+  /** Whether the builder needs Hessian-vector products. */
+  readonly needsHessian: boolean;
+  /** Vectors to add at this basis checkpoint (possibly none). */
+  grow(ctx: BasisGrowContext): Promise<FoundVector[]>;
+}
+
+/** Rounds a float64 unit vector to float32 and renormalises it. */
+export function toUnitFloat32(v: ArrayLike<number>): Float32Array {
+  let s = 0;
+  for (let i = 0; i < v.length; i++) s += v[i] * v[i];
+  const n = Math.sqrt(s);
+  const out = new Float32Array(v.length);
+  for (let i = 0; i < v.length; i++) out[i] = v[i] / n;
+  return out;
+}

@@ -1,0 +1,26 @@
+/** Dot product in double precision. */
+export function dot64(a: ArrayLike<number>, b: ArrayLike<number>): number {
+  let s = 0;
+  for (let i = 0; i < a.length; i++) s += a[i] * b[i];
+  return s;
+}
+
+/**
+ * Gram–Schmidt of `v` against orthonormal `against` (two passes, float64),
+ * then normalised; null when `v` lies (numerically) in their span.
+ */
+export function orthonormalizeAgainst(v: ArrayLike<number>, against: readonly ArrayLike<number>[]): Float64Array | null {
+  const w = Float64Array.from(v);
+  const n0 = Math.sqrt(dot64(w, w));
+  if (!(n0 > 0)) return null;
+  for (let pass = 0; pass < 2; pass++) {
+    for (const q of against) {
+      const d = dot64(q, w);
+      for (let i = 0; i < w.length; i++) w[i] -= d * q[i];
+    }
+  }
+  const n = Math.sqrt(dot64(w, w));
+  if (!(n > 1e-6 * n0)) return null;
+  for (let i = 0; i < w.length; i++) w[i] /= n;
+  return w;
+}

@@ -1,0 +1,444 @@
+import * as tf from '@tensorflow/tfjs-core';
+import { Subject, type Observable } from 'rxjs';
+import { axisBasis } from '../engine/basis/axisBasis.js';
+import type { BasisBuilder, FoundVector } from '../engine/basis/basisBuilder.js';
+import { fixedBasis } from '../engine/basis/fixedBasis.js';
+import { hessianBasis } from '../engine/basis/hessianBasis.js';
+import { randomBasis } from '../engine/basis/randomBasis.js';
+import { shuffledBasis } from '../engine/basis/shuffledBasis.js';
+import {
+  centralDifference,
+  evaluateProbe,
+  exactDirectionalAtOffsets,
+  exactDirectionalDerivatives,
+  probeAtOffsets,
+} from '../engine/directional.js';
+import { HessianOperator, type HvpCheck } from '../engine/hessianOperator.js';
+import { ParamSpace, type ParamSnapshot } from '../engine/paramSpace.js';
+import { completenessResidual, polcaIncrements } from '../engine/polcaIncrements.js';
+import { Random } from '../engine/random.js';
+import { EVENT_SCHEMA_VERSION, type PolcaEvent, type PolcaIncrementEvent } from '../stream/events.js';
+import { POLCA_VERSION } from '../version.js';
+import { describe } from '../errors/describe.js';
+import { calibrateStep, relativeRmsError } from '../engine/stepCalibration.js';
+import { resolveOptions, type PolcaOptions, type ResolvedOptions } from './options.js';
+
+/** The tracker for custom training loops. */
+export interface PolcaTracker {
+  /**
+   * Every event of the run: hot and multicast (subscribe before the first
+   * `step`), delivered synchronously, completed by {@link PolcaTracker.close}
+   * and errored with the cause if a checkpoint fails.
+   */
+  readonly events$: Observable<PolcaEvent>;
+  /**
+   * Tell the tracker an optimiser step finished. Call `step(0)` before
+   * training for the initial checkpoint. At multiples of `every` it computes
+   * a POLCA checkpoint (and at multiples of `basis.every` grows the basis);
+   * θ is left bit for bit as it was.
+   */
+  step(step: number, info?: { loss?: number; lr?: number }): Promise<void>;
+  /** Ends the run: emits `run-end`, completes the stream, frees every tensor. Idempotent. */
+  close(): Promise<void>;
+  /** Current basis size. */
+  readonly basisSize: number;
+  /** The basis vectors so far (host copies, unit, orthogonal). */
+  readonly basisVectors: readonly Float32Array[];
+  /** The latest Hessian-vector product check (mode and reason), once one ran. */
+  readonly hvpCheck: HvpCheck | null;
+  /** Current θ as a host vector (for backfill logs). */
+  readTheta(): Float32Array;
+}
+
+interface TrackedVector {
+  id: number;
+  host: Float32Array;
+  parts: tf.Tensor[];
+  epsilon: number;
+  calibrationError: number;
+  derivative: Float32Array;
+  curvature?: Float32Array;
+  aggregateCurvature?: number;
+}
+
+/**
+ * Creates a POLCA tracker for a custom training loop.
+ *
+ * @example
+ * ```ts
+ * const tracker = createPolca({
+ *   params,                    // tf.Variable[] — θ
+ *   probe: () => losses(),     // tf.Tensor1D: per-datapoint losses at current θ
+ *   hessianLoss: () => loss(), // tf.Scalar: mean loss of the Hessian sample
+ *   every: 20,
+ *   basis: { kind: 'hessian', every: 200, k: 1, maxVectors: 50 },
+ *   secondOrder: 'paper',
+ * });
+ * tracker.events$.subscribe((e) => console.log(e.type));
+ * await tracker.step(0);
+ * for (let s = 1; s <= 1000; s++) { trainStep(); await tracker.step(s); }
+ * await tracker.close();
+ * ```
+ */
+export function createPolca(options: PolcaOptions): PolcaTracker {
+  const opts = resolveOptions(options);
+  const space = new ParamSpace(options.params, 'createPolca');
+  const P = space.size;
+  if (opts.basis.kind !== 'fixed') {
+    if (opts.basis.k > P) throw new Error(`createPolca: option 'basis.k' (${opts.basis.k}) must not exceed the number of parameters P = ${P}`);
+    if (opts.basis.maxVectors > P) {
+      throw new Error(`createPolca: option 'basis.maxVectors' (${opts.basis.maxVectors}) must not exceed the number of parameters P = ${P}`);
+    }
+  }
+  const builder = makeBuilder(opts, P);
+  const hessian = options.hessianLoss ? new HessianOperator(space, options.hessianLoss, { mode: opts.hvp, tolerance: opts.hvpTolerance }) : null;
+  return new Tracker(options, opts, space, builder, hessian);
+}
+
+function makeBuilder(opts: ResolvedOptions, P: number): BasisBuilder {
+  switch (opts.basis.kind) {
+    case 'hessian':
+      return hessianBasis();
+    case 'shuffled':
+      return shuffledBasis();
+    case 'random':
+      return randomBasis();
+    case 'axis':
+      return axisBasis();
+    case 'fixed':
+      return fixedBasis(opts.basis.vectors, P);
+  }
+}
+
+class Tracker implements PolcaTracker {
+  private readonly subject = new Subject<PolcaEvent>();
+  readonly events$ = this.subject.asObservable();
+  private readonly rng: Random;
+  private readonly vectors: TrackedVector[] = [];
+  private n: number | undefined;
+  private started = false;
+  private closed = false;
+  private lastStep = -1;
+  private prev: { step: number; losses: Float32Array; theta: ParamSnapshot } | null = null;
+  private queue: Promise<void> = Promise.resolve();
+  private checkCursor = 0;
+
+  constructor(
+    private readonly options: PolcaOptions,
+    private readonly opts: ResolvedOptions,
+    private readonly space: ParamSpace,
+    private readonly builder: BasisBuilder,
+    private readonly hessian: HessianOperator | null,
+  ) {
+    this.rng = new Random(opts.seed);
+  }
+
+  get basisSize(): number {
+    return this.vectors.length;
+  }
+
+  get basisVectors(): readonly Float32Array[] {
+    return this.vectors.map((v) => v.host);
+  }
+
+  get hvpCheck(): HvpCheck | null {
+    return this.hessian?.checked ?? null;
+  }
+
+  readTheta(): Float32Array {
+    return this.space.read();
+  }
+
+  step(step: number, info: { loss?: number; lr?: number } = {}): Promise<void> {
+    // Serialise: a caller that does not await still gets checkpoints in order.
+    const run = this.queue.then(() => this.runStep(step, info));
+    this.queue = run.catch(() => undefined);
+    return run;
+  }
+
+  private async runStep(step: number, info: { loss?: number; lr?: number }): Promise<void> {
+    if (this.closed) throw new Error('PolcaTracker.step: the tracker is closed');
+    if (!Number.isInteger(step) || step < 0) throw new Error(`PolcaTracker.step: argument 'step' must be a non-negative integer, got ${describe(step)}`);
+    if (step <= this.lastStep) throw new Error(`PolcaTracker.step: steps must increase, got ${step} after ${this.lastStep}`);
+    try {
+      if (!this.started) this.start();
+      this.lastStep = step;
+      this.subject.next({ type: 'step', time: Date.now(), step, loss: info.loss, lr: info.lr });
+      if (step % this.opts.every === 0) await this.checkpoint(step);
+    } catch (e) {
+      this.fail(e);
+      throw e;
+    }
+  }
+
+  private start(): void {
+    this.started = true;
+    const n = evaluateProbe(this.options.probe).length;
+    if (n === 0) throw new Error("createPolca: option 'probe' returned an empty Tensor1D");
+    this.n = n;
+    const check = this.hessian && this.builder.needsHessian ? this.hessian.check(this.opts.seed) : null;
+    this.subject.next({
+      type: 'run-start',
+      time: Date.now(),
+      config: jsonConfig(this.options, this.opts),
+      numParams: this.space.size,
+      numProbe: n,
+      backend: tf.getBackend(),
+      hvpMode: check?.mode ?? this.hessian?.mode ?? 'exact',
+      hvpReason: check?.reason ?? 'no Hessian-vector products needed by this basis',
+      params: this.space.params.map((p) => ({ name: p.name, shape: p.shape.slice() })),
+      model: this.options.model,
+      versions: { polca: POLCA_VERSION, tfjs: tf.version_core },
+    });
+  }
+
+  private async checkpoint(step: number): Promise<void> {
+    const t0 = performance.now();
+    const n = this.n as number;
+    const losses = evaluateProbe(this.options.probe, n);
+    const snap = this.space.snapshot();
+    let keepSnap = false;
+    try {
+      let polca: PolcaIncrementEvent | null = null;
+      if (this.prev && this.vectors.length > 0) polca = this.intervalEvent(step, losses, snap);
+      else this.vectors.forEach((v) => this.measure(v, snap, losses));
+
+      let found: { vector: TrackedVector; info: FoundVector }[] = [];
+      const basis = this.opts.basis;
+      const isBasisCheckpoint = basis.kind === 'fixed' ? this.vectors.length === 0 : step % basis.every === 0 && this.vectors.length < basis.maxVectors;
+      if (isBasisCheckpoint) {
+        // Re-check the HVP at every basis checkpoint (start() checked the first one).
+        if (this.hessian && this.builder.needsHessian && this.prev) this.hessian.check(this.opts.seed + step);
+        found = await this.grow(step, snap, losses);
+      }
+
+      this.subject.next({ type: 'checkpoint', time: Date.now(), step, losses, ...finiteMean(losses), seconds: (performance.now() - t0) / 1000 });
+      if (polca) this.subject.next(polca);
+      for (const { vector, info } of found) {
+        this.subject.next({
+          type: 'basis',
+          time: Date.now(),
+          id: vector.id,
+          step,
+          kind: this.builder.kind,
+          eigenvalue: info.eigenvalue,
+          residual: info.residual,
+          hvps: info.hvps,
+          vector: this.opts.emitVectors ? vector.host.slice() : undefined,
+        });
+      }
+      this.prev?.theta.dispose();
+      this.prev = { step, losses, theta: snap };
+      keepSnap = true;
+    } finally {
+      this.space.restore(snap);
+      if (!keepSnap) snap.dispose();
+    }
+  }
+
+  /** POLCA of the interval (prev, step] for every vector that existed at prev; updates each vector's derivatives to `step`. */
+  private intervalEvent(step: number, lossesNow: Float32Array, snap: ParamSnapshot): PolcaIncrementEvent {
+    const prev = this.prev!;
+    const tracked = this.vectors.slice();
+    const projections = this.projections(tracked, prev.theta);
+    const before = tracked.map((v) => ({ derivative: v.derivative, curvature: v.curvature, aggregate: v.aggregateCurvature }));
+
+    // Check one direction per checkpoint against the exact JVP in fast mode.
+    let check: PolcaIncrementEvent['derivativeCheck'];
+    const checkIndex = this.opts.derivatives === 'fast' ? this.checkCursor++ % tracked.length : -1;
+    tracked.forEach((v, i) => {
+      const err = this.measure(v, snap, lossesNow, { check: i === checkIndex });
+      if (err !== undefined) check = { basisId: v.id, relativeError: err, step };
+    });
+
+    const values: Float32Array[] = [];
+    const firstOrder: Float32Array[] = [];
+    tracked.forEach((v, i) => {
+      const r = polcaIncrements(
+        {
+          projection: projections[i],
+          derivativeFrom: before[i].derivative,
+          derivativeTo: v.derivative,
+          curvatureFrom: before[i].curvature,
+          aggregateCurvature: before[i].aggregate,
+        },
+        this.opts.secondOrder,
+      );
+      values.push(r.values);
+      firstOrder.push(r.firstOrder);
+    });
+    const lossBefore = prev.losses;
+    let nonFinite = 0;
+    for (let x = 0; x < lossesNow.length; x++) {
+      let ok = Number.isFinite(lossBefore[x]) && Number.isFinite(lossesNow[x]);
+      for (let k = 0; ok && k < values.length; k++) ok = Number.isFinite(values[k][x]) && Number.isFinite(before[k].derivative[x]);
+      if (!ok) {
+        nonFinite++;
+        for (const arr of [...values, ...firstOrder]) arr[x] = NaN;
+      }
+    }
+    return {
+      type: 'polca',
+      time: Date.now(),
+      fromStep: prev.step,
+      toStep: step,
+      basisIds: tracked.map((v) => v.id),
+      projections,
+      values,
+      firstOrder,
+      derivatives: before.map((b) => b.derivative),
+      lossBefore,
+      lossAfter: lossesNow,
+      residual: completenessResidual(lossBefore, lossesNow, values),
+      secondOrder: this.opts.secondOrder,
+      nonFinite,
+      derivativeCheck: check,
+    };
+  }
+
+  /** ⟨b, θ_now − θ_prev⟩ for every vector, one device round trip. */
+  private projections(tracked: TrackedVector[], prevTheta: ParamSnapshot): number[] {
+    const t = tf.tidy(() => {
+      const delta = this.space.params.map((p, i) => tf.sub(p, prevTheta.values[i]));
+      return tf.stack(tracked.map((v) => tf.addN(v.parts.map((b, i) => tf.sum(tf.mul(b, delta[i]))))));
+    });
+    try {
+      return Array.from(t.dataSync());
+    } finally {
+      t.dispose();
+    }
+  }
+
+  /**
+   * Directional derivative of one vector at the current θ (= snap), and the
+   * curvature the estimator needs. `exact` is an exact JVP already computed
+   * at this θ. With `check` (fast mode), the exact JVP is also computed, its
+   * value used, the FD error returned, and a large error recalibrates the step.
+   */
+  private measure(v: TrackedVector, snap: ParamSnapshot, losses: Float32Array, opt: { check?: boolean; exact?: Float32Array } = {}): number | undefined {
+    const n = this.n as number;
+    const probe = this.options.probe;
+    const fast = this.opts.derivatives === 'fast';
+    const needOffsets = (fast && !opt.exact) || this.opts.secondOrder === 'paper';
+    const offsets = needOffsets ? probeAtOffsets(this.space, probe, snap, v.parts, v.epsilon, n) : null;
+    let err: number | undefined;
+    if (opt.exact) {
+      v.derivative = opt.exact;
+    } else if (!fast) {
+      v.derivative = exactDirectionalDerivatives(this.space, probe, v.parts, n);
+    } else {
+      v.derivative = centralDifference(offsets!.plus, offsets!.minus, v.epsilon);
+      if (opt.check) {
+        const exact = exactDirectionalDerivatives(this.space, probe, v.parts, n);
+        err = relativeRmsError(v.derivative, exact);
+        if (err > Math.max(10 * v.calibrationError, 1e-3)) {
+          const c = calibrateStep(this.space, probe, snap, v.parts, exact, n);
+          v.epsilon = c.epsilon;
+          v.calibrationError = c.error;
+        }
+        v.derivative = exact;
+      }
+    }
+    if (this.opts.secondOrder === 'paper') v.aggregateCurvature = meanSecondDifference(offsets!.plus, offsets!.minus, losses, v.epsilon);
+    if (this.opts.secondOrder === 'directional') {
+      const { plus, minus } = exactDirectionalAtOffsets(this.space, probe, snap, v.parts, v.epsilon, n);
+      v.curvature = centralDifference(plus, minus, v.epsilon);
+    }
+    return err;
+  }
+
+  private async grow(step: number, snap: ParamSnapshot, losses: Float32Array): Promise<{ vector: TrackedVector; info: FoundVector }[]> {
+    const basis = this.opts.basis;
+    const k = basis.kind === 'fixed' ? 0 : Math.min(basis.k, basis.maxVectors - this.vectors.length);
+    const found = await this.builder.grow({
+      step,
+      space: this.space,
+      hessian: this.hessian,
+      existing: this.vectors.map((v) => v.host),
+      k,
+      rng: this.rng,
+      lanczos: this.opts.lanczos,
+      onProgress: this.options.onProgress ? (i) => this.options.onProgress!({ step, phase: 'lanczos', ...i }) : undefined,
+    });
+    this.space.restore(snap);
+    const n = this.n as number;
+    return found.map((info) => {
+      const flat = this.space.toDevice(info.vector);
+      const parts = this.space.split(flat).map((t) => tf.keep(t));
+      flat.dispose();
+      const exact = exactDirectionalDerivatives(this.space, this.options.probe, parts, n);
+      const c = calibrateStep(this.space, this.options.probe, snap, parts, exact, n);
+      const vector: TrackedVector = { id: this.vectors.length, host: info.vector, parts, epsilon: c.epsilon, calibrationError: c.error, derivative: exact };
+      this.measure(vector, snap, losses, { exact });
+      this.vectors.push(vector);
+      return { vector, info };
+    });
+  }
+
+  private fail(e: unknown): void {
+    if (this.closed) return;
+    this.closed = true;
+    const message = e instanceof Error ? e.message : String(e);
+    this.subject.next({ type: 'run-end', time: Date.now(), step: this.lastStep, reason: 'error', error: message });
+    this.subject.error(e);
+    this.release();
+  }
+
+  async close(): Promise<void> {
+    await this.queue;
+    if (this.closed) return;
+    this.closed = true;
+    this.subject.next({ type: 'run-end', time: Date.now(), step: this.lastStep, reason: 'closed' });
+    this.subject.complete();
+    this.release();
+  }
+
+  private release(): void {
+    this.prev?.theta.dispose();
+    this.prev = null;
+    for (const v of this.vectors) v.parts.forEach((t) => t.dispose());
+  }
+}
+
+/** Mean over datapoints of the second difference (ℓ(+) − 2ℓ + ℓ(−)) / ε², finite ones only, in double precision: bᵀH(X)b of the probe mean loss. */
+function meanSecondDifference(plus: Float32Array, minus: Float32Array, zero: Float32Array, eps: number): number {
+  let s = 0;
+  let count = 0;
+  for (let x = 0; x < plus.length; x++) {
+    const c = plus[x] - 2 * zero[x] + minus[x];
+    if (Number.isFinite(c)) {
+      s += c;
+      count++;
+    }
+  }
+  return count > 0 ? s / count / (eps * eps) : NaN;
+}
+
+function finiteMean(losses: Float32Array): { meanLoss: number; nonFinite: number } {
+  let s = 0;
+  let count = 0;
+  for (const l of losses) {
+    if (Number.isFinite(l)) {
+      s += l;
+      count++;
+    }
+  }
+  return { meanLoss: count > 0 ? s / count : NaN, nonFinite: losses.length - count };
+}
+
+function jsonConfig(o: PolcaOptions, r: ResolvedOptions): Record<string, unknown> {
+  const basis = r.basis.kind === 'fixed' ? { kind: 'fixed', vectors: r.basis.vectors.length } : { ...r.basis };
+  return {
+    schemaVersion: EVENT_SCHEMA_VERSION,
+    every: r.every,
+    basis,
+    secondOrder: r.secondOrder,
+    derivatives: r.derivatives,
+    hvp: r.hvp,
+    hvpTolerance: r.hvpTolerance,
+    lanczos: r.lanczos,
+    seed: r.seed,
+    emitVectors: r.emitVectors,
+    hessianLoss: o.hessianLoss !== undefined,
+  };
+}

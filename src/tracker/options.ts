@@ -1,0 +1,134 @@
+import type * as tf from '@tensorflow/tfjs-core';
+import type { ProbeClosure } from '../engine/directional.js';
+import type { LossClosure } from '../engine/hvp.js';
+import type { HvpModeOption } from '../engine/hessianOperator.js';
+import type { BasisKind, SecondOrder } from '../stream/events.js';
+import { describe } from '../errors/describe.js';
+
+/** Basis grown during training by a rule (METHOD.md §1 and the paper's ablations). */
+export interface GrownBasisOptions {
+  /** `hessian`: Algorithm 1; `shuffled`: Algorithm 1 at a random past checkpoint; `random`: random orthonormal; `axis`: largest-magnitude parameters (LCA). */
+  kind: Exclude<BasisKind, 'fixed'>;
+  /** Basis checkpoint interval in steps, a multiple of `every`. Default 200. */
+  every?: number;
+  /** Vectors added per basis checkpoint. Default 1. */
+  k?: number;
+  /** Most vectors in all. Default 50. */
+  maxVectors?: number;
+}
+
+/** A basis supplied whole by the user. */
+export interface FixedBasisOptions {
+  kind: 'fixed';
+  /** Orthonormal vectors of length P, in the order of `params`, each parameter flattened row-major. */
+  vectors: Float32Array[];
+}
+
+/** Options of {@link createPolca}. */
+export interface PolcaOptions {
+  /** θ: the trainable variables, in a fixed order. */
+  params: tf.Variable[];
+  /** Per-datapoint losses of the probe set at the current θ: a float32 Tensor1D of fixed length N. */
+  probe: ProbeClosure;
+  /** Mean loss of the Hessian sample (a fixed batch of training data) at the current θ. Needed by the `hessian` and `shuffled` bases. */
+  hessianLoss?: LossClosure;
+  /** POLCA checkpoint interval in steps. Default 20. */
+  every?: number;
+  /** How the basis is built. Default `{ kind: 'hessian', every: 200, k: 1, maxVectors: 50 }`. */
+  basis?: GrownBasisOptions | FixedBasisOptions;
+  /** Curvature estimator of the second-order term. Default `paper`. */
+  secondOrder?: SecondOrder;
+  /**
+   * Directional derivatives ⟨b,∇ℓ_x⟩: `fast` (default) by central differences
+   * of the probe losses with a step calibrated per direction, one direction
+   * per checkpoint checked against the exact JVP (reported in the event);
+   * `exact` by the double-backward JVP (about 4× the cost).
+   */
+  derivatives?: 'fast' | 'exact';
+  /** Hessian-vector products: `auto` (default) checks the exact product against central differences at start-up and at every basis checkpoint and falls back. */
+  hvp?: HvpModeOption;
+  /** Relative disagreement tolerated by the `auto` check. Default 1e-2. */
+  hvpTolerance?: number;
+  /** Lanczos stopping rule: relative Ritz residual `tol` (default 1e-3) and at most `maxIter` HVPs per basis checkpoint (default 200). */
+  lanczos?: { tol?: number; maxIter?: number };
+  /** Put each basis vector in its `basis` event. Default false. */
+  emitVectors?: boolean;
+  /** Seed of every random choice. Default 1. */
+  seed?: number;
+  /** Free-form model description recorded in the run-start event. */
+  model?: string;
+  /** Progress of long work (Lanczos) for progress bars. */
+  onProgress?: (info: { step: number; phase: 'lanczos' | 'derivatives'; iteration: number; residual?: number }) => void;
+}
+
+/** Options with defaults filled in and checked. */
+export interface ResolvedOptions {
+  every: number;
+  basis: Required<GrownBasisOptions> | FixedBasisOptions;
+  secondOrder: SecondOrder;
+  derivatives: 'fast' | 'exact';
+  hvp: HvpModeOption;
+  hvpTolerance: number;
+  lanczos: { tol: number; maxIter: number };
+  emitVectors: boolean;
+  seed: number;
+}
+
+const fail = (option: string, want: string, got: unknown): never => {
+  throw new Error(`createPolca: option '${option}' must be ${want}, got ${describe(got)}`);
+};
+
+const positiveInt = (option: string, x: unknown) => {
+  if (!Number.isInteger(x) || (x as number) <= 0) fail(option, 'a positive integer', x);
+  return x as number;
+};
+
+/** Fills defaults and validates everything that can be checked before training starts. */
+export function resolveOptions(o: PolcaOptions): ResolvedOptions {
+  if (!o || typeof o !== 'object') fail('options', 'an object', o);
+  if (typeof o.probe !== 'function') fail('probe', 'a function returning a Tensor1D of per-datapoint losses', o.probe);
+  if (o.hessianLoss !== undefined && typeof o.hessianLoss !== 'function') fail('hessianLoss', 'a function returning a tf.Scalar', o.hessianLoss);
+  const every = positiveInt('every', o.every ?? 20);
+  const secondOrder = o.secondOrder ?? 'paper';
+  if (!['none', 'paper', 'secant', 'directional'].includes(secondOrder)) fail('secondOrder', "'none', 'paper', 'secant' or 'directional'", secondOrder);
+  const derivatives = o.derivatives ?? 'fast';
+  if (derivatives !== 'fast' && derivatives !== 'exact') fail('derivatives', "'fast' or 'exact'", derivatives);
+  const hvp = o.hvp ?? 'auto';
+  if (!['auto', 'exact', 'finite-difference'].includes(hvp)) fail('hvp', "'auto', 'exact' or 'finite-difference'", hvp);
+  const hvpTolerance = o.hvpTolerance ?? 1e-2;
+  if (!(hvpTolerance > 0)) fail('hvpTolerance', 'a positive number', o.hvpTolerance);
+  const tol = o.lanczos?.tol ?? 1e-3;
+  if (!(tol > 0)) fail('lanczos.tol', 'a positive number', o.lanczos?.tol);
+  const maxIter = positiveInt('lanczos.maxIter', o.lanczos?.maxIter ?? 200);
+
+  const b = o.basis ?? { kind: 'hessian' };
+  let basis: ResolvedOptions['basis'];
+  if (b.kind === 'fixed') {
+    basis = b;
+  } else if (['hessian', 'shuffled', 'random', 'axis'].includes(b.kind)) {
+    const g = b as GrownBasisOptions;
+    basis = {
+      kind: g.kind,
+      every: positiveInt('basis.every', g.every ?? 200),
+      k: positiveInt('basis.k', g.k ?? 1),
+      maxVectors: positiveInt('basis.maxVectors', g.maxVectors ?? 50),
+    };
+    if (basis.every % every !== 0) fail('basis.every', `a multiple of 'every' (${every})`, basis.every);
+    if ((g.kind === 'hessian' || g.kind === 'shuffled') && !o.hessianLoss) {
+      throw new Error(`createPolca: option 'hessianLoss' is required when basis.kind is '${g.kind}'`);
+    }
+  } else {
+    return fail('basis.kind', "'hessian', 'shuffled', 'random', 'axis' or 'fixed'", (b as { kind: unknown }).kind);
+  }
+  return {
+    every,
+    basis,
+    secondOrder,
+    derivatives,
+    hvp,
+    hvpTolerance,
+    lanczos: { tol, maxIter },
+    emitVectors: o.emitVectors ?? false,
+    seed: o.seed ?? 1,
+  };
+}
