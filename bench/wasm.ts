@@ -1,0 +1,182 @@
+/**
+ * One training step (forward + backward + Adam) of a small causal transformer
+ * — token embedding via tf.gather, 3 pre-norm blocks (4-head attention, 4×
+ * MLP, layernorm), d = 128 — timed in one run on:
+ *   cpu (tfjs-core's gradient), then the wasm backend stock (plus polca's
+ *   UnsortedSegmentSum, without which the embedding's gradient throws), with
+ *   polca's BatchMatMul gradient, with the XNNPACK BatchMatMul kernel, with
+ *   both, and finally cpu again with polca's gradient (it must not be slower).
+ *
+ *   npx tsx bench/wasm.ts [--steps 5] [--cpu-steps 2]
+ *
+ * Every variant starts from the same weights and batch; the first-step losses
+ * are printed so a wrong kernel would show.
+ */
+import * as tf from '@tensorflow/tfjs';
+import '@tensorflow/tfjs-backend-wasm';
+import { batchMatMulGradConfig } from '../src/engine/wasm/batchMatMulGrad.js';
+import { createFastBatchMatMulConfig } from '../src/engine/wasm/fastMatMul.js';
+import { unsortedSegmentSumWasmConfig } from '../src/engine/wasm/unsortedSegmentSum.js';
+
+const VOCAB = 64;
+const T = 64;
+const BATCH = 8;
+const D = 128;
+const HEADS = 4;
+const LAYERS = 3;
+const DH = D / HEADS;
+
+function arg(name: string, fallback: number): number {
+  const i = process.argv.indexOf(name);
+  return i >= 0 ? Number(process.argv[i + 1]) : fallback;
+}
+const STEPS = arg('--steps', 5);
+const CPU_STEPS = arg('--cpu-steps', 2);
+
+// Seeded normal draws, so that every backend starts from the same numbers.
+function normals(n: number, scale: number, seed: number): Float32Array {
+  let s = seed >>> 0;
+  const u = () => ((s = (Math.imul(s, 1664525) + 1013904223) >>> 0) + 0.5) / 4294967296;
+  const out = new Float32Array(n);
+  for (let i = 0; i < n; i++) out[i] = scale * Math.sqrt(-2 * Math.log(u())) * Math.cos(2 * Math.PI * u());
+  return out;
+}
+
+interface Spec { name: string; shape: number[]; init: 'normal' | 'ones' | 'zeros'; scale?: number }
+const specs: Spec[] = [
+  { name: 'tok', shape: [VOCAB, D], init: 'normal', scale: 0.1 },
+  { name: 'pos', shape: [T, D], init: 'normal', scale: 0.1 },
+];
+for (let l = 0; l < LAYERS; l++) {
+  specs.push(
+    { name: `ln1g${l}`, shape: [D], init: 'ones' }, { name: `ln1b${l}`, shape: [D], init: 'zeros' },
+    { name: `wqkv${l}`, shape: [D, 3 * D], init: 'normal', scale: 1 / Math.sqrt(D) },
+    { name: `wo${l}`, shape: [D, D], init: 'normal', scale: 1 / Math.sqrt(D) },
+    { name: `ln2g${l}`, shape: [D], init: 'ones' }, { name: `ln2b${l}`, shape: [D], init: 'zeros' },
+    { name: `w1${l}`, shape: [D, 4 * D], init: 'normal', scale: 1 / Math.sqrt(D) },
+    { name: `b1${l}`, shape: [4 * D], init: 'zeros' },
+    { name: `w2${l}`, shape: [4 * D, D], init: 'normal', scale: 1 / Math.sqrt(4 * D) },
+  );
+}
+specs.push({ name: 'lnfg', shape: [D], init: 'ones' }, { name: 'lnfb', shape: [D], init: 'zeros' });
+specs.push({ name: 'wout', shape: [D, VOCAB], init: 'normal', scale: 1 / Math.sqrt(D) });
+const initial = specs.map((s, i) => {
+  const n = s.shape.reduce((p, d) => p * d, 1);
+  return s.init === 'normal' ? normals(n, s.scale ?? 1, 1000 + i) : new Float32Array(n).fill(s.init === 'ones' ? 1 : 0);
+});
+const tokens = Int32Array.from({ length: BATCH * (T + 1) }, (_, i) => (i * 7 + ((i * i) % 13)) % VOCAB);
+
+function layerNorm(x: tf.Tensor2D, g: tf.Tensor, b: tf.Tensor): tf.Tensor2D {
+  const { mean, variance } = tf.moments(x, -1, true);
+  return tf.add(tf.mul(tf.div(tf.sub(x, mean), tf.sqrt(tf.add(variance, 1e-5))), g), b) as tf.Tensor2D;
+}
+
+function splitHeads(x: tf.Tensor2D): tf.Tensor3D {
+  // [B·T, D] → [B·H, T, DH]
+  return tf.reshape(tf.transpose(tf.reshape(x, [BATCH, T, HEADS, DH]), [0, 2, 1, 3]), [BATCH * HEADS, T, DH]);
+}
+
+function mergeHeads(x: tf.Tensor3D): tf.Tensor2D {
+  return tf.reshape(tf.transpose(tf.reshape(x, [BATCH, HEADS, T, DH]), [0, 2, 1, 3]), [BATCH * T, D]);
+}
+
+interface Model { vars: Map<string, tf.Variable>; inputs: tf.Tensor1D; labels: tf.Tensor2D; mask: tf.Tensor2D }
+
+function buildModel(): Model {
+  const vars = new Map<string, tf.Variable>();
+  specs.forEach((s, i) => vars.set(s.name, tf.variable(tf.tensor(initial[i], s.shape), true, `${s.name}_${Math.random()}`)));
+  const inp = new Int32Array(BATCH * T);
+  const lab = new Int32Array(BATCH * T);
+  for (let b = 0; b < BATCH; b++) {
+    for (let t = 0; t < T; t++) {
+      inp[b * T + t] = tokens[b * (T + 1) + t];
+      lab[b * T + t] = tokens[b * (T + 1) + t + 1];
+    }
+  }
+  const maskValues = new Float32Array(T * T);
+  for (let i = 0; i < T; i++) for (let j = i + 1; j < T; j++) maskValues[i * T + j] = -1e9;
+  return {
+    vars,
+    inputs: tf.tensor1d(inp, 'int32'),
+    labels: tf.tidy(() => tf.oneHot(tf.tensor1d(lab, 'int32'), VOCAB).toFloat() as tf.Tensor2D),
+    mask: tf.tensor2d(maskValues, [T, T]),
+  };
+}
+
+function loss(m: Model): tf.Scalar {
+  const v = (name: string) => m.vars.get(name)!;
+  const posIds = tf.tensor1d(Array.from({ length: BATCH * T }, (_, i) => i % T), 'int32');
+  let x = tf.add(tf.gather(v('tok'), m.inputs), tf.gather(v('pos'), posIds)) as tf.Tensor2D;
+  for (let l = 0; l < LAYERS; l++) {
+    const h = layerNorm(x, v(`ln1g${l}`), v(`ln1b${l}`));
+    const qkv = tf.matMul(h, v(`wqkv${l}`));
+    const [q, k, val] = tf.split(qkv, 3, 1) as [tf.Tensor2D, tf.Tensor2D, tf.Tensor2D];
+    const scores = tf.add(tf.mul(tf.matMul(splitHeads(q), splitHeads(k), false, true), 1 / Math.sqrt(DH)), m.mask);
+    const att = mergeHeads(tf.matMul(tf.softmax(scores), splitHeads(val)) as tf.Tensor3D);
+    x = tf.add(x, tf.matMul(att, v(`wo${l}`)));
+    const h2 = layerNorm(x, v(`ln2g${l}`), v(`ln2b${l}`));
+    const ff = tf.relu(tf.add(tf.matMul(h2, v(`w1${l}`)), v(`b1${l}`))) as tf.Tensor2D;
+    x = tf.add(x, tf.matMul(ff, v(`w2${l}`)));
+  }
+  const logits = tf.matMul(layerNorm(x, v('lnfg'), v('lnfb')), v('wout'));
+  return tf.losses.softmaxCrossEntropy(m.labels, logits) as tf.Scalar;
+}
+
+async function run(label: string, backend: string, steps: number): Promise<{ ms: number; firstLoss: number; lastLoss: number }> {
+  await tf.setBackend(backend);
+  await tf.ready();
+  const m = buildModel();
+  const opt = tf.train.adam(1e-3);
+  const varList = [...m.vars.values()];
+  const step = () => {
+    const l = opt.minimize(() => loss(m), true, varList)!;
+    const value = l.dataSync()[0];
+    l.dispose();
+    return value;
+  };
+  const firstLoss = step(); // also the warm-up
+  const before = tf.memory().numTensors;
+  const t0 = performance.now();
+  let lastLoss = firstLoss;
+  for (let i = 0; i < steps; i++) lastLoss = step();
+  const ms = (performance.now() - t0) / steps;
+  const leaked = tf.memory().numTensors - before;
+  opt.dispose();
+  varList.forEach((v) => v.dispose());
+  [m.inputs, m.labels, m.mask].forEach((t) => t.dispose());
+  console.log(
+    `${label.padEnd(44)} ${ms.toFixed(1).padStart(8)} ms/step   loss ${firstLoss.toFixed(6)} → ${lastLoss.toFixed(6)}${leaked !== 0 ? `   (${leaked} tensors leaked/step loop)` : ''}`,
+  );
+  return { ms, firstLoss, lastLoss };
+}
+
+const defaultGrad = tf.getGradient(tf.BatchMatMul)!;
+const stockMatMul = tf.getKernel(tf.BatchMatMul, 'wasm')!;
+const fastMatMul = createFastBatchMatMulConfig(stockMatMul);
+function useMatMul(config: tf.KernelConfig): void {
+  tf.unregisterKernel(tf.BatchMatMul, 'wasm');
+  tf.registerKernel(config);
+}
+
+console.log(`causal transformer: vocab ${VOCAB}, T ${T}, batch ${BATCH}, d ${D}, ${HEADS} heads, ${LAYERS} layers; ${STEPS} timed steps (cpu ${CPU_STEPS}) after 1 warm-up`);
+const cpuStock = await run('cpu, tfjs-core gradient', 'cpu', CPU_STEPS);
+tf.registerKernel(unsortedSegmentSumWasmConfig);
+const wasmStock = await run('wasm stock (+ UnsortedSegmentSum)', 'wasm', STEPS);
+tf.registerGradient(batchMatMulGradConfig);
+const wasmGrad = await run('wasm + polca BatchMatMul gradient', 'wasm', STEPS);
+tf.registerGradient(defaultGrad);
+useMatMul(fastMatMul);
+const wasmFast = await run('wasm + XNNPACK BatchMatMul kernel', 'wasm', STEPS);
+tf.registerGradient(batchMatMulGradConfig);
+const wasmBoth = await run('wasm + gradient + kernel (registerWasmKernels)', 'wasm', STEPS);
+const cpuGrad = await run('cpu, polca gradient', 'cpu', CPU_STEPS);
+useMatMul(stockMatMul);
+tf.registerGradient(defaultGrad);
+
+const r = (x: number, y: number) => (x / y).toFixed(2);
+console.log('');
+console.log(`speed-up over wasm stock: gradient ${r(wasmStock.ms, wasmGrad.ms)}×, kernel ${r(wasmStock.ms, wasmFast.ms)}×, both ${r(wasmStock.ms, wasmBoth.ms)}×`);
+console.log(`cpu / wasm (both): ${r(cpuStock.ms, wasmBoth.ms)}×`);
+console.log(`cpu with polca gradient / cpu stock: ${r(cpuGrad.ms, cpuStock.ms)} (1 = unchanged)`);
+const losses = [cpuStock, wasmStock, wasmGrad, wasmFast, wasmBoth, cpuGrad].map((x) => x.firstLoss);
+console.log(`first-step losses agree to ${Math.max(...losses.map((x) => Math.abs(x - losses[0]))).toExponential(1)}`);

@@ -1,0 +1,103 @@
+import * as tf from '@tensorflow/tfjs-core';
+import { batchMatMulGradConfig } from './batchMatMulGrad.js';
+import { createFastBatchMatMulConfig } from './fastMatMul.js';
+import { unsortedSegmentSumWasmConfig } from './unsortedSegmentSum.js';
+
+/** Which pieces {@link registerWasmKernels} installed (or found installed). */
+export interface WasmKernelsStatus {
+  /** Whether `@tensorflow/tfjs-backend-wasm` had registered its kernels in this tfjs instance. Without it nothing is installed. */
+  readonly wasmBackend: boolean;
+  /** polca's `UnsortedSegmentSum` kernel is registered for wasm (false also when the wasm package brings its own). */
+  readonly unsortedSegmentSum: boolean;
+  /** polca's `BatchMatMul` kernel (XNNPACK for transposed and batched products) is registered for wasm. */
+  readonly fastBatchMatMul: boolean;
+  /** polca's `BatchMatMul` gradient is the registered one. */
+  readonly batchMatMulGradient: boolean;
+}
+
+/** Options of {@link registerWasmKernels}. */
+export interface RegisterWasmKernelsOptions {
+  /** Install the XNNPACK-backed `BatchMatMul` kernel for wasm. Default `true`. */
+  readonly fastBatchMatMul?: boolean;
+  /** Install the `BatchMatMul` gradient ({@link batchMatMulGradConfig}). Default `true`. */
+  readonly batchMatMulGradient?: boolean;
+}
+
+const ours = new WeakSet<object>();
+
+function checkFlag(options: object, name: keyof RegisterWasmKernelsOptions): boolean {
+  const value = (options as Record<string, unknown>)[name];
+  if (value === undefined) return true;
+  if (typeof value !== 'boolean') {
+    throw new Error(`registerWasmKernels: option '${name}' must be a boolean, got ${typeof value === 'string' ? JSON.stringify(value) : String(value)}`);
+  }
+  return value;
+}
+
+/**
+ * Makes the tfjs wasm backend complete and fast for training small
+ * transformers, in the tfjs instance polca shares with the caller
+ * (`@tensorflow/tfjs-core`, a peer dependency):
+ * - `UnsortedSegmentSum` for wasm (the backend has none, so the gradient of
+ *   `tf.gather` — every embedding — throws there);
+ * - a wasm `BatchMatMul` kernel that runs transposed and batched products on
+ *   XNNPACK instead of the stock scalar loop (see `createFastBatchMatMulConfig`);
+ * - a `BatchMatMul` gradient that materialises transposes on wasm and
+ *   supports broadcast batch dimensions, and is otherwise tfjs-core's own
+ *   (see {@link batchMatMulGradConfig}: on every other backend, products
+ *   without broadcasting are computed exactly as before). Gradients are
+ *   global in tfjs, so this one replaces tfjs-core's for all backends.
+ *
+ * Call it after importing `@tensorflow/tfjs` (which registers tfjs's own
+ * gradients: a later registration wins) and `@tensorflow/tfjs-backend-wasm`
+ * (importing that package later would put its own `BatchMatMul` back).
+ * Without the wasm package loaded it installs nothing and says so; it never
+ * imports that package. Idempotent: a second call changes nothing; a call
+ * with an option newly `true` adds that piece; `false` never removes one.
+ *
+ * @returns what is installed after the call.
+ * @example
+ * ```ts
+ * import * as tf from '@tensorflow/tfjs';
+ * import '@tensorflow/tfjs-backend-wasm';
+ * import { registerWasmKernels } from 'polca';
+ *
+ * const status = registerWasmKernels();
+ * // { wasmBackend: true, unsortedSegmentSum: true, fastBatchMatMul: true, batchMatMulGradient: true }
+ * await tf.setBackend('wasm');
+ * ```
+ */
+export function registerWasmKernels(options: RegisterWasmKernelsOptions = {}): WasmKernelsStatus {
+  if (typeof options !== 'object' || options === null) {
+    throw new Error(`registerWasmKernels: option 'options' must be an object, got ${String(options)}`);
+  }
+  const wantFast = checkFlag(options, 'fastBatchMatMul');
+  const wantGrad = checkFlag(options, 'batchMatMulGradient');
+  const stockMatMul = tf.getKernel(tf.BatchMatMul, 'wasm');
+  if (stockMatMul === undefined) {
+    return { wasmBackend: false, unsortedSegmentSum: false, fastBatchMatMul: false, batchMatMulGradient: false };
+  }
+
+  const segmentSum = tf.getKernel(tf.UnsortedSegmentSum, 'wasm');
+  if (segmentSum === undefined) tf.registerKernel(unsortedSegmentSumWasmConfig);
+
+  if (wantFast && !ours.has(stockMatMul)) {
+    const fast = createFastBatchMatMulConfig(stockMatMul);
+    ours.add(fast);
+    // Unregister first: registerKernel would warn on the console when overwriting.
+    tf.unregisterKernel(tf.BatchMatMul, 'wasm');
+    tf.registerKernel(fast);
+  }
+
+  if (wantGrad && tf.getGradient(tf.BatchMatMul) !== batchMatMulGradConfig) {
+    tf.registerGradient(batchMatMulGradConfig);
+  }
+
+  const matMulNow = tf.getKernel(tf.BatchMatMul, 'wasm');
+  return {
+    wasmBackend: true,
+    unsortedSegmentSum: tf.getKernel(tf.UnsortedSegmentSum, 'wasm') === unsortedSegmentSumWasmConfig,
+    fastBatchMatMul: matMulNow !== undefined && ours.has(matMulNow),
+    batchMatMulGradient: tf.getGradient(tf.BatchMatMul) === batchMatMulGradConfig,
+  };
+}
