@@ -85,6 +85,8 @@ export function createPolca(options: PolcaOptions): PolcaTracker {
   const space = new ParamSpace(options.params, 'createPolca');
   const P = space.size;
   if (opts.basis.kind !== 'fixed') {
+    // The default ceiling adapts to tiny models; an explicit one is checked.
+    if ((options.basis as { maxVectors?: number } | undefined)?.maxVectors === undefined) opts.basis.maxVectors = Math.min(opts.basis.maxVectors, P);
     if (opts.basis.k > P) throw new Error(`createPolca: option 'basis.k' (${opts.basis.k}) must not exceed the number of parameters P = ${P}`);
     if (opts.basis.maxVectors > P) {
       throw new Error(`createPolca: option 'basis.maxVectors' (${opts.basis.maxVectors}) must not exceed the number of parameters P = ${P}`);
