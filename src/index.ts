@@ -1,0 +1,20 @@
+/**
+ * polca — hidden breakthroughs inside a TensorFlow.js model's training.
+ *
+ * Engine (METHOD.md §1–2), tracker and event types. Sinks, analysis and
+ * serving are exported from their own modules as they are added.
+ *
+ * @packageDocumentation
+ */
+export { createPolca, type PolcaTracker } from './tracker/createPolca.js';
+export type { PolcaOptions, GrownBasisOptions, FixedBasisOptions } from './tracker/options.js';
+export { hessianVectorProduct, type HvpOptions, type LossClosure } from './engine/hvp.js';
+export { HessianOperator, type HvpCheck, type HvpModeOption, type HessianOperatorOptions } from './engine/hessianOperator.js';
+export { topEigenpairs, type TopEigenpairsOptions, type Eigenpairs, type Matvec } from './engine/lanczos.js';
+export { NonConvergenceError } from './engine/tridiagonalEigen.js';
+export { directionalDerivatives, type ProbeClosure } from './engine/directional.js';
+export { polcaIncrements, completenessResidual, type IntervalTerms } from './engine/polcaIncrements.js';
+export { ParamSpace, type ParamSnapshot } from './engine/paramSpace.js';
+export { withSecondOrderGradients, installSecondOrderGradients, SECOND_ORDER_KERNELS } from './engine/gradients/secondOrderGradients.js';
+export * from './stream/events.js';
+export { POLCA_VERSION } from './version.js';
