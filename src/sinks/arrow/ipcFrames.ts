@@ -1,0 +1,148 @@
+/**
+ * Byte-level framing of Arrow IPC streams: encoding the schema and one
+ * record batch as separate byte strings (so a file can be appended to batch
+ * by batch through a plain file descriptor), and scanning a possibly
+ * truncated or damaged stream for its complete messages.
+ *
+ * A stream message is `0xFFFFFFFF`, an int32 metadata length m, m bytes of
+ * flatbuffer `Message` metadata (padded to 8), then the body, whose length
+ * the metadata gives. The stream ends with `0xFFFFFFFF 0x00000000`.
+ *
+ * @packageDocumentation
+ */
+import { Message, MessageHeader, RecordBatch, RecordBatchStreamWriter, Schema } from 'apache-arrow';
+
+/** End-of-stream marker of the IPC stream format. */
+export const END_OF_STREAM = new Uint8Array([0xff, 0xff, 0xff, 0xff, 0, 0, 0, 0]);
+
+/**
+ * Bytes of the schema message that starts an IPC stream.
+ *
+ * @example
+ * ```ts
+ * fs.writeSync(fd, schemaMessage(tableSchema('steps', stepsSchema)));
+ * ```
+ */
+export function schemaMessage(schema: Schema): Uint8Array {
+  const writer = new RecordBatchStreamWriter();
+  writer.reset(undefined, schema);
+  return writer.toUint8Array(true);
+}
+
+/**
+ * Bytes of one record-batch message (without the schema and end-of-stream
+ * marker that Arrow's stream writer puts around it).
+ *
+ * @param schemaBytes - length of {@link schemaMessage} for the batch's schema.
+ * @example
+ * ```ts
+ * const head = schemaMessage(batch.schema);
+ * fs.writeSync(fd, recordBatchMessage(batch, head.byteLength));
+ * ```
+ */
+export function recordBatchMessage(batch: RecordBatch, schemaBytes: number): Uint8Array {
+  const writer = new RecordBatchStreamWriter({ autoDestroy: false });
+  writer.write(batch);
+  writer.finish();
+  const all = writer.toUint8Array(true);
+  const tail = all.subarray(all.byteLength - END_OF_STREAM.byteLength);
+  if (!tail.every((b, i) => b === END_OF_STREAM[i])) {
+    throw new Error('recordBatchMessage: Arrow stream writer did not end with the end-of-stream marker');
+  }
+  return all.subarray(schemaBytes, all.byteLength - END_OF_STREAM.byteLength);
+}
+
+/** How a scanned stream ended. */
+export type StreamEnd =
+  /** the end-of-stream marker: the writer closed the file */
+  | 'eos'
+  /** the file ends exactly after a complete message: the writer was stopped between flushes */
+  | 'eof'
+  /** the last message is incomplete: the writer was stopped during a flush */
+  | 'truncated'
+  /** a message is malformed: the file was damaged */
+  | 'corrupt';
+
+/** Result of {@link scanStream}. */
+export interface StreamScan {
+  /** Byte length of the complete messages (schema and batches), the readable prefix. */
+  validBytes: number;
+  /** Whether the schema message is complete. */
+  hasSchema: boolean;
+  /** Number of complete record-batch messages after the schema. */
+  batches: number;
+  end: StreamEnd;
+  /** Why the scan stopped early (`truncated` or `corrupt`). */
+  reason?: string;
+}
+
+/**
+ * Find the complete messages of an IPC stream. Never throws: damage is
+ * reported in `end` and `reason`, and everything before it is kept.
+ *
+ * @example
+ * ```ts
+ * const scan = scanStream(fs.readFileSync('run/polca.ipc'));
+ * if (scan.end === 'truncated') console.log(`dropped ${bytes.length - scan.validBytes} bytes`);
+ * ```
+ */
+export function scanStream(bytes: Uint8Array): StreamScan {
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  let at = 0;
+  let hasSchema = false;
+  let batches = 0;
+  const stop = (end: StreamEnd, reason?: string): StreamScan => ({ validBytes: at, hasSchema, batches, end, reason });
+  for (;;) {
+    const left = bytes.byteLength - at;
+    if (left === 0) return stop('eof');
+    if (left < 8) return stop('truncated', `${left} bytes of a message prefix at byte ${at}`);
+    if (view.getUint32(at, true) !== 0xffffffff) return stop('corrupt', `no continuation marker at byte ${at}`);
+    const metaLength = view.getInt32(at + 4, true);
+    if (metaLength === 0) {
+      const after = left - 8;
+      at += 8;
+      return after === 0 ? stop('eos') : stop('corrupt', `${after} bytes after the end-of-stream marker`);
+    }
+    if (metaLength < 0 || metaLength % 8 !== 0) return stop('corrupt', `bad metadata length ${metaLength} at byte ${at}`);
+    if (8 + metaLength > left) return stop('truncated', `metadata of ${metaLength} bytes at byte ${at} runs past the end`);
+    let message: Message;
+    try {
+      message = Message.decode(bytes.subarray(at + 8, at + 8 + metaLength));
+    } catch (e) {
+      return stop('corrupt', `undecodable message metadata at byte ${at}: ${(e as Error).message}`);
+    }
+    const bodyLength = message.bodyLength;
+    if (!Number.isSafeInteger(bodyLength) || bodyLength < 0) return stop('corrupt', `bad body length ${bodyLength} at byte ${at}`);
+    const problem = hasSchema ? checkBatch(message, bodyLength) : message.isSchema() ? undefined : 'first message is not a schema';
+    if (problem) return stop('corrupt', `${problem} at byte ${at}`);
+    if (8 + metaLength + bodyLength > left) return stop('truncated', `message body of ${bodyLength} bytes at byte ${at} runs past the end`);
+    at += 8 + metaLength + bodyLength;
+    if (hasSchema) batches += 1;
+    else hasSchema = true;
+  }
+}
+
+/** Structural check of a record-batch message before Arrow decodes it, so damaged metadata cannot make it allocate or read out of bounds. */
+function checkBatch(message: Message, bodyLength: number): string | undefined {
+  if (message.headerType !== MessageHeader.RecordBatch) return `unexpected message type ${MessageHeader[message.headerType] ?? message.headerType}`;
+  let header: { length: number; nodes: { length: number; nullCount: number }[]; buffers: { offset: number; length: number }[]; compression?: unknown };
+  try {
+    header = message.header() as never;
+  } catch (e) {
+    return `undecodable record-batch header: ${(e as Error).message}`;
+  }
+  if (header.compression != null) return 'compressed batches are not written by polca';
+  const rowLimit = bodyLength * 8 + 1;
+  if (!(Number(header.length) >= 0 && Number(header.length) <= rowLimit)) return `bad row count ${header.length}`;
+  for (const node of header.nodes) {
+    if (!(Number(node.length) >= 0 && Number(node.length) <= rowLimit && Number(node.nullCount) <= Number(node.length))) {
+      return `bad field node (length ${node.length}, nulls ${node.nullCount})`;
+    }
+  }
+  for (const region of header.buffers) {
+    const start = Number(region.offset);
+    const end = start + Number(region.length);
+    if (!(start >= 0 && Number(region.length) >= 0 && end <= bodyLength)) return `buffer [${start}, ${end}) outside a body of ${bodyLength} bytes`;
+  }
+  return undefined;
+}

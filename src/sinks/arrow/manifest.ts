@@ -1,0 +1,115 @@
+/**
+ * `run.json`, the manifest of a run directory.
+ *
+ * @packageDocumentation
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import { EVENT_SCHEMA_VERSION, type HvpMode } from '../../stream/events.js';
+import { RunFormatError } from './RunFormatError.js';
+import { TABLE_NAMES, tableFileName, type TableName } from './schemas.js';
+
+/** Values of one probe-metadata column, one per probe datapoint. */
+export type ProbeMetaColumn = readonly string[] | readonly number[] | readonly boolean[];
+
+/**
+ * Content of `run.json`. Written at `run-start` and rewritten (atomically,
+ * by rename) when the writer closes or aborts.
+ *
+ * @example
+ * ```ts
+ * const m: RunManifest = JSON.parse(fs.readFileSync('run/run.json', 'utf8'));
+ * m.schemaVersion; // 1
+ * ```
+ */
+export interface RunManifest {
+  /** Always `polca-run`. */
+  format: 'polca-run';
+  /** {@link EVENT_SCHEMA_VERSION} of the writer. */
+  schemaVersion: number;
+  /** polca and tfjs-core versions, from the `run-start` event. */
+  versions: { polca: string; tfjs: string };
+  /** The tracker options of the `run-start` event. */
+  config: Record<string, unknown>;
+  numParams: number;
+  numProbe: number;
+  backend: string;
+  hvpMode: HvpMode;
+  /** Time of the `run-start` event (ms since the epoch). */
+  startTime: number;
+  /** User metadata of the probe datapoints (token text, labels, …), one array of length `numProbe` per column. */
+  probeMeta: Record<string, ProbeMetaColumn>;
+  /** File of each event table, relative to the run directory. */
+  tables: Record<TableName, string>;
+  /** File of the θ table when the run kept parameters (`keepParams`), else null. */
+  params: string | null;
+  /** `running` until the writer closes; a crashed run stays `running`. */
+  status: 'running' | 'closed' | 'aborted';
+  /** Why the writer aborted (status `aborted`). */
+  abortReason?: string;
+  /** Number of events committed when the writer closed or aborted. */
+  events?: number;
+}
+
+/** Name of the manifest file in a run directory. */
+export const MANIFEST_FILE = 'run.json';
+
+/** Table file names of a manifest. */
+export function manifestTables(): Record<TableName, string> {
+  return Object.fromEntries(TABLE_NAMES.map((t) => [t, tableFileName(t)])) as Record<TableName, string>;
+}
+
+/** Write `run.json` atomically: a reader sees the old or the new manifest, never half of one. */
+export function writeManifest(dir: string, manifest: RunManifest): void {
+  const tmp = path.join(dir, `${MANIFEST_FILE}.tmp`);
+  fs.writeFileSync(tmp, `${JSON.stringify(manifest, null, 2)}\n`);
+  fs.renameSync(tmp, path.join(dir, MANIFEST_FILE));
+}
+
+/**
+ * Read and check `run.json`.
+ *
+ * @throws RunFormatError when the directory or manifest is missing or unreadable, or the run is from a newer schema.
+ * @example
+ * ```ts
+ * const manifest = await readManifest('runs/arith');
+ * ```
+ */
+export async function readManifest(dir: string, caller = 'readManifest'): Promise<RunManifest> {
+  let stat: fs.Stats;
+  try {
+    stat = await fs.promises.stat(dir);
+  } catch {
+    throw new RunFormatError(`${caller}: run directory ${JSON.stringify(dir)} does not exist`);
+  }
+  if (!stat.isDirectory()) throw new RunFormatError(`${caller}: ${JSON.stringify(dir)} is not a directory`);
+  const file = path.join(dir, MANIFEST_FILE);
+  let text: string;
+  try {
+    text = await fs.promises.readFile(file, 'utf8');
+  } catch {
+    throw new RunFormatError(
+      `${caller}: ${JSON.stringify(dir)} has no ${MANIFEST_FILE}; it is not a polca run directory, or its writer stopped before run-start`,
+    );
+  }
+  let manifest: RunManifest;
+  try {
+    manifest = JSON.parse(text) as RunManifest;
+  } catch (e) {
+    throw new RunFormatError(`${caller}: ${JSON.stringify(file)} is not valid JSON (${(e as Error).message})`);
+  }
+  if (manifest === null || typeof manifest !== 'object' || manifest.format !== 'polca-run') {
+    throw new RunFormatError(`${caller}: ${JSON.stringify(file)} is not a polca run manifest (format ${JSON.stringify((manifest as { format?: unknown })?.format)})`);
+  }
+  const version = manifest.schemaVersion;
+  if (!Number.isInteger(version) || version < 1) {
+    throw new RunFormatError(`${caller}: ${JSON.stringify(file)} has an invalid schemaVersion ${JSON.stringify(version)}`);
+  }
+  if (version > EVENT_SCHEMA_VERSION) {
+    throw new RunFormatError(
+      `${caller}: run directory ${JSON.stringify(dir)} was written with schema version ${version}, ` +
+        `but this polca reads schema versions up to ${EVENT_SCHEMA_VERSION}; upgrade polca to read it`,
+    );
+  }
+  return manifest;
+}
