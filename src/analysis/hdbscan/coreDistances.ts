@@ -22,6 +22,7 @@ const MAX_HEAP_SLOTS = 1 << 23;
  * @param n - Number of rows.
  * @param d - Row length.
  * @param k - Neighbour rank, 0 ≤ k ≤ n − 1.
+ * @param maxHeapSlots - Largest n·k for the pairwise pass (default 2²³, i.e. 64 MB).
  * @returns Float64Array of n core distances (true distances, not squared).
  *
  * @example
@@ -29,11 +30,17 @@ const MAX_HEAP_SLOTS = 1 << 23;
  * coreDistances(Float64Array.of(0, 1, 3), 3, 1, 1); // Float64Array [1, 1, 2]
  * ```
  */
-export function coreDistances(x: Float64Array, n: number, d: number, k: number): Float64Array {
+export function coreDistances(
+  x: Float64Array,
+  n: number,
+  d: number,
+  k: number,
+  maxHeapSlots = MAX_HEAP_SLOTS,
+): Float64Array {
   const core = new Float64Array(n);
   if (k <= 0 || n < 2) return core;
   if (k > n - 1) throw new RangeError(`coreDistances: k (${k}) must be at most n - 1 (${n - 1})`);
-  if (n * k <= MAX_HEAP_SLOTS) symmetricPass(x, n, d, k, core);
+  if (n * k <= maxHeapSlots) symmetricPass(x, n, d, k, core);
   else rowPass(x, n, d, k, core);
   return core;
 }
