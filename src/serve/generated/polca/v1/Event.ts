@@ -19,7 +19,8 @@ export interface Event {
   /**
    * Position of the event in the run's stream, from 0, without gaps on the
    * server side (a subscriber sees gaps where filters or losses apply).
-   * For a lost notice: the seq of the next event that will be delivered.
+   * For a lost notice: the seq from which delivery resumes (the first seq
+   * after the gap; filtered events may still be skipped).
    */
   'seq'?: (number | string | Long);
   /**
@@ -46,7 +47,8 @@ export interface Event__Output {
   /**
    * Position of the event in the run's stream, from 0, without gaps on the
    * server side (a subscriber sees gaps where filters or losses apply).
-   * For a lost notice: the seq of the next event that will be delivered.
+   * For a lost notice: the seq from which delivery resumes (the first seq
+   * after the gap; filtered events may still be skipped).
    */
   'seq': (number);
   /**

@@ -1,0 +1,76 @@
+/**
+ * A node:http server exposing a prom-client registry on `/metrics`.
+ *
+ * @packageDocumentation
+ */
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { Registry } from 'prom-client';
+
+/** A running metrics endpoint. */
+export interface MetricsServer {
+  /** The bound port (useful when 0 was asked). */
+  readonly port: number;
+  /** Stops listening and drops open connections; idempotent. */
+  close(): Promise<void>;
+}
+
+/**
+ * Serves `registry` at `http://host:port/metrics` (404 elsewhere, 405 for
+ * methods other than GET and HEAD).
+ *
+ * @example
+ * ```ts
+ * const server = await startMetricsServer(metrics.registry, { port: 0 });
+ * // curl http://127.0.0.1:${server.port}/metrics
+ * await server.close();
+ * ```
+ */
+export async function startMetricsServer(
+  registry: Registry,
+  options: { port?: number; host?: string } = {},
+): Promise<MetricsServer> {
+  const port = options.port ?? 0;
+  const host = options.host ?? '127.0.0.1';
+  if (!(Number.isInteger(port) && port >= 0 && port <= 65535)) {
+    throw new RangeError(`startMetricsServer: option port must be an integer in [0, 65535], got ${port}`);
+  }
+  const server = createServer((req, res) => {
+    const path = (req.url ?? '/').split('?')[0];
+    if (path !== '/metrics') {
+      res.writeHead(404, { 'content-type': 'text/plain' }).end('not found: try /metrics\n');
+      return;
+    }
+    if (req.method !== 'GET' && req.method !== 'HEAD') {
+      res.writeHead(405, { allow: 'GET, HEAD' }).end();
+      return;
+    }
+    registry.metrics().then(
+      (body) => {
+        res.writeHead(200, { 'content-type': registry.contentType });
+        res.end(req.method === 'HEAD' ? undefined : body);
+      },
+      (err: unknown) => {
+        res.writeHead(500, { 'content-type': 'text/plain' }).end(`metrics failed: ${String(err)}\n`);
+      },
+    );
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, host, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+  let closing: Promise<void> | undefined;
+  return {
+    port: (server.address() as AddressInfo).port,
+    close() {
+      closing ??= new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeAllConnections();
+      });
+      return closing;
+    },
+  };
+}
