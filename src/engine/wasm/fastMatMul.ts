@@ -109,6 +109,11 @@ function swapLastTwo(rank: number): number[] {
  * (see {@link FAST_MATMUL_MIN_WORK}), the already-fast case, shape errors, and
  * any backend whose internals do not look like tfjs-backend-wasm 4.x.
  *
+ * It also fixes a tfjs 4.x bug: when both operands have several batches that
+ * broadcast against each other (`[2, 1, m, k] × [1, 3, k, n]`), the stock
+ * kernels (wasm and cpu) compute only max(2, 3) of the 6 output batches.
+ * Such products always take this kernel's path, whatever their size.
+ *
  * Results equal the stock kernel's within float32 rounding (XNNPACK sums in
  * another order), not bitwise.
  *
@@ -147,7 +152,10 @@ export function createFastBatchMatMulConfig(original: KernelConfig): KernelConfi
     const outerB = b.shape.slice(0, -2);
     const batchesA = outerA.reduce((p, d) => p * d, 1);
     const batchesB = outerB.reduce((p, d) => p * d, 1);
-    if (k !== kB || m * k * n < FAST_MATMUL_MIN_WORK) return fallback(args);
+    // tfjs's kernels index batches modulo each operand's batch count, which is
+    // right only when one operand has one batch or both have the same count.
+    const stockBroadcasts = batchesA === batchesB || batchesA === 1 || batchesB === 1;
+    if (k !== kB || (m * k * n < FAST_MATMUL_MIN_WORK && stockBroadcasts) || m * k * n === 0) return fallback(args);
     if (!transposeA && !transposeB && batchesA === 1 && batchesB === 1) return fallback(args);
     let outer: number[];
     try {

@@ -54,6 +54,15 @@ describe('createFastBatchMatMulConfig on wasm', () => {
     expect(delegated).toBe(untransposedSingle);
   });
 
+  it('computes tiny batches that broadcast against each other itself (tfjs returns 3 of 6 batches)', () => {
+    const c = { aShape: [2, 1, 3, 2], bShape: [1, 3, 2, 4], transposeA: false, transposeB: false };
+    const { ref, values, shape, delegated } = run(c, 9);
+    expect(delegated).toBe(false);
+    expect(shape).toEqual([2, 3, 3, 4]);
+    expect(values.length).toBe(72);
+    expect(relativeError(values, ref.out)).toBeLessThan(1e-6);
+  });
+
   it('leaves tiny products to the stock kernel, with the same result', () => {
     const c = { aShape: [5, 4, 3], bShape: [5, 6, 3], transposeA: false, transposeB: true };
     const { ref, values, delegated } = run(c, 3);
