@@ -4,6 +4,11 @@ import { loadPolcaProto } from '../../src/serve/polcaProto.js';
 import type { PolcaClient } from '../../src/serve/generated/polca/v1/Polca.js';
 import type { Event__Output } from '../../src/serve/generated/polca/v1/Event.js';
 import type { SubscribeRequest } from '../../src/serve/generated/polca/v1/SubscribeRequest.js';
+import type { Run__Output } from '../../src/serve/generated/polca/v1/Run.js';
+import type { ListClustersRequest } from '../../src/serve/generated/polca/v1/ListClustersRequest.js';
+import type { ListClustersResponse__Output } from '../../src/serve/generated/polca/v1/ListClustersResponse.js';
+import type { GetTrajectoriesRequest } from '../../src/serve/generated/polca/v1/GetTrajectoriesRequest.js';
+import type { Trajectories__Output } from '../../src/serve/generated/polca/v1/Trajectories.js';
 
 export function polcaClient(port: number, options: grpc.ChannelOptions = {}): PolcaClient {
   const { polca } = loadPolcaProto();
@@ -42,13 +47,18 @@ export function collect(client: PolcaClient, request: SubscribeRequest, token?: 
   });
 }
 
-/** Calls a unary method and resolves with its error status or response. */
-export function unary<Req, Res>(
-  fn: (req: Req, md: grpc.Metadata, cb: (err: grpc.ServiceError | null, res?: Res) => void) => unknown,
-  request: Req,
-  token?: string,
-): Promise<{ error: grpc.ServiceError | null; response?: Res }> {
-  return new Promise((resolve) => fn(request, bearer(token), (error, response) => resolve({ error, response })));
+type Unary<Res> = Promise<{ error: grpc.ServiceError | null; response?: Res }>;
+
+export function getRun(client: PolcaClient, token?: string): Unary<Run__Output> {
+  return new Promise((resolve) => client.getRun({}, bearer(token), (error, response) => resolve({ error, response })));
+}
+
+export function listClusters(client: PolcaClient, req: ListClustersRequest, token?: string): Unary<ListClustersResponse__Output> {
+  return new Promise((resolve) => client.listClusters(req, bearer(token), (error, response) => resolve({ error, response })));
+}
+
+export function getTrajectories(client: PolcaClient, req: GetTrajectoriesRequest, token?: string): Unary<Trajectories__Output> {
+  return new Promise((resolve) => client.getTrajectories(req, bearer(token), (error, response) => resolve({ error, response })));
 }
 
 /** Sends raw bytes as the request of a server-streaming method; resolves with the final status. */

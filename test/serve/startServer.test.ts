@@ -5,7 +5,7 @@ import { Subject } from 'rxjs';
 import { startServer, type PolcaServer } from '../../src/serve/startServer.js';
 import type { PolcaEvent, PolcaIncrementEvent, ClustersEvent } from '../../src/stream/events.js';
 import { syntheticServeRun, syntheticCluster } from '../helpers/serveEvents.js';
-import { polcaClient, collect, unary, rawSubscribe, bearer } from './grpcClient.js';
+import { polcaClient, collect, getRun, listClusters, getTrajectories, rawSubscribe, bearer } from './grpcClient.js';
 import { expectEventMatches } from './expectEvent.js';
 import type { PolcaClient } from '../../src/serve/generated/polca/v1/Polca.js';
 
@@ -62,7 +62,7 @@ describe('startServer', () => {
     };
     await check(early, all, true);
     await check(late, all, false);
-    const firstAtStep = events.findIndex((e) => 'step' in e && e.type !== 'run-end' && e.type !== 'polca' && e.step >= 200);
+    const firstAtStep = events.findIndex((e) => e.type === 'step' && e.step >= 200);
     expect(firstAtStep).toBeGreaterThan(0);
     await check(fromStep, [0, ...all.filter((i) => i >= firstAtStep)], false);
     await check(live, all.filter((i) => i >= half), true);
@@ -84,7 +84,7 @@ describe('startServer', () => {
     open(server, client);
     events.slice(0, -1).forEach((e) => subject.next(e));
 
-    const run = (await unary(client.getRun.bind(client), {})).response!;
+    const run = (await getRun(client)).response!;
     const steps = events.filter((e) => e.type === 'step');
     expect(run.started).toBe(true);
     expect(run.ended).toBe(false);
@@ -99,10 +99,10 @@ describe('startServer', () => {
 
     const lastClusters = new Map<number, ClustersEvent>();
     for (const e of events) if (e.type === 'clusters') lastClusters.set(e.basisId, e);
-    const list = (await unary(client.listClusters.bind(client), {})).response!;
+    const list = (await listClusters(client, {})).response!;
     expect(list.clusterings.map((c) => [c.basisId, c.step])).toEqual([...lastClusters.values()].sort((a, b) => a.basisId - b.basisId).map((c) => [c.basisId, c.step]));
     expect(list.clusterings[0].clusters[1].members).toEqual(Array.from(lastClusters.get(0)!.clusters[1].members));
-    const one = (await unary(client.listClusters.bind(client), { basisId: 1, hasBasisId: true })).response!;
+    const one = (await listClusters(client, { basisId: 1, hasBasisId: true })).response!;
     expect(one.clusterings.map((c) => c.basisId)).toEqual([1]);
 
     // Brute force: L_b(x, t) from the polca events, in double precision.
@@ -113,21 +113,21 @@ describe('startServer', () => {
       let sum = 0;
       return [0, ...polcas.map((p) => (sum += p.values[p.basisIds.indexOf(basis)][x]))].map(Math.fround);
     });
-    const traj = (await unary(client.getTrajectories.bind(client), { basisId: basis, clusterId: 2 })).response!;
+    const traj = (await getTrajectories(client, { basisId: basis, clusterId: 2 })).response!;
     expect(traj.steps).toEqual([polcas[0].fromStep, ...polcas.map((p) => p.toStep)]);
     expect(traj.truncated).toBe(false);
     expect(traj.trajectories.map((t) => t.datapoint)).toEqual(members);
     expect(traj.trajectories.map((t) => t.values)).toEqual(expected);
-    const picked = (await unary(client.getTrajectories.bind(client), { basisId: basis, datapoints: { indices: [members[2], members[0]] } })).response!;
+    const picked = (await getTrajectories(client, { basisId: basis, datapoints: { indices: [members[2], members[0]] } })).response!;
     expect(picked.trajectories.map((t) => t.values)).toEqual([expected[2], expected[0]]);
 
-    const notFound = await unary(client.getTrajectories.bind(client), { basisId: 1, clusterId: 9 });
+    const notFound = await getTrajectories(client, { basisId: 1, clusterId: 9 });
     expect(notFound.error?.code).toBe(grpc.status.NOT_FOUND);
     for (const bad of [{ basisId: 1 }, { basisId: -1, clusterId: 0 }, { basisId: 0, datapoints: { indices: [40] } }, { basisId: 0, datapoints: { indices: [] } }]) {
-      expect((await unary(client.getTrajectories.bind(client), bad)).error?.code).toBe(grpc.status.INVALID_ARGUMENT);
+      expect((await getTrajectories(client, bad)).error?.code).toBe(grpc.status.INVALID_ARGUMENT);
     }
     subject.next(events[events.length - 1]);
-    const ended = (await unary(client.getRun.bind(client), {})).response!;
+    const ended = (await getRun(client)).response!;
     expect([ended.ended, ended.end?.reason]).toEqual([true, 'closed']);
   });
 
@@ -138,7 +138,7 @@ describe('startServer', () => {
     open(server, client);
     for (const token of [undefined, 'wrong', TOKEN + 'x']) {
       expect((await collect(client, {}, token)).status.code).toBe(grpc.status.UNAUTHENTICATED);
-      expect((await unary(client.getRun.bind(client), {}, token)).error?.code).toBe(grpc.status.UNAUTHENTICATED);
+      expect((await getRun(client, token)).error?.code).toBe(grpc.status.UNAUTHENTICATED);
     }
     const malformed = [
       { start: 'START_AT_STEP' as const, fromStep: -5 },
@@ -164,7 +164,7 @@ describe('startServer', () => {
     expect((await check('nope')).err?.code).toBe(grpc.status.NOT_FOUND);
     // Still serving after all that.
     subject.next(syntheticServeRun({ numProbe: 4, steps: 1 })[0]);
-    expect((await unary(client.getRun.bind(client), {}, TOKEN)).response?.started).toBe(true);
+    expect((await getRun(client, TOKEN)).response?.started).toBe(true);
   });
 
   it('closes by itself when the run completes, after subscribers got everything; close() is idempotent', async () => {
@@ -183,7 +183,7 @@ describe('startServer', () => {
     await server.done;
     await expect(fetch(`http://127.0.0.1:${server.metricsPort}/metrics`)).rejects.toThrow();
     await Promise.all([server.close(), server.close()]);
-    const after = await unary(client.getRun.bind(client), {}, undefined);
+    const after = await getRun(client);
     expect(after.error?.code).toBe(grpc.status.UNAVAILABLE);
   });
 
