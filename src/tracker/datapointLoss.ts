@@ -1,0 +1,65 @@
+import * as tf from '@tensorflow/tfjs-core';
+import type { LayersModel } from '@tensorflow/tfjs-layers';
+import type { ProbeClosure } from '../engine/directional.js';
+import type { LabelledSet } from './polcaCallback.js';
+
+/** Per-datapoint loss from integer targets and the model's output; returns a tensor shaped like `yTrue`. */
+export type DatapointLoss = (yTrue: tf.Tensor, yPred: tf.Tensor) => tf.Tensor;
+
+/**
+ * Sparse categorical cross-entropy per target, without reduction. From
+ * logits it is logSumExp(z) − z_y; from probabilities −log(clip(p_y, 1e-7, 1))
+ * (Keras's clipping). Written with plain ops so its second derivative is
+ * right once polca's corrected gradients are in scope (`tf.logSoftmax` is a
+ * custom-gradient op whose second derivative is not).
+ */
+export function sparseCrossEntropy(fromLogits: boolean): DatapointLoss {
+  return (yTrue, yPred) =>
+    tf.tidy(() => {
+      const classes = yPred.shape[yPred.shape.length - 1];
+      const onehot = tf.oneHot(tf.cast(yTrue, 'int32'), classes);
+      const picked = tf.sum(tf.mul(yPred, onehot), -1);
+      return fromLogits ? tf.sub(tf.logSumExp(yPred, -1), picked) : tf.neg(tf.log(tf.clipByValue(picked, 1e-7, 1)));
+    });
+}
+
+/**
+ * A probe closure for a layers model: the per-datapoint losses of `set`,
+ * flattened row-major and restricted to `mask`.
+ */
+export function perDatapointLoss(
+  model: LayersModel,
+  set: LabelledSet,
+  o: { loss?: DatapointLoss; fromLogits: boolean; option: string },
+): ProbeClosure {
+  const loss = o.loss ?? sparseCrossEntropy(o.fromLogits);
+  let keep: tf.Tensor1D | null = null;
+  if (set.mask) {
+    const m = set.mask.dataSync();
+    const idx: number[] = [];
+    m.forEach((v, i) => {
+      if (v !== 0) idx.push(i);
+    });
+    if (idx.length === 0) throw new Error(`polcaCallback: option '${o.option}.mask' keeps no datapoint`);
+    keep = tf.keep(tf.tensor1d(idx, 'int32'));
+  }
+  let checked = false;
+  return () =>
+    tf.tidy(() => {
+      const out = model.apply(set.x, { training: false }) as tf.Tensor | tf.Tensor[];
+      const yPred = Array.isArray(out) ? out[0] : out;
+      if (!checked) {
+        const want = yPred.shape.slice(0, -1);
+        if (!tf.util.arraysEqual(want, set.y.shape)) {
+          throw new Error(
+            `polcaCallback: option '${o.option}.y' has shape [${set.y.shape}] but the model output is [${yPred.shape}]; ` +
+              `y must be the output shape without its class axis, [${want}]`,
+          );
+        }
+        checked = true;
+      }
+      const l = tf.reshape(loss(set.y, yPred), [-1]) as tf.Tensor1D;
+      if (l.size !== set.y.size) throw new Error(`polcaCallback: option 'loss' returned ${l.size} values for ${set.y.size} targets`);
+      return keep ? tf.gather(l, keep) : l;
+    });
+}

@@ -1,0 +1,108 @@
+import { describe, it, expect, beforeAll } from 'vitest';
+import * as tf from '@tensorflow/tfjs';
+import { polcaCallback } from '../../src/tracker/polcaCallback.js';
+import { createPolca } from '../../src/tracker/createPolca.js';
+import { sparseCrossEntropy } from '../../src/tracker/datapointLoss.js';
+import type { PolcaEvent, PolcaIncrementEvent } from '../../src/stream/events.js';
+
+beforeAll(async () => {
+  await tf.setBackend('cpu');
+});
+
+function data() {
+  const n = 24;
+  const xs: number[] = [];
+  const ys: number[] = [];
+  for (let i = 0; i < n; i++) {
+    const a = Math.sin(i * 1.7);
+    const b = Math.cos(i * 0.9);
+    xs.push(a, b, a * b);
+    ys.push(a + b > 0.3 ? 2 : a > 0 ? 1 : 0);
+  }
+  return { x: tf.tensor2d(xs, [n, 3]), y: tf.tensor1d(ys, 'float32') };
+}
+
+function model(): tf.LayersModel {
+  const m = tf.sequential();
+  m.add(tf.layers.dense({ units: 6, activation: 'tanh', inputShape: [3], kernelInitializer: tf.initializers.glorotUniform({ seed: 1 }) }));
+  m.add(tf.layers.dense({ units: 3, activation: 'softmax', kernelInitializer: tf.initializers.glorotUniform({ seed: 2 }) }));
+  m.compile({ optimizer: tf.train.sgd(0.2), loss: 'sparseCategoricalCrossentropy' });
+  return m;
+}
+
+const common = { every: 2, basis: { kind: 'hessian' as const, every: 4, k: 1, maxVectors: 2 }, secondOrder: 'paper' as const };
+
+describe('polcaCallback', () => {
+  it('model.fit with the callback gives the same POLCA values as the custom-loop tracker', async () => {
+    const { x, y } = data();
+    const m1 = model();
+    const cb = polcaCallback({ ...common, probe: { x, y }, hessianSample: { x, y } });
+    const viaFit: PolcaEvent[] = [];
+    cb.events$.subscribe((e) => viaFit.push(e));
+    await m1.fit(x, y, { epochs: 2, batchSize: 6, shuffle: false, callbacks: [cb], verbose: 0 });
+    expect(viaFit.at(-1)!.type).toBe('run-end');
+
+    const m2 = model();
+    const ce = sparseCrossEntropy(false);
+    const probe = () => tf.tidy(() => ce(y, m2.apply(x) as tf.Tensor).reshape([-1]) as tf.Tensor1D);
+    const tracker = createPolca({
+      ...common,
+      params: m2.trainableWeights.map((w) => w.read() as tf.Variable),
+      probe,
+      hessianLoss: () => tf.tidy(() => tf.mean(probe()) as tf.Scalar),
+    });
+    const viaLoop: PolcaEvent[] = [];
+    tracker.events$.subscribe((e) => viaLoop.push(e));
+    await tracker.step(0);
+    let step = 0;
+    for (let epoch = 0; epoch < 2; epoch++) {
+      for (let b = 0; b < 4; b++) {
+        const loss = await m2.trainOnBatch(x.slice([b * 6], [6]), y.slice([b * 6], [6]));
+        await tracker.step(++step, { loss: loss as number });
+      }
+    }
+    await tracker.close();
+
+    const a = viaFit.filter((e): e is PolcaIncrementEvent => e.type === 'polca');
+    const b = viaLoop.filter((e): e is PolcaIncrementEvent => e.type === 'polca');
+    expect(a.length).toBe(4);
+    expect(a.map((e) => [e.fromStep, e.toStep, e.basisIds.length])).toEqual(b.map((e) => [e.fromStep, e.toStep, e.basisIds.length]));
+    a.forEach((e, i) => {
+      e.values.forEach((v, k) => {
+        const scale = Math.max(...Array.from(b[i].values[k], Math.abs), 1e-6);
+        v.forEach((val, j) => expect(Math.abs(val - b[i].values[k][j])).toBeLessThan(1e-4 * scale));
+      });
+    });
+    const steps = viaFit.filter((e) => e.type === 'step');
+    expect(steps.map((s) => (s as { step: number }).step)).toEqual([0, 1, 2, 3, 4, 5, 6, 7, 8]);
+    expect((steps[1] as { loss?: number }).loss).toBeGreaterThan(0);
+    tf.dispose([x, y]);
+  });
+
+  it('rejects a probe whose y does not match the model output', async () => {
+    const { x } = data();
+    const m = model();
+    const cb = polcaCallback({ ...common, probe: { x, y: tf.zeros([24, 5]) }, hessianSample: { x, y: tf.zeros([24]) } });
+    const err = await m.fit(x, tf.zeros([24]), { epochs: 1, batchSize: 24, callbacks: [cb], verbose: 0 }).catch((e) => e);
+    expect(String(err)).toMatch(/option 'probe.y' has shape \[24,5\] but the model output is \[24,3\]/);
+    expect(() => polcaCallback({ ...common, probe: { x, y: tf.zeros([7]) } })).toThrow(/'probe.y' has 7 examples/);
+    expect(() => polcaCallback({ ...common, probe: { x, y: tf.zeros([24]), mask: tf.ones([3]) } })).toThrow(/probe.mask/);
+  });
+
+  it('applies a mask: only kept targets are datapoints', async () => {
+    const { x, y } = data();
+    const m = model();
+    const mask = tf.tensor1d(Array.from({ length: 24 }, (_, i) => (i % 3 === 0 ? 1 : 0)));
+    const cb = polcaCallback({ every: 1, basis: { kind: 'random', every: 1, maxVectors: 1 }, probe: { x, y, mask } });
+    const events: PolcaEvent[] = [];
+    cb.events$.subscribe((e) => events.push(e));
+    await m.fit(x, y, { epochs: 1, batchSize: 24, callbacks: [cb], verbose: 0 });
+    const start = events.find((e) => e.type === 'run-start') as Extract<PolcaEvent, { type: 'run-start' }>;
+    expect(start.numProbe).toBe(8);
+    const full = (m.predict(x) as tf.Tensor).arraySync() as number[][];
+    const ys = y.arraySync() as number[];
+    const cp = events.filter((e) => e.type === 'checkpoint').at(-1) as Extract<PolcaEvent, { type: 'checkpoint' }>;
+    const want = [0, 3, 6, 9, 12, 15, 18, 21].map((i) => -Math.log(full[i][ys[i]]));
+    want.forEach((w, j) => expect(cp.losses[j]).toBeCloseTo(w, 5));
+  });
+});
