@@ -1,0 +1,121 @@
+import { describe, it, expect } from 'vitest';
+import {
+  OUTPUTS_PER_PROBLEM, SEQ_LEN, VOCAB, datapointMeta, makeBatch, makeSplits, problemText, problemTokens,
+} from '../../../examples/arithmetic/data.js';
+import { mulberry32 } from '../../../examples/arithmetic/prng.js';
+
+/** Schoolbook column addition, least significant digit first: digits and the carry entering each column. */
+function columnAddition(a: number, b: number): { digits: number[]; carryIn: boolean[] } {
+  const da = String(a).split('').reverse().map(Number);
+  const db = String(b).split('').reverse().map(Number);
+  const digits: number[] = [];
+  const carryIn: boolean[] = [];
+  let carry = 0;
+  for (let col = 0; col < 4; col++) {
+    carryIn.push(carry === 1);
+    const s = (da[col] ?? 0) + (db[col] ?? 0) + carry;
+    digits.push(s % 10);
+    carry = s >= 10 ? 1 : 0;
+  }
+  return { digits, carryIn };
+}
+
+describe('arithmetic data', () => {
+  it('labels digits, places and carries like column addition', () => {
+    const rng = mulberry32(11);
+    const a: number[] = [100, 999, 150, 199, 500, 101];
+    const b: number[] = [100, 999, 850, 801, 499, 899];
+    for (let i = 0; i < 20000; i++) {
+      a.push(100 + Math.floor(rng() * 900));
+      b.push(100 + Math.floor(rng() * 900));
+    }
+    const batch = makeBatch(a, b);
+    const counts = { carry10: 0, carry100: 0, carry1000: 0, ripple: 0 };
+    const mismatches: string[] = [];
+    for (let i = 0; i < a.length; i++) {
+      const ref = columnAddition(a[i], b[i]);
+      for (let k = 0; k < OUTPUTS_PER_PROBLEM; k++) {
+        const col = 3 - k;
+        const j = 4 * i + k;
+        if (batch.targets[j] !== ref.digits[col] || batch.place[j] !== col || batch.carry[j] !== (ref.carryIn[col] ? 1 : 0)) {
+          mismatches.push(`${a[i]}+${b[i]} output ${k}`);
+        }
+      }
+      if (ref.carryIn[1]) counts.carry10++;
+      if (ref.carryIn[2]) counts.carry100++;
+      if (ref.carryIn[3]) counts.carry1000++;
+      // A carry into the 100s made only by a carry passed on from the 1s (tens digits sum to 9).
+      if (ref.carryIn[2] && (Math.floor(a[i] / 10) % 10) + (Math.floor(b[i] / 10) % 10) === 9) counts.ripple++;
+    }
+    expect(mismatches).toEqual([]);
+    // The fixture exercised every kind of carry, ripple carries included.
+    expect(counts.carry10).toBeGreaterThan(1000);
+    expect(counts.carry100).toBeGreaterThan(1000);
+    expect(counts.carry1000).toBeGreaterThan(1000);
+    expect(counts.ripple).toBeGreaterThan(100);
+    expect([...batch.carry.filter((_, j) => batch.place[j] === 0)].every((c) => c === 0)).toBe(true);
+  });
+
+  it('writes problems as text with a zero-padded four-digit sum', () => {
+    const rng = mulberry32(5);
+    for (let i = 0; i < 2000; i++) {
+      const a = 100 + Math.floor(rng() * 900);
+      const b = 100 + Math.floor(rng() * 900);
+      const text = problemText(a, b);
+      expect(text).toBe(`${a}+${b}=${String(a + b).padStart(4, '0')}`);
+      expect(problemTokens(a, b).map((t) => VOCAB[t]).join('')).toBe(text);
+    }
+    expect(() => problemTokens(99, 100)).toThrow(/problemTokens: a must be an integer in \[100, 999\], got 99/);
+    expect(() => problemTokens(100, 1000)).toThrow(/b must be/);
+  });
+
+  it('lays out model inputs as the text without its last digit', () => {
+    const batch = makeBatch([123, 987], [456, 654]);
+    expect(Array.from(batch.inputs.slice(0, SEQ_LEN))).toEqual([1, 2, 3, 10, 4, 5, 6, 11, 0, 5, 7]);
+    expect(Array.from(batch.inputs.slice(SEQ_LEN))).toEqual([9, 8, 7, 10, 6, 5, 4, 11, 1, 6, 4]);
+    expect(Array.from(batch.targets)).toEqual([0, 5, 7, 9, 1, 6, 4, 1]);
+  });
+
+  it('describes every datapoint with its text and target character', () => {
+    const batch = makeBatch([123, 150, 999], [456, 850, 999]);
+    const meta = datapointMeta(batch);
+    expect(meta).toHaveLength(12);
+    meta.forEach((m, j) => {
+      expect(m.index).toBe(j);
+      expect(m.text[m.target]).toBe(VOCAB[batch.targets[j]]);
+      expect(m.carry).toBe(batch.carry[j] === 1);
+    });
+    expect(meta[5]).toEqual({ index: 5, problem: 1, text: '150+850=1000', target: 9, place: '100s', carry: true });
+  });
+
+  it('draws disjoint, reproducible probe, Hessian and training sets over 100–999', () => {
+    const s1 = makeSplits({ seed: 3 });
+    const s2 = makeSplits({ seed: 3 });
+    const id = (a: number, b: number): number => (a - 100) * 900 + (b - 100);
+    const probeIds = new Set(Array.from(s1.probe.a, (a, i) => id(a, s1.probe.b[i])));
+    const hessianIds = new Set(Array.from(s1.hessian.a, (a, i) => id(a, s1.hessian.b[i])));
+    expect(probeIds.size).toBe(1250);
+    expect(hessianIds.size).toBe(1250);
+    expect([...probeIds].some((x) => hessianIds.has(x))).toBe(false);
+    expect(Array.from(s2.probe.a)).toEqual(Array.from(s1.probe.a));
+    expect(Array.from(s2.hessian.b)).toEqual(Array.from(s1.hessian.b));
+    let min = 1000;
+    let max = 0;
+    for (let r = 0; r < 50; r++) {
+      const t1 = s1.train.next(200);
+      const t2 = s2.train.next(200);
+      expect(Array.from(t1.a)).toEqual(Array.from(t2.a));
+      for (let i = 0; i < t1.size; i++) {
+        const x = id(t1.a[i], t1.b[i]);
+        expect(probeIds.has(x) || hessianIds.has(x)).toBe(false);
+        min = Math.min(min, t1.a[i], t1.b[i]);
+        max = Math.max(max, t1.a[i], t1.b[i]);
+      }
+    }
+    expect(min).toBe(100);
+    expect(max).toBe(999);
+    const other = makeSplits({ seed: 4 });
+    expect(Array.from(other.probe.a)).not.toEqual(Array.from(s1.probe.a));
+    expect(() => makeSplits({ seed: 0, probeSize: 0 })).toThrow(/makeSplits: option probeSize .* got 0/);
+  });
+});
