@@ -109,7 +109,7 @@ describe.each(['cpu', 'wasm'])('arithmetic transformer on %s', (backend) => {
     const g = tf.grad((z: tf.Tensor) => tf.sum(tokenCrossEntropy(z, targets)))(logits);
     const z = logits.arraySync();
     const y = targets.arraySync();
-    const got = g.arraySync();
+    const got = (g as tf.Tensor2D).arraySync();
     for (let r = 0; r < 2; r++) {
       const m = Math.max(...z[r]);
       const e = z[r].map((v) => Math.exp(v - m));
