@@ -154,7 +154,15 @@ export function breakPoint(
   return argmaxAcceleration(f, steps, d);
 }
 
-/** eq. (6) on a validated grid with offset d. */
+/**
+ * eq. (6) on a grid already validated, with Δ = d checkpoint intervals (no
+ * checks; for callers that validated once and scan many trajectories).
+ *
+ * @example
+ * ```ts
+ * argmaxAcceleration([5, 5, 5, 1, 1, 1], [0, 20, 40, 60, 80, 100], 1).step; // 60
+ * ```
+ */
 export function argmaxAcceleration(f: ArrayLike<number>, steps: ArrayLike<number>, d: number): BreakPoint {
   let best = -Infinity;
   let bestI = -1;

@@ -10,9 +10,23 @@ import { hdbscan } from './hdbscan.js';
 import type { TrajectoryMatrix } from './trajectoryMatrix.js';
 import { isProjectedLoss, type TrajectoryBuilder } from './trajectories.js';
 
-/** Label of a datapoint HDBSCAN marked as an outlier. */
+/**
+ * Label of a datapoint HDBSCAN marked as an outlier.
+ *
+ * @example
+ * ```ts
+ * labels.filter((l) => l === OUTLIER).length; // number of outliers
+ * ```
+ */
 export const OUTLIER = -1;
-/** Label of a datapoint left out before clustering (its loss along b rose, or a value was not finite). */
+/**
+ * Label of a datapoint left out before clustering (its loss along b rose, or a value was not finite).
+ *
+ * @example
+ * ```ts
+ * labels.filter((l) => l === DROPPED).length; // equals event.dropped
+ * ```
+ */
 export const DROPPED = -2;
 
 /** A clustering function with the signature of `hdbscan` (labels −1 = noise). */

@@ -70,7 +70,14 @@ function resolve(options: PeakOptions, spacing: number, fn: string): Resolved {
   return { d, confirm, z, minRelative, signs };
 }
 
-/** Standard normal CDF (Abramowitz & Stegun 7.1.26 for erf, |error| < 1.5e-7). */
+/**
+ * Standard normal CDF (Abramowitz & Stegun 7.1.26 for erf, |error| < 1.5e-7).
+ *
+ * @example
+ * ```ts
+ * normalCdf(1.96); // ≈ 0.975
+ * ```
+ */
 export function normalCdf(x: number): number {
   const s = x / Math.SQRT2;
   const t = 1 / (1 + 0.3275911 * Math.abs(s));

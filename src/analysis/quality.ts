@@ -10,7 +10,14 @@ import type { ClustersEvent, TrajectoryKind } from '../stream/events.js';
 import { hidden, type DeltaOptions } from './breakthrough.js';
 import type { TrajectoryMatrix } from './trajectoryMatrix.js';
 
-/** Names of the digit places, indexed by power of ten (as in `examples/arithmetic`). */
+/**
+ * Names of the digit places, indexed by power of ten (as in `examples/arithmetic`).
+ *
+ * @example
+ * ```ts
+ * PLACES[q.composition.findIndex(([, c]) => c > 0)]; // first place holding carry members
+ * ```
+ */
 export const PLACES: readonly string[] = ['1s', '10s', '100s', '1000s'];
 
 /** Labels of every datapoint (output token) of the arithmetic probe. */

@@ -7,15 +7,37 @@
 import type { BasisKind, PolcaEvent, PolcaIncrementEvent, TrajectoryKind } from '../stream/events.js';
 import { TrajectoryMatrix } from './trajectoryMatrix.js';
 
-/** All trajectory kinds, in the order of the paper's table. */
+/**
+ * All trajectory kinds, in the order of the paper's table.
+ *
+ * @example
+ * ```ts
+ * new TrajectoryBuilder({ kinds: TRAJECTORY_KINDS }); // keep everything
+ * ```
+ */
 export const TRAJECTORY_KINDS: readonly TrajectoryKind[] = ['loss', 'loss-change', 'fisher', 'lca', 'polca-first', 'polca'];
 
-/** Kinds that do not depend on a basis vector (their basis id is −1). */
+/**
+ * Kinds that do not depend on a basis vector (their basis id is −1).
+ *
+ * @example
+ * ```ts
+ * isBasisFree('loss'); // true
+ * ```
+ */
 export function isBasisFree(kind: TrajectoryKind): boolean {
   return kind === 'loss' || kind === 'loss-change';
 }
 
-/** Kinds whose trajectory is a cumulative projected loss L_b(x, t) (eq. 5) starting at 0. */
+/**
+ * Kinds whose trajectory is a cumulative projected loss L_b(x, t) (eq. 5) starting at 0.
+ *
+ * @example
+ * ```ts
+ * isProjectedLoss('polca-first'); // true
+ * isProjectedLoss('fisher');      // false
+ * ```
+ */
 export function isProjectedLoss(kind: TrajectoryKind): boolean {
   return kind === 'polca' || kind === 'polca-first' || kind === 'lca';
 }
