@@ -72,7 +72,10 @@ export interface ServeOptions {
   trajectoryMaxValues?: number;
   /** Close everything once `events$` completes and subscribers are drained. Default true. */
   closeOnComplete?: boolean;
-  /** How long to wait for subscribers to drain at run end or close before dropping them. Default 5000 ms. */
+  /**
+   * At run end or close, subscribers still reading get their pending events;
+   * they are dropped once none has drained a write for this long. Default 5000 ms.
+   */
   drainTimeoutMs?: number;
 }
 
@@ -86,7 +89,7 @@ export interface PolcaServer {
   readonly metrics: PolcaMetrics;
   /** Resolves once the server has closed (after `close()`, or after run end when `closeOnComplete`). */
   readonly done: Promise<void>;
-  /** Stops everything: drains subscribers (up to `drainTimeoutMs`), stops both servers; idempotent. */
+  /** Stops everything: drains subscribers (see `drainTimeoutMs`), stops both servers; idempotent. */
   close(): Promise<void>;
 }
 
@@ -233,6 +236,9 @@ export async function startServer(options: ServeOptions): Promise<PolcaServer> {
     encode,
     encodeMessage: serializeEvent,
     onLost: (n: number) => metrics.serve.lostEvents.inc(n),
+    onProgress: () => {
+      lastProgress = Date.now();
+    },
     onClosed: (sub: Subscription) => {
       if (subscriptions.delete(sub)) metrics.serve.subscribers.set(subscriptions.size);
       if (sourceEnded && subscriptions.size === 0) allDrained?.();
@@ -240,6 +246,7 @@ export async function startServer(options: ServeOptions): Promise<PolcaServer> {
   };
 
   let allDrained: (() => void) | undefined;
+  let lastProgress = 0;
   const rx: RxSubscription = options.events$.subscribe({
     next(event) {
       try {
@@ -444,8 +451,16 @@ export async function startServer(options: ServeOptions): Promise<PolcaServer> {
         for (const sub of [...subscriptions]) sub.finish(status(grpc.status.UNAVAILABLE, 'the polca server is closing'));
       }
       if (subscriptions.size > 0) {
+        // Wait while subscribers keep reading; give up on them after drainTimeoutMs without progress.
         await new Promise<void>((resolve) => {
-          const timer = setTimeout(resolve, drainTimeoutMs);
+          let timer: NodeJS.Timeout;
+          const check = () => {
+            const idle = Date.now() - lastProgress;
+            if (idle >= drainTimeoutMs) resolve();
+            else timer = setTimeout(check, drainTimeoutMs - idle);
+          };
+          lastProgress = Date.now();
+          check();
           allDrained = () => {
             clearTimeout(timer);
             resolve();

@@ -33,6 +33,8 @@ export interface SubscriptionContext {
   encodeMessage(message: Event): Buffer;
   /** Called with the number of events a subscriber lost. */
   onLost(events: number): void;
+  /** Called when the client drained a write (it is making progress). */
+  onProgress(): void;
   /** Called once when the subscription ends, whatever the reason. */
   onClosed(sub: Subscription): void;
 }
@@ -74,6 +76,7 @@ export class Subscription {
   private loss: PendingLoss | undefined;
   private readonly onDrain = (): void => {
     this.waiting = false;
+    this.ctx.onProgress();
     this.pump();
   };
   private readonly onGone = (): void => this.close();
@@ -106,8 +109,8 @@ export class Subscription {
     if (this.closed || this.waiting) return;
     const log = this.ctx.log;
     for (;;) {
-      if (this.cursor < log.start) this.skipTo(log.start, 'history-evicted');
       if (log.end - Math.max(this.cursor, this.joinSeq) > this.ctx.maxLag) this.skipTo(log.end - this.ctx.maxLag, 'slow-client');
+      if (this.cursor < log.start) this.skipTo(log.start, 'history-evicted');
       if (this.cursor >= log.end) break;
       const rec = log.get(this.cursor) as LogRecord;
       this.cursorCounts.set(rec.prefix);
