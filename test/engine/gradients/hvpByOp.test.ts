@@ -24,7 +24,7 @@ const relErr = (a: ArrayLike<number>, b: ArrayLike<number>) => {
 
 /** Hv = ∇θ(∇θL · v) by nested tf.grads, params passed as plain tensors. */
 function hvpTf(m: TinyModel, v: Float64Array): Float64Array {
-  return tf.tidy(() => {
+  const flat = tf.tidy(() => {
     let offset = 0;
     const vs = m.params.map((p) => {
       const part = tf.tensor(Float32Array.from(v.subarray(offset, offset + p.size)), p.shape, 'float32');
@@ -36,8 +36,11 @@ function hvpTf(m: TinyModel, v: Float64Array): Float64Array {
       return tf.addN(gs.map((g, i) => tf.sum(tf.mul(g, vs[i])))) as tf.Scalar;
     };
     const hv = tf.grads(gradDotV)(m.params.map((p) => tf.clone(p)));
-    return Float64Array.from(tf.concat(hv.map((h) => tf.reshape(h, [-1]))).dataSync());
+    return tf.concat(hv.map((h) => tf.reshape(h, [-1])));
   });
+  const out = Float64Array.from(flat.dataSync());
+  flat.dispose();
+  return out;
 }
 
 type Stock = 'wrong' | 'right' | RegExp;
