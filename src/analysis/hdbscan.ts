@@ -7,6 +7,7 @@
 import { condenseTree } from './hdbscan/condenseTree.js';
 import { coreDistances } from './hdbscan/coreDistances.js';
 import { primMst } from './hdbscan/primMst.js';
+import { projectionBound } from './hdbscan/projectionBound.js';
 import { selectClusters, type ClusterSelection } from './hdbscan/selectClusters.js';
 
 export type { ClusterSelection } from './hdbscan/selectClusters.js';
@@ -61,6 +62,8 @@ export interface HdbscanResult {
 }
 
 const FN = 'hdbscan';
+/** Principal directions of the distance lower bound (8 balanced its cost and pruning in bench/cluster.ts). */
+const BOUND_DIRECTIONS = 8;
 
 /**
  * Clusters points with HDBSCAN* and returns flat labels (−1 = noise).
@@ -106,11 +109,13 @@ export function hdbscan(points: ArrayLike<number>[], options: HdbscanOptions): H
       clusterStabilities: new Float64Array(0),
     };
   }
-  const core = coreDistances(x, n, d, minSamples - 1);
+  // Below ~16 dimensions a full distance costs little more than the bound.
+  const bound = projectionBound(x, n, d, d >= 16 && n >= 64 ? BOUND_DIRECTIONS : 0);
+  const core = coreDistances(x, n, d, minSamples - 1, bound);
   if (n < 2) {
     return { labels, probabilities, outlierScores, coreDistances: core, numClusters: 0, clusterStabilities: new Float64Array(0) };
   }
-  const tree = condenseTree(primMst(x, n, d, core), minClusterSize);
+  const tree = condenseTree(primMst(x, n, d, core, bound), minClusterSize);
   const selected = selectClusters(tree, selection);
   const { count, parent, child1, child2, death, stability, pointCluster, pointEps } = tree;
 

@@ -4,6 +4,8 @@ import { adjustedRandIndex } from '../../src/analysis/adjustedRand.js';
 import { hdbscan } from '../../src/analysis/hdbscan.js';
 import { coreDistances } from '../../src/analysis/hdbscan/coreDistances.js';
 import { primMst } from '../../src/analysis/hdbscan/primMst.js';
+import { exceeds, projectionBound } from '../../src/analysis/hdbscan/projectionBound.js';
+import { squaredDistance } from '../../src/analysis/hdbscan/squaredDistance.js';
 import { FIXTURE_CASES, hashPoints, mixture, mulberry32 } from '../fixtures/hdbscan/points.js';
 
 /** What make-fixtures.R stores per case (R's dbscan::hdbscan; 0 = noise). */
@@ -173,7 +175,7 @@ describe('hdbscan, building blocks against brute force', () => {
     const xb = Float64Array.from(big.flat());
     for (const k of [1, 7, 40]) {
       const pairwise = coreDistances(xb, rows, 4, k);
-      const perRow = coreDistances(xb, rows, 4, k, 0);
+      const perRow = coreDistances(xb, rows, 4, k, undefined, 0);
       expect(Array.from(perRow)).toEqual(Array.from(pairwise));
       for (let i = 0; i < rows; i += 13) {
         const ds = big.filter((_, j) => j !== i).map((q) => euclid(big[i], q)).sort((a, b) => a - b);
@@ -322,5 +324,54 @@ describe('hdbscan, input validation', () => {
     [() => hdbscan([[]], { minClusterSize: 2 }), /hdbscan: points\[0\] is empty/],
   ])('rejects bad input %#', (call, message) => {
     expect(call).toThrow(message);
+  });
+});
+
+describe('hdbscan, projection lower bound', () => {
+  const c = FIXTURE_CASES.find((k) => k.name === 'trajectories-50d')!;
+  const pts = c.points();
+  const n = pts.length;
+  const d = pts[0].length;
+
+  it('never claims a pair is farther than its computed distance, even far from the origin and rank-deficient', () => {
+    const rand = mulberry32(8);
+    const offset = pts.slice(0, 150).map((r) => r.map((v) => v + 1e6));
+    // 40 points in 60 dimensions lying on a 3-dimensional subspace.
+    const basis = Array.from({ length: 3 }, () => Array.from({ length: 60 }, () => rand() - 0.5));
+    const lowRank = Array.from({ length: 40 }, () => {
+      const w = [rand(), rand(), rand()];
+      return basis[0].map((_, j) => w[0] * basis[0][j] + w[1] * basis[1][j] + w[2] * basis[2][j]);
+    });
+    for (const set of [pts.slice(0, 200), offset, lowRank]) {
+      const xs = Float64Array.from(set.flat());
+      const dim = set[0].length;
+      const b = projectionBound(xs, set.length, dim, 8);
+      let claimed = 0;
+      for (let i = 0; i < set.length; i++) {
+        for (let j = 0; j < set.length; j++) {
+          const dist = Math.sqrt(squaredDistance(xs, i, j, dim, Infinity));
+          expect(exceeds(b, i, j, dist)).toBe(false);
+          if (exceeds(b, i, j, 0.8 * dist)) claimed++;
+        }
+      }
+      // The bound is tight enough to prune (the shortcut is exercised).
+      expect(claimed).toBeGreaterThan(0.2 * set.length * set.length);
+    }
+  });
+
+  it('core distances and the spanning tree are bitwise the same with and without the bound', () => {
+    const x = Float64Array.from(pts.flat());
+    const b = projectionBound(x, n, d, 8);
+    for (const k of [1, 14, 60]) {
+      const plain = coreDistances(x, n, d, k);
+      const bounded = coreDistances(x, n, d, k, b);
+      const perRow = coreDistances(x, n, d, k, b, 0);
+      expect(Array.from(bounded)).toEqual(Array.from(plain));
+      expect(Array.from(perRow)).toEqual(Array.from(plain));
+      const t0 = primMst(x, n, d, plain);
+      const t1 = primMst(x, n, d, plain, b);
+      expect(Array.from(t1.parent)).toEqual(Array.from(t0.parent));
+      expect(Array.from(t1.weight)).toEqual(Array.from(t0.weight));
+    }
   });
 });

@@ -5,6 +5,7 @@
  *
  * @packageDocumentation
  */
+import { exceeds, type ProjectionBound } from './projectionBound.js';
 import { boundFor, squaredDistance } from './squaredDistance.js';
 
 /** The spanning tree: node v ≥ 1 hangs from `parent[v]` by an edge of weight `weight[v]`. */
@@ -22,14 +23,16 @@ export interface SpanningTree {
  * unvisited nodes in increasing index, lower a node's key only when strictly
  * smaller, and add next the lowest-index node of minimum key.
  *
- * Two shortcuts skip work without changing any result: a pair whose larger
- * core distance already reaches the node's key cannot lower it, and a
+ * Three shortcuts skip work without changing any result: a pair whose larger
+ * core distance already reaches the node's key cannot lower it, nor can a
+ * pair whose projected distance (a lower bound) is above the key, and a
  * distance sum is abandoned once it exceeds the key.
  *
  * @param x - n·d coordinates, row-major.
  * @param n - Number of rows (≥ 1).
  * @param d - Row length.
  * @param core - Core distances (see `coreDistances`).
+ * @param bound - Projection lower bound that lets far pairs be skipped (optional).
  * @returns Parent and edge weight of every node.
  *
  * @example
@@ -39,7 +42,13 @@ export interface SpanningTree {
  * Array.from(t.weight); // [0, 1, 2]
  * ```
  */
-export function primMst(x: Float64Array, n: number, d: number, core: Float64Array): SpanningTree {
+export function primMst(
+  x: Float64Array,
+  n: number,
+  d: number,
+  core: Float64Array,
+  bound: ProjectionBound = { m: 0, y: new Float64Array(0), slack: new Float64Array(0) },
+): SpanningTree {
   const parent = new Int32Array(n).fill(-1);
   const weight = new Float64Array(n).fill(Infinity);
   const visited = new Uint8Array(n);
@@ -56,7 +65,7 @@ export function primMst(x: Float64Array, n: number, d: number, core: Float64Arra
       let w = weight[i];
       const ci = core[i];
       const floor = cn > ci ? cn : ci;
-      if (floor < w) {
+      if (floor < w && !exceeds(bound, node, i, w)) {
         const s = squaredDistance(x, node, i, d, w === Infinity ? Infinity : boundFor(w));
         const dist = Math.sqrt(s);
         const m = dist > floor ? dist : floor;
