@@ -52,6 +52,13 @@ export interface TinyModel {
    * gives ∇ℓᵢ and Hᵢ·b).
    */
   perDatapointLossVars(theta: Var[]): Var[];
+  /**
+   * The data tensors, for feeding the same datapoints to another
+   * implementation (e.g. a tfjs-layers model). tinyMlp: `x` [N, 3], `y`
+   * one-hot labels [N, 3], `targets` [N, 3] (mse); tinyAttention: `tokens`
+   * one-hot [N·3, 4], `y` one-hot next tokens [N, 4].
+   */
+  readonly data: Readonly<Record<string, tf.Tensor>>;
   /** Frees the variables and data tensors. */
   dispose(): void;
 }
@@ -84,7 +91,7 @@ interface ModelDefinition {
   tfLosses: (params: readonly tf.Tensor[]) => tf.Tensor1D;
   /** Per-datapoint losses from parameter Vars, split by `shapes`. */
   losses64: (params: Var[][]) => Var[];
-  dataTensors: tf.Tensor[];
+  data: Record<string, tf.Tensor>;
 }
 
 function buildModel(def: ModelDefinition): TinyModel {
@@ -156,9 +163,10 @@ function buildModel(def: ModelDefinition): TinyModel {
       return out;
     },
     perDatapointLossVars: perVars,
+    data: def.data,
     dispose() {
       params.forEach((p) => p.dispose());
-      def.dataTensors.forEach((t) => t.dispose());
+      Object.values(def.data).forEach((t) => t.dispose());
     },
   };
 }
@@ -281,7 +289,7 @@ export function tinyMlp(options: TinyMlpOptions): TinyModel {
     shapes,
     init,
     numData: N,
-    dataTensors: [X, Y, T],
+    data: { x: X, y: Y, targets: T },
     tfLosses: (ps) => {
       const h = tf.add(tf.matMul(X, ps[0]), ps[1]);
       const z = tf.add(tf.matMul(actTf(h, ps), ps[2]), ps[3]);
@@ -340,7 +348,7 @@ export function tinyAttention(options: TinyAttentionOptions = {}): TinyModel {
     shapes,
     init,
     numData: N,
-    dataTensors: [X, Y],
+    data: { tokens: X, y: Y },
     tfLosses: ([E, Wq, Wk, Wv, Wo]) => {
       const emb = tf.matMul(X, E); // [N·T, d]
       const keys = tf.reshape(tf.matMul(emb, Wk), [N, T, d]);
