@@ -11,7 +11,8 @@ export const STEP_GRID: readonly number[] = Array.from({ length: 9 }, (_, i) => 
  * the exact JVP. The best step depends on the direction (about 1e-3 for
  * gradient-like directions, 1e-2–1e-1 for random ones), so one global step
  * would cost two orders of magnitude of accuracy on some vectors.
- * Costs 2 probe passes per candidate, once per vector.
+ * Costs 2 probe passes per candidate tried (usually 3–5), once per vector
+ * and again when a check finds the step has gone stale.
  */
 export function calibrateStep(
   space: ParamSpace,
@@ -21,13 +22,25 @@ export function calibrateStep(
   exact: Float32Array,
   n: number,
 ): { epsilon: number; error: number } {
-  let best = { epsilon: 1e-2, error: Infinity };
-  for (const eps of STEP_GRID) {
-    const { plus, minus } = probeAtOffsets(space, probe, snap, parts, eps, n);
-    const error = relativeRmsError(centralDifference(plus, minus, eps), exact);
-    if (error < best.error) best = { epsilon: eps, error };
+  // The error is V-shaped in log ε (rounding below the best step, truncation
+  // above it): start in the middle and walk downhill, about 4 candidates.
+  const errors = new Map<number, number>();
+  const errorAt = (i: number): number => {
+    if (!errors.has(i)) {
+      const eps = STEP_GRID[i];
+      const { plus, minus } = probeAtOffsets(space, probe, snap, parts, eps, n);
+      const e = relativeRmsError(centralDifference(plus, minus, eps), exact);
+      errors.set(i, Number.isNaN(e) ? Infinity : e);
+    }
+    return errors.get(i)!;
+  };
+  let i = 4;
+  const dir = errorAt(i + 1) < errorAt(i) ? 1 : errorAt(i - 1) < errorAt(i) ? -1 : 0;
+  if (dir !== 0) {
+    i += dir;
+    while (i + dir >= 0 && i + dir < STEP_GRID.length && errorAt(i + dir) < errorAt(i)) i += dir;
   }
-  return best;
+  return { epsilon: STEP_GRID[i], error: errorAt(i) };
 }
 
 /** ‖a − b‖ / ‖b‖ over entries finite in both, in double precision (0 when b is 0 and a equals it). */

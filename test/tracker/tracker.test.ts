@@ -196,3 +196,30 @@ describe('clear errors', () => {
     await expect(t2.step(1)).rejects.toThrow(/closed/);
   });
 });
+
+describe('step calibration', () => {
+  it('finds the best grid step (against a scan of every candidate)', async () => {
+    const { calibrateStep, STEP_GRID, relativeRmsError } = await import('../../src/engine/stepCalibration.js');
+    const { probeAtOffsets, centralDifference } = await import('../../src/engine/directional.js');
+    const m = tinyMlp({ activation: 'tanh', head: 'softmaxLog', hidden: 10, numData: 20, seed: 11 });
+    const space = new ParamSpace(m.params);
+    const probe = () => m.perDatapointLossTf();
+    const b = Float32Array.from({ length: m.numParams }, (_, i) => Math.cos(3 * i + 1));
+    const nb = Math.hypot(...b);
+    const bt = space.toDevice(b.map((x) => x / nb));
+    const parts = space.split(bt);
+    const snap = space.snapshot();
+    const exact = exactDirectionalDerivatives(space, probe, parts, m.numData);
+    const scan = STEP_GRID.map((eps) => {
+      const { plus, minus } = probeAtOffsets(space, probe, snap, parts, eps, m.numData);
+      return relativeRmsError(centralDifference(plus, minus, eps), exact);
+    });
+    const best = Math.min(...scan);
+    const got = calibrateStep(space, probe, snap, parts, exact, m.numData);
+    expect(got.error).toBeLessThanOrEqual(best * 1.5);
+    expect(got.error).toBeLessThan(1e-3);
+    snap.dispose();
+    tf.dispose([bt, ...parts]);
+    m.dispose();
+  });
+});
