@@ -18,7 +18,15 @@
  * fixtures tie-free), pow(a, b) uses ln a := 0 for a ≤ 0 in ∂/∂b.
  */
 
-/** One recorded scalar: value `v`, tangent `t`, and edges to its parents. */
+/**
+ * One recorded scalar: value `v`, tangent `t`, and edges to its parents.
+ * Create Vars only through the operations below, inside {@link evaluate64}.
+ *
+ * @example
+ * ```ts
+ * evaluate64((t) => add(t[0], 1), [2]).value; // 3
+ * ```
+ */
 export class Var {
   /** Adjoint (∂out/∂this), value part. */
   adjV = 0;
@@ -40,7 +48,7 @@ export class Var {
 
 let tape: Var[] | null = null;
 
-/** A Var or a constant. */
+/** A Var or a constant (constants get no gradient). */
 export type Num = Var | number;
 
 const isVar = (x: Num): x is Var => x instanceof Var;
@@ -68,16 +76,20 @@ function unary(x: Num, f0: number, f1: number, f2: number): Var {
   return node(f0, f1 * xt, [x], [f1], [f2 * xt]);
 }
 
+/** a + b. */
 export function add(a: Num, b: Num): Var {
   return node(val(a) + val(b), tan(a) + tan(b), [a, b], [1, 1], [0, 0]);
 }
+/** a − b. */
 export function sub(a: Num, b: Num): Var {
   return node(val(a) - val(b), tan(a) - tan(b), [a, b], [1, -1], [0, 0]);
 }
+/** a · b. */
 export function mul(a: Num, b: Num): Var {
   const [av, at, bv, bt] = [val(a), tan(a), val(b), tan(b)];
   return node(av * bv, at * bv + av * bt, [a, b], [bv, av], [bt, at]);
 }
+/** a / b. */
 export function div(a: Num, b: Num): Var {
   const [av, at, bv, bt] = [val(a), tan(a), val(b), tan(b)];
   const y = av / bv;
@@ -85,26 +97,32 @@ export function div(a: Num, b: Num): Var {
   // ∂y/∂a = 1/b, ∂y/∂b = −y/b
   return node(y, yt, [a, b], [1 / bv, -y / bv], [-bt / (bv * bv), -(yt * bv - y * bt) / (bv * bv)]);
 }
+/** −x. */
 export function neg(x: Num): Var {
   return unary(x, -val(x), -1, 0);
 }
+/** x². */
 export function square(x: Num): Var {
   const v = val(x);
   return unary(x, v * v, 2 * v, 2);
 }
+/** eˣ. */
 export function exp(x: Num): Var {
   const e = Math.exp(val(x));
   return unary(x, e, e, e);
 }
+/** ln x. */
 export function log(x: Num): Var {
   const v = val(x);
   return unary(x, Math.log(v), 1 / v, -1 / (v * v));
 }
+/** tanh x. */
 export function tanh(x: Num): Var {
   const y = Math.tanh(val(x));
   const d1 = 1 - y * y;
   return unary(x, y, d1, -2 * y * d1);
 }
+/** σ(x) = 1 / (1 + e⁻ˣ). */
 export function sigmoid(x: Num): Var {
   const y = 1 / (1 + Math.exp(-val(x)));
   const d1 = y * (1 - y);

@@ -7,6 +7,11 @@ import { reattachedSoftmax } from './reattachedSoftmax.js';
  * `tf.customGrad` op; the engine records it under its op scope name and looks
  * its gradient up in the registry by that name before falling back to the
  * customGrad closure, which is what lets this config replace it.
+ *
+ * @example
+ * ```ts
+ * tf.getGradient(LOG_SOFTMAX_OP); // undefined in stock tfjs 4.22
+ * ```
  */
 export const LOG_SOFTMAX_OP = `logSoftmax${tf.OP_SCOPE_SUFFIX}`;
 

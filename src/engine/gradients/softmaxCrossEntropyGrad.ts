@@ -5,6 +5,11 @@ import { reattachedSoftmax } from './reattachedSoftmax.js';
 /**
  * Tape name of the customGrad op inside `tf.losses.softmaxCrossEntropy`
  * (recorded under the op's scope name, like {@link LOG_SOFTMAX_OP}).
+ *
+ * @example
+ * ```ts
+ * SOFTMAX_CROSS_ENTROPY_OP; // 'softmaxCrossEntropy__op'
+ * ```
  */
 export const SOFTMAX_CROSS_ENTROPY_OP = `softmaxCrossEntropy${tf.OP_SCOPE_SUFFIX}`;
 
