@@ -19,10 +19,17 @@ export interface PeakOptions {
    * t + Δ) before it is declared a maximum. Default ⌈d/2⌉ where d = Δ/spacing.
    */
   confirm?: number;
-  /** Significance: prominence ≥ z · σ̂ (σ̂ the robust noise scale of the second difference). Default 8. */
+  /** Significance: prominence ≥ z · √(20/6) · σ̂ (σ̂ the robust noise scale of one second difference). Default 8. */
   z?: number;
   /** Prominence must also reach this fraction of the curve's range (max − min). Default 0.1. */
   minRelative?: number;
+  /**
+   * Lag-1 second differences the noise estimate needs: nothing is decided
+   * before the curve has minNoise + 2 checkpoints, and early candidates use
+   * the first minNoise of them. A MAD from few samples is itself noisy and let
+   * single outlying points pass as breakthroughs. Default 30.
+   */
+  minNoise?: number;
   /**
    * `'max'`: peaks of the second difference, eq. (6) as written (for a falling
    * loss, where the drop ends); `'min'`: troughs (where a fall starts);
@@ -40,13 +47,14 @@ export interface Breakthrough {
   magnitude: number;
   /** Prominence over the surrounding window, in the curve's units. */
   prominence: number;
-  /** Prominence divided by the robust noise scale. */
+  /** Prominence divided by its noise scale √(20/6) · σ̂ (see {@link findBreakthroughs}). */
   score: number;
   /** Φ(score − z): 0.5 at the detection threshold, → 1 for clear breakthroughs. */
   confidence: number;
 }
 
 interface Resolved {
+  minNoise: number;
   d: number;
   confirm: number;
   z: number;
@@ -64,10 +72,12 @@ function resolve(options: PeakOptions, spacing: number, fn: string): Resolved {
   if (!(minRelative >= 0) || !Number.isFinite(minRelative)) {
     throw new RangeError(`${fn}: options.minRelative must be a non-negative number, got ${minRelative}`);
   }
+  const minNoise = options.minNoise ?? 30;
+  if (!Number.isInteger(minNoise) || minNoise < 1) throw new RangeError(`${fn}: options.minNoise must be a positive integer, got ${minNoise}`);
   const direction = options.direction ?? 'max';
   const signs = direction === 'max' ? [1] : direction === 'min' ? [-1] : direction === 'both' ? [1, -1] : undefined;
   if (!signs) throw new RangeError(`${fn}: options.direction must be 'max', 'min' or 'both', got ${JSON.stringify(direction)}`);
-  return { d, confirm, z, minRelative, signs };
+  return { d, confirm, z, minRelative, signs, minNoise };
 }
 
 /**
@@ -84,6 +94,12 @@ export function normalCdf(x: number): number {
   const y = 1 - ((((1.061405429 * t - 1.453152027) * t + 1.421413741) * t - 0.284496736) * t + 0.254829592) * t * Math.exp(-s * s);
   return 0.5 * (1 + (s >= 0 ? y : -y));
 }
+
+/** √(20/6): noise sd of a difference of two lag-d second differences d apart, in units of one. */
+const PROMINENCE_NOISE = Math.sqrt(20 / 6);
+
+/** Lag-1 second differences (at least) before a candidate that enter its noise estimate. */
+const NOISE_WINDOW = 50;
 
 function robustScale(values: number[]): number {
   if (values.length === 0) return 0;
@@ -113,13 +129,13 @@ function scan(
   const { lo, hi } = bounds ?? extent(f);
   const range = hi - lo;
   let i = start;
-  for (; i + c <= lastValid; i++) {
+  // Nothing is decided before the noise estimate has r.minNoise samples.
+  for (; i + c <= lastValid && T - 2 >= r.minNoise; i++) {
     for (const sign of r.signs) {
       const ai = sign * acc(i);
       if (!Number.isFinite(ai)) continue;
       let isMax = true;
       let minLeft = Infinity;
-      let minRight = Infinity;
       for (let j = Math.max(d, i - d); j < i && isMax; j++) {
         const aj = sign * acc(j);
         if (!(ai > aj)) isMax = false;
@@ -128,15 +144,17 @@ function scan(
       for (let j = i + 1; j <= i + c && isMax; j++) {
         const aj = sign * acc(j);
         if (!(ai >= aj)) isMax = false;
-        if (aj < minRight) minRight = aj;
       }
       if (!isMax || !(range > 0)) continue;
-      // Topographic prominence within the window: the peak must stand out on both sides.
-      const prominence = ai - Math.max(minLeft, minRight);
+      // Rise over the preceding Δ: the right side only confirms the maximum, so
+      // that a short confirmation window does not shrink the prominence.
+      const prominence = ai - minLeft;
       if (prominence < r.minRelative * range) continue;
       const lag1: number[] = [];
-      for (let j = Math.max(1, i - 4 * d); j <= Math.min(T - 2, i + d + c); j++) lag1.push(f[j + 1] - 2 * f[j] + f[j - 1]);
-      const sigma = Math.max(robustScale(lag1), 1e-12 * Math.max(range, Math.abs(hi), Math.abs(lo)));
+      const jHi = Math.min(T - 2, Math.max(i + d + c, r.minNoise));
+      for (let j = Math.max(1, i - Math.max(4 * d, NOISE_WINDOW)); j <= jHi; j++) lag1.push(f[j + 1] - 2 * f[j] + f[j - 1]);
+      // Noise sd of a(i) − a(i−d) = f(i+d) − 3f(i) + 3f(i−d) − f(i−2d): √20 σ, against √6 σ for one a.
+      const sigma = PROMINENCE_NOISE * Math.max(robustScale(lag1), 1e-12 * Math.max(range, Math.abs(hi), Math.abs(lo)));
       const score = prominence / sigma;
       if (score < r.z) continue;
       found.push({ index: i, step: steps[i], magnitude: sign * ai, prominence, score, confidence: normalCdf(score - r.z) });
@@ -159,13 +177,15 @@ function extent(f: ArrayLike<number>): { lo: number; hi: number } {
  * All significant breakthroughs of one curve (post hoc): indices i whose lag-Δ
  * second difference a(i) = f(i+d) − 2f(i) + f(i−d) is a strict maximum over
  * the d values before it and a maximum over the `confirm` values after it,
- * with prominence (a(i) minus the larger of the minima on its left and on its
- * right within that window, so it must stand out on both sides) at least z times
- * the robust noise scale σ̂ and at least `minRelative` of the curve's range.
- * σ̂ is 1.4826 · MAD of the lag-1 second differences near i: for white noise
- * of variance σ² on f, both lag-1 and lag-d second differences have variance
- * 6σ², so σ̂ measures the noise of a(i) while being barely touched by a
- * smooth trend.
+ * with prominence (a(i) minus the smallest a over the d values before it: how
+ * far the acceleration rose to reach the peak) at least z · √(20/6) · σ̂
+ * and at least `minRelative` of the curve's range. σ̂ is 1.4826 · MAD of the
+ * lag-1 second differences from max(4d, 50) checkpoints before i up to the
+ * newest one in its window (at least the first `minNoise`): for white noise
+ * of variance σ² on f, lag-1 and lag-d second differences both have variance
+ * 6σ², so σ̂ measures the noise of one a(i) while being barely touched by a
+ * smooth trend; a difference a(i) − a(i−d) has variance 20σ², hence the
+ * factor √(20/6).
  *
  * @example
  * ```ts
@@ -226,7 +246,9 @@ function emptyCurve(): Curve {
  * reported as soon as the window t + Δ and `confirm` further checkpoints are
  * observed and it passes the test of {@link findBreakthroughs}; `detectedAt`
  * is the last step seen then, so detectedAt − t = Δ + confirm · spacing for
- * datapoint sets (plus the wait for the next re-clustering for clusters).
+ * datapoint sets (plus the wait for the next re-clustering for clusters),
+ * except in the first minNoise + 2 checkpoints, which are decided together
+ * once the noise estimate has enough samples.
  *
  * @example
  * ```ts
@@ -245,7 +267,15 @@ export class BreakthroughDetector {
     const fn = 'BreakthroughDetector';
     // Validates everything but the Δ/spacing ratio, which is checked per curve once its spacing is known.
     resolve(options, options.delta, fn);
-    this.options = { delta: options.delta, round: options.round, confirm: options.confirm, z: options.z, minRelative: options.minRelative, direction: options.direction };
+    this.options = {
+      delta: options.delta,
+      round: options.round,
+      confirm: options.confirm,
+      z: options.z,
+      minRelative: options.minRelative,
+      minNoise: options.minNoise,
+      direction: options.direction,
+    };
     this.clusterKind = options.clusterKind ?? 'polca';
     this.now = options.now ?? Date.now;
     const names = new Set<string>();
