@@ -45,14 +45,14 @@ describe('serving under load', () => {
     const fastSeqs: number[][] = [];
     const fastKinds: string[][] = [];
     const fastDone: Promise<grpc.StatusObject>[] = [];
-    let sample: Event__Output[] = [];
+    const sample: Event__Output[] = [];
     for (let i = 0; i < 100; i++) {
       const seqs: number[] = [];
       const kinds: string[] = [];
       fastSeqs.push(seqs);
       fastKinds.push(kinds);
       const call = fastClients[i % 10].subscribe({ start: 'START_AT_BEGINNING' }, bearer(token));
-      const keep = i === 0 ? (sample = []) : undefined;
+      const keep: Event__Output[] | undefined = i === 0 ? sample : undefined;
       call.on('data', (e: Event__Output) => {
         seqs.push(e.seq);
         kinds.push(e.payload ?? '');
