@@ -4,10 +4,12 @@
  * MLP, layernorm), d = 128 — timed in one run on:
  *   cpu (tfjs-core's gradient), then the wasm backend stock (plus polca's
  *   UnsortedSegmentSum, without which the embedding's gradient throws), with
- *   polca's BatchMatMul gradient, with the XNNPACK BatchMatMul kernel, with
- *   both, and finally cpu again with polca's gradient (it must not be slower).
+ *   polca's BatchMatMul gradient only, with the XNNPACK BatchMatMul kernel
+ *   only, with everything registerWasmKernels() installs (both, plus the
+ *   slice-copying GatherV2), and finally cpu again with polca's gradient
+ *   (same ops as tfjs-core's there: it must not be slower).
  *
- *   npx tsx bench/wasm.ts [--steps 5] [--cpu-steps 2]
+ *   npx tsx bench/wasm.ts [--steps 7] [--cpu-steps 3]
  *
  * Every variant starts from the same weights and batch; the first-step losses
  * are printed so a wrong kernel would show.
@@ -16,6 +18,7 @@ import * as tf from '@tensorflow/tfjs';
 import '@tensorflow/tfjs-backend-wasm';
 import { batchMatMulGradConfig } from '../src/engine/wasm/batchMatMulGrad.js';
 import { createFastBatchMatMulConfig } from '../src/engine/wasm/fastMatMul.js';
+import { registerWasmKernels } from '../src/engine/wasm/registerWasmKernels.js';
 import { unsortedSegmentSumWasmConfig } from '../src/engine/wasm/unsortedSegmentSum.js';
 
 const VOCAB = 64;
@@ -30,8 +33,8 @@ function arg(name: string, fallback: number): number {
   const i = process.argv.indexOf(name);
   return i >= 0 ? Number(process.argv[i + 1]) : fallback;
 }
-const STEPS = arg('--steps', 5);
-const CPU_STEPS = arg('--cpu-steps', 2);
+const STEPS = arg('--steps', 7);
+const CPU_STEPS = arg('--cpu-steps', 3);
 
 // Seeded normal draws, so that every backend starts from the same numbers.
 function normals(n: number, scale: number, seed: number): Float32Array {
@@ -122,61 +125,106 @@ function loss(m: Model): tf.Scalar {
   return tf.losses.softmaxCrossEntropy(m.labels, logits) as tf.Scalar;
 }
 
-async function run(label: string, backend: string, steps: number): Promise<{ ms: number; firstLoss: number; lastLoss: number }> {
+interface Variant {
+  label: string;
+  /** Puts the kernel/gradient registry in this variant's state. */
+  setup: () => void;
+  times: number[];
+  losses: number[];
+}
+
+function variant(label: string, setup: () => void): Variant {
+  return { label, setup, times: [], losses: [] };
+}
+
+/**
+ * Trains one model per variant on `backend`, round-robin: step s of every
+ * variant runs before step s + 1 of any, so load from other processes on the
+ * machine hits all variants alike. Reports the median step time.
+ */
+async function phase(backend: string, variants: Variant[], steps: number): Promise<void> {
   await tf.setBackend(backend);
   await tf.ready();
-  const m = buildModel();
-  const opt = tf.train.adam(1e-3);
-  const varList = [...m.vars.values()];
-  const step = () => {
-    const l = opt.minimize(() => loss(m), true, varList)!;
+  const states = variants.map(() => {
+    const m = buildModel();
+    return { m, opt: tf.train.adam(1e-3), vars: [...m.vars.values()] };
+  });
+  const step = (i: number): number => {
+    const { m, opt, vars } = states[i];
+    variants[i].setup();
+    const t0 = performance.now();
+    const l = opt.minimize(() => loss(m), true, vars)!;
     const value = l.dataSync()[0];
+    variants[i].times.push(performance.now() - t0);
+    variants[i].losses.push(value);
     l.dispose();
     return value;
   };
-  const firstLoss = step(); // also the warm-up
+  for (let i = 0; i < variants.length; i++) step(i); // warm-up, not timed
+  variants.forEach((v) => v.times.splice(0));
   const before = tf.memory().numTensors;
-  const t0 = performance.now();
-  let lastLoss = firstLoss;
-  for (let i = 0; i < steps; i++) lastLoss = step();
-  const ms = (performance.now() - t0) / steps;
+  for (let s = 0; s < steps; s++) for (let i = 0; i < variants.length; i++) step(i);
   const leaked = tf.memory().numTensors - before;
-  opt.dispose();
-  varList.forEach((v) => v.dispose());
-  [m.inputs, m.labels, m.mask].forEach((t) => t.dispose());
-  console.log(
-    `${label.padEnd(44)} ${ms.toFixed(1).padStart(8)} ms/step   loss ${firstLoss.toFixed(6)} → ${lastLoss.toFixed(6)}${leaked !== 0 ? `   (${leaked} tensors leaked/step loop)` : ''}`,
-  );
-  return { ms, firstLoss, lastLoss };
+  for (const { m, opt, vars } of states) {
+    opt.dispose();
+    vars.forEach((v) => v.dispose());
+    [m.inputs, m.labels, m.mask].forEach((t) => t.dispose());
+  }
+  for (const v of variants) {
+    const l = v.losses;
+    console.log(`${v.label.padEnd(42)} ${median(v.times).toFixed(1).padStart(8)} ms/step   loss ${l[0].toFixed(6)} → ${l[l.length - 1].toFixed(6)}`);
+  }
+  if (leaked !== 0) console.log(`  (${leaked} tensors left over by ${steps} rounds)`);
 }
 
-const defaultGrad = tf.getGradient(tf.BatchMatMul)!;
+function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length % 2 === 1 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
+}
+
+const coreGrad = tf.getGradient(tf.BatchMatMul)!;
 const stockMatMul = tf.getKernel(tf.BatchMatMul, 'wasm')!;
+const stockGather = tf.getKernel(tf.GatherV2, 'wasm')!;
 const fastMatMul = createFastBatchMatMulConfig(stockMatMul);
-function useMatMul(config: tf.KernelConfig): void {
-  tf.unregisterKernel(tf.BatchMatMul, 'wasm');
-  tf.registerKernel(config);
+function install(matMul: tf.KernelConfig, gather: tf.KernelConfig, grad: tf.GradConfig): void {
+  if (tf.getKernel(tf.BatchMatMul, 'wasm') !== matMul) {
+    tf.unregisterKernel(tf.BatchMatMul, 'wasm');
+    tf.registerKernel(matMul);
+  }
+  if (tf.getKernel(tf.GatherV2, 'wasm') !== gather) {
+    tf.unregisterKernel(tf.GatherV2, 'wasm');
+    tf.registerKernel(gather);
+  }
+  if (tf.getGradient(tf.BatchMatMul) !== grad) tf.registerGradient(grad);
 }
 
-console.log(`causal transformer: vocab ${VOCAB}, T ${T}, batch ${BATCH}, d ${D}, ${HEADS} heads, ${LAYERS} layers; ${STEPS} timed steps (cpu ${CPU_STEPS}) after 1 warm-up`);
-const cpuStock = await run('cpu, tfjs-core gradient', 'cpu', CPU_STEPS);
+// What registerWasmKernels() installs, captured once and then swapped in per step.
 tf.registerKernel(unsortedSegmentSumWasmConfig);
-const wasmStock = await run('wasm stock (+ UnsortedSegmentSum)', 'wasm', STEPS);
-tf.registerGradient(batchMatMulGradConfig);
-const wasmGrad = await run('wasm + polca BatchMatMul gradient', 'wasm', STEPS);
-tf.registerGradient(defaultGrad);
-useMatMul(fastMatMul);
-const wasmFast = await run('wasm + XNNPACK BatchMatMul kernel', 'wasm', STEPS);
-tf.registerGradient(batchMatMulGradConfig);
-const wasmBoth = await run('wasm + gradient + kernel (registerWasmKernels)', 'wasm', STEPS);
-const cpuGrad = await run('cpu, polca gradient', 'cpu', CPU_STEPS);
-useMatMul(stockMatMul);
-tf.registerGradient(defaultGrad);
+const status = registerWasmKernels();
+if (!status.fastBatchMatMul || !status.batchMatMulGradient || !status.fastGather || !status.unsortedSegmentSum) {
+  throw new Error(`bench: registerWasmKernels gave ${JSON.stringify(status)}`);
+}
+const all = { matMul: tf.getKernel(tf.BatchMatMul, 'wasm')!, gather: tf.getKernel(tf.GatherV2, 'wasm')!, grad: tf.getGradient(tf.BatchMatMul)! };
 
-const r = (x: number, y: number) => (x / y).toFixed(2);
+console.log(
+  `causal transformer: vocab ${VOCAB}, T ${T}, batch ${BATCH}, d ${D}, ${HEADS} heads, ${LAYERS} layers; ` +
+    `median of ${STEPS} steps (cpu ${CPU_STEPS}) after 1 warm-up, variants interleaved step by step`,
+);
+const cpuStock = variant('cpu, tfjs-core gradient', () => install(stockMatMul, stockGather, coreGrad));
+const cpuPolca = variant('cpu, polca gradient', () => install(stockMatMul, stockGather, batchMatMulGradConfig));
+await phase('cpu', [cpuStock, cpuPolca], CPU_STEPS);
+const wasmStock = variant('wasm stock (+ UnsortedSegmentSum)', () => install(stockMatMul, stockGather, coreGrad));
+const wasmGrad = variant('wasm + BatchMatMul gradient only', () => install(stockMatMul, stockGather, batchMatMulGradConfig));
+const wasmFast = variant('wasm + XNNPACK BatchMatMul kernel only', () => install(fastMatMul, stockGather, coreGrad));
+const wasmAll = variant('wasm + registerWasmKernels() (all)', () => install(all.matMul, all.gather, all.grad));
+await phase('wasm', [wasmStock, wasmGrad, wasmFast, wasmAll], STEPS);
+install(stockMatMul, stockGather, coreGrad);
+
+const ms = (v: Variant) => median(v.times);
+const r = (x: Variant, y: Variant) => (ms(x) / ms(y)).toFixed(2);
 console.log('');
-console.log(`speed-up over wasm stock: gradient ${r(wasmStock.ms, wasmGrad.ms)}×, kernel ${r(wasmStock.ms, wasmFast.ms)}×, both ${r(wasmStock.ms, wasmBoth.ms)}×`);
-console.log(`cpu / wasm (both): ${r(cpuStock.ms, wasmBoth.ms)}×`);
-console.log(`cpu with polca gradient / cpu stock: ${r(cpuGrad.ms, cpuStock.ms)} (1 = unchanged)`);
-const losses = [cpuStock, wasmStock, wasmGrad, wasmFast, wasmBoth, cpuGrad].map((x) => x.firstLoss);
-console.log(`first-step losses agree to ${Math.max(...losses.map((x) => Math.abs(x - losses[0]))).toExponential(1)}`);
+console.log(`speed-up over wasm stock: gradient only ${r(wasmStock, wasmGrad)}×, kernel only ${r(wasmStock, wasmFast)}×, all ${r(wasmStock, wasmAll)}×`);
+console.log(`cpu stock / wasm all: ${r(cpuStock, wasmAll)}×`);
+console.log(`cpu with polca gradient / cpu stock: ${r(cpuPolca, cpuStock)} (same ops; losses bitwise equal: ${cpuPolca.losses.every((l, i) => l === cpuStock.losses[i])})`);
+const first = [cpuStock, cpuPolca, wasmStock, wasmGrad, wasmFast, wasmAll].map((v) => v.losses[0]);
+console.log(`first-step losses agree to ${Math.max(...first.map((x) => Math.abs(x - first[0]))).toExponential(1)}`);

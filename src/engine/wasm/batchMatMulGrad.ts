@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
+import { isFastBatchMatMulRegistered } from './fastMatMul.js';
 
 function swapLastTwo(rank: number): number[] {
   const perm = Array.from({ length: rank }, (_, i) => i);
@@ -51,7 +52,9 @@ function stackColumns(x: tf.Tensor): tf.Tensor {
  * Gradient of `BatchMatMul` (`tf.matMul`), a replacement for tfjs-core's that
  * (1) on the wasm backend materialises every transpose (`tf.transpose`, then
  * an untransposed `tf.matMul`), because the stock wasm kernel runs transposed
- * products in a scalar loop 5–10× slower than its XNNPACK path; and
+ * products in a scalar loop 5–10× slower than its XNNPACK path — unless
+ * polca's own wasm kernel (`createFastBatchMatMulConfig`) is registered,
+ * which takes the transpose flags at full speed itself; and
  * (2) supports broadcast batch dimensions (e.g. `[B, T, k] × [k, n]`, or
  * `[2, 1, m, k] × [1, 3, k, n]`), summing the gradient over the broadcast
  * dimensions — tfjs-core's gradient throws a shape error there. When `b`
@@ -62,9 +65,9 @@ function stackColumns(x: tf.Tensor): tf.Tensor {
  * Decision on other backends: for inputs without broadcasting, the gradient
  * is *exactly* tfjs-core's — the same `tf.matMul` calls with the same
  * transpose flags — so cpu/webgl/node results and summation order are
- * unchanged. Only the wasm backend (checked at gradient time with
- * `tf.getBackend()`) gets explicit transposes; its values then differ from
- * tfjs-core's by float32 rounding only.
+ * unchanged. Only the wasm backend with the stock kernel (checked at
+ * gradient time with `tf.getBackend()`) gets explicit transposes; its values
+ * then differ from tfjs-core's by float32 rounding only.
  *
  * The gradient is built from differentiable tf ops on the saved inputs `a`,
  * `b` and on `dy`, so nested differentiation (Hessian-vector products via
@@ -90,7 +93,7 @@ export const batchMatMulGradConfig: tf.GradConfig = {
     const g = dy as tf.Tensor;
     const transposeA = (attrs as tf.NamedAttrMap).transposeA === true;
     const transposeB = (attrs as tf.NamedAttrMap).transposeB === true;
-    const materialize = tf.getBackend() === 'wasm';
+    const materialize = tf.getBackend() === 'wasm' && !isFastBatchMatMulRegistered();
     const outerA = a.shape.slice(0, -2);
     const outerB = b.shape.slice(0, -2);
     const outer = g.shape.slice(0, -2);

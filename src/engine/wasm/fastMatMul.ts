@@ -38,6 +38,23 @@ type WasmBatchMatMul = (
   outId: number,
 ) => void;
 
+const fastConfigs = new WeakSet<KernelConfig>();
+
+/**
+ * Whether the `BatchMatMul` kernel registered for wasm now is one made by
+ * {@link createFastBatchMatMulConfig} (which runs transposed products fast
+ * itself, so callers need not materialise transposes).
+ *
+ * @example
+ * ```ts
+ * const flagsAreFast = tf.getBackend() === 'wasm' && isFastBatchMatMulRegistered();
+ * ```
+ */
+export function isFastBatchMatMulRegistered(): boolean {
+  const config = getKernel(BatchMatMul, 'wasm');
+  return config !== undefined && fastConfigs.has(config);
+}
+
 // One wrapper per backend instance: a re-created backend has a new module.
 const wrappers = new WeakMap<object, WasmBatchMatMul>();
 
@@ -163,6 +180,7 @@ export function createFastBatchMatMulConfig(original: KernelConfig): KernelConfi
     } catch {
       return fallback(args); // its error message is tfjs's own
     }
+    if (outer.includes(0)) return fallback(args);
     const transpose = getKernel(Transpose, 'wasm');
     if (transpose === undefined) return fallback(args);
 
@@ -212,5 +230,7 @@ export function createFastBatchMatMulConfig(original: KernelConfig): KernelConfi
       for (const t of temps) internals.disposeData(t.dataId);
     }
   };
-  return { ...original, kernelFunc };
+  const config: KernelConfig = { ...original, kernelFunc };
+  fastConfigs.add(config);
+  return config;
 }

@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { batchMatMulGradConfig } from './batchMatMulGrad.js';
+import { createFastGatherConfig } from './fastGather.js';
 import { createFastBatchMatMulConfig } from './fastMatMul.js';
 import { unsortedSegmentSumWasmConfig } from './unsortedSegmentSum.js';
 
@@ -13,6 +14,8 @@ export interface WasmKernelsStatus {
   readonly fastBatchMatMul: boolean;
   /** polca's `BatchMatMul` gradient is the registered one. */
   readonly batchMatMulGradient: boolean;
+  /** polca's `GatherV2` kernel (slice copies for embedding lookups) is registered for wasm. */
+  readonly fastGather: boolean;
 }
 
 /** Options of {@link registerWasmKernels}. */
@@ -21,6 +24,8 @@ export interface RegisterWasmKernelsOptions {
   readonly fastBatchMatMul?: boolean;
   /** Install the `BatchMatMul` gradient ({@link batchMatMulGradConfig}). Default `true`. */
   readonly batchMatMulGradient?: boolean;
+  /** Install the slice-copying `GatherV2` kernel for wasm. Default `true`. */
+  readonly fastGather?: boolean;
 }
 
 const ours = new WeakSet<object>();
@@ -42,6 +47,8 @@ function checkFlag(options: object, name: keyof RegisterWasmKernelsOptions): boo
  *   `tf.gather` — every embedding — throws there);
  * - a wasm `BatchMatMul` kernel that runs transposed and batched products on
  *   XNNPACK instead of the stock scalar loop (see `createFastBatchMatMulConfig`);
+ * - a wasm `GatherV2` kernel that copies whole slices (embedding rows)
+ *   instead of computing each element's source (see `createFastGatherConfig`);
  * - a `BatchMatMul` gradient that materialises transposes on wasm and
  *   supports broadcast batch dimensions, and is otherwise tfjs-core's own
  *   (see {@link batchMatMulGradConfig}: on every other backend, products
@@ -63,7 +70,7 @@ function checkFlag(options: object, name: keyof RegisterWasmKernelsOptions): boo
  * import { registerWasmKernels } from 'polca';
  *
  * const status = registerWasmKernels();
- * // { wasmBackend: true, unsortedSegmentSum: true, fastBatchMatMul: true, batchMatMulGradient: true }
+ * // { wasmBackend: true, unsortedSegmentSum: true, fastBatchMatMul: true, batchMatMulGradient: true, fastGather: true }
  * await tf.setBackend('wasm');
  * ```
  */
@@ -73,9 +80,10 @@ export function registerWasmKernels(options: RegisterWasmKernelsOptions = {}): W
   }
   const wantFast = checkFlag(options, 'fastBatchMatMul');
   const wantGrad = checkFlag(options, 'batchMatMulGradient');
+  const wantGather = checkFlag(options, 'fastGather');
   const stockMatMul = tf.getKernel(tf.BatchMatMul, 'wasm');
   if (stockMatMul === undefined) {
-    return { wasmBackend: false, unsortedSegmentSum: false, fastBatchMatMul: false, batchMatMulGradient: false };
+    return { wasmBackend: false, unsortedSegmentSum: false, fastBatchMatMul: false, batchMatMulGradient: false, fastGather: false };
   }
 
   const segmentSum = tf.getKernel(tf.UnsortedSegmentSum, 'wasm');
@@ -89,15 +97,25 @@ export function registerWasmKernels(options: RegisterWasmKernelsOptions = {}): W
     tf.registerKernel(fast);
   }
 
+  const stockGather = tf.getKernel(tf.GatherV2, 'wasm');
+  if (wantGather && stockGather !== undefined && !ours.has(stockGather)) {
+    const fast = createFastGatherConfig(stockGather);
+    ours.add(fast);
+    tf.unregisterKernel(tf.GatherV2, 'wasm');
+    tf.registerKernel(fast);
+  }
+
   if (wantGrad && tf.getGradient(tf.BatchMatMul) !== batchMatMulGradConfig) {
     tf.registerGradient(batchMatMulGradConfig);
   }
 
   const matMulNow = tf.getKernel(tf.BatchMatMul, 'wasm');
+  const gatherNow = tf.getKernel(tf.GatherV2, 'wasm');
   return {
     wasmBackend: true,
     unsortedSegmentSum: tf.getKernel(tf.UnsortedSegmentSum, 'wasm') === unsortedSegmentSumWasmConfig,
     fastBatchMatMul: matMulNow !== undefined && ours.has(matMulNow),
     batchMatMulGradient: tf.getGradient(tf.BatchMatMul) === batchMatMulGradConfig,
+    fastGather: gatherNow !== undefined && ours.has(gatherNow),
   };
 }

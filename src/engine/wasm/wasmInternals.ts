@@ -105,14 +105,29 @@ export function releaseHeapView(internals: WasmBackendInternals, view: TensorInf
   internals.dataIdMap.delete(view.dataId);
 }
 
-/** Heap byte offset of a tensor's data. */
+/**
+ * Heap byte offset of a tensor's data.
+ *
+ * @example
+ * ```ts
+ * const bytes = internals.wasm.HEAPU8.subarray(heapOffset(internals, t), heapOffset(internals, t) + 4 * size);
+ * ```
+ */
 export function heapOffset(internals: WasmBackendInternals, info: TensorInfo): number {
   const data = internals.dataIdMap.get(info.dataId);
   if (data === undefined) throw new Error(`heapOffset: tensor data of shape [${info.shape}] is not on the wasm backend`);
   return data.memoryOffset;
 }
 
-/** Numeric id of a tensor in the backend's C++ table. */
+/**
+ * Numeric id of a tensor in the backend's C++ table (what exported C
+ * functions such as `BatchMatMul` take).
+ *
+ * @example
+ * ```ts
+ * gemm(heapId(internals, a), aShapeBytes, 3, heapId(internals, b), bShapeBytes, 3, false, false, heapId(internals, out));
+ * ```
+ */
 export function heapId(internals: WasmBackendInternals, info: TensorInfo): number {
   const data = internals.dataIdMap.get(info.dataId);
   if (data === undefined) throw new Error(`heapId: tensor data of shape [${info.shape}] is not on the wasm backend`);

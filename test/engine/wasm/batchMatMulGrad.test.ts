@@ -8,6 +8,9 @@ import { broadcastShape, caseName, matMulCases, referenceMatMul, relativeError, 
 let coreGrad: tf.GradConfig;
 let stockKernel: tf.KernelConfig;
 let fastKernel: tf.KernelConfig;
+/** The stock kernel, counting the products it is asked to run with a transpose flag. */
+let countingStock: tf.KernelConfig;
+let transposedCalls = 0;
 
 beforeAll(async () => {
   await tf.setBackend('wasm');
@@ -15,6 +18,13 @@ beforeAll(async () => {
   coreGrad = tf.getGradient(tf.BatchMatMul)!;
   stockKernel = tf.getKernel(tf.BatchMatMul, 'wasm')!;
   fastKernel = createFastBatchMatMulConfig(stockKernel);
+  countingStock = {
+    ...stockKernel,
+    kernelFunc: (args) => {
+      if (args.attrs?.transposeA === true || args.attrs?.transposeB === true) transposedCalls++;
+      return stockKernel.kernelFunc(args);
+    },
+  };
   tf.registerGradient(batchMatMulGradConfig);
 });
 
@@ -61,13 +71,18 @@ const cases = [...matMulCases({ m: 5, k: 4, n: 3 }), ...matMulCases({ m: 24, k: 
 describe('batchMatMulGradConfig', () => {
   for (const kernel of ['stock', 'fast'] as const) {
     describe(`on wasm with the ${kernel} BatchMatMul kernel`, () => {
-      beforeAll(() => useKernel(kernel === 'fast' ? fastKernel : stockKernel));
+      beforeAll(() => useKernel(kernel === 'fast' ? fastKernel : countingStock));
 
       // tfjs's own kernels cannot multiply batches that broadcast against each
       // other ([2,1]×[1,3] gives 3 of 6 batches), so the stock kernel skips those.
       const supported = kernel === 'fast' ? cases : cases.filter((c) => !isCrossBroadcast(c));
       it.each(supported.map((c) => [caseName(c), c] as const))('%s: gradients equal the float64 reference', (_n, c) => {
+        const before = transposedCalls;
         const g = grads(c, 7);
+        if (kernel === 'stock') {
+          // Only the forward product may carry transpose flags: the gradient's are materialised.
+          expect(transposedCalls - before).toBe(c.transposeA || c.transposeB ? 1 : 0);
+        }
         const ref = referenceMatMul(c, g.a, g.b, g.w);
         expect(relativeError(g.da, ref.da)).toBeLessThan(2e-5);
         expect(relativeError(g.db, ref.db)).toBeLessThan(2e-5);

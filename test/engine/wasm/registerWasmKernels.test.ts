@@ -26,14 +26,17 @@ describe('registerWasmKernels', () => {
   it('adds pieces as options allow, never removes one, and is idempotent, without console output', () => {
     const warn = vi.spyOn(console, 'warn');
     const log = vi.spyOn(console, 'log');
-    const first = registerWasmKernels({ fastBatchMatMul: false, batchMatMulGradient: false });
-    expect(first).toEqual({ wasmBackend: true, unsortedSegmentSum: true, fastBatchMatMul: false, batchMatMulGradient: false });
+    const stockGather = tf.getKernel(tf.GatherV2, 'wasm');
+    const first = registerWasmKernels({ fastBatchMatMul: false, batchMatMulGradient: false, fastGather: false });
+    expect(first).toEqual({ wasmBackend: true, unsortedSegmentSum: true, fastBatchMatMul: false, batchMatMulGradient: false, fastGather: false });
+    expect(tf.getKernel(tf.GatherV2, 'wasm')).toBe(stockGather);
     expect(tf.getKernel(tf.UnsortedSegmentSum, 'wasm')).toBe(unsortedSegmentSumWasmConfig);
     expect(tf.getKernel(tf.BatchMatMul, 'wasm')).toBe(stockMatMul);
     expect(tf.getGradient(tf.BatchMatMul)).toBe(coreGrad);
 
     const all = registerWasmKernels();
-    expect(all).toEqual({ wasmBackend: true, unsortedSegmentSum: true, fastBatchMatMul: true, batchMatMulGradient: true });
+    expect(all).toEqual({ wasmBackend: true, unsortedSegmentSum: true, fastBatchMatMul: true, batchMatMulGradient: true, fastGather: true });
+    expect(tf.getKernel(tf.GatherV2, 'wasm')).not.toBe(stockGather);
     const fast = tf.getKernel(tf.BatchMatMul, 'wasm');
     expect(fast).not.toBe(stockMatMul);
     expect(fast?.setupFunc).toBe(stockMatMul.setupFunc);
@@ -41,7 +44,7 @@ describe('registerWasmKernels', () => {
 
     expect(registerWasmKernels()).toEqual(all);
     expect(tf.getKernel(tf.BatchMatMul, 'wasm')).toBe(fast); // not wrapped twice
-    expect(registerWasmKernels({ fastBatchMatMul: false, batchMatMulGradient: false })).toEqual(all);
+    expect(registerWasmKernels({ fastBatchMatMul: false, batchMatMulGradient: false, fastGather: false })).toEqual(all);
     expect(warn).not.toHaveBeenCalled();
     expect(log).not.toHaveBeenCalled();
   });
