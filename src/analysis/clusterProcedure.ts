@@ -146,8 +146,10 @@ export function quantileSorted(sorted: ArrayLike<number>, q: number): number {
 
 /**
  * Medoid of a set of trajectories: the member minimising the summed Euclidean
- * distance to the others (ties: the earliest member). With more than
+ * distance to the others (ties: the lowest datapoint index). With more than
  * `sample` members, distances are summed over an evenly strided subsample.
+ * Exact (no heuristics): candidates are visited in order of a lower bound on
+ * their total and the search stops when the bound passes the best total.
  *
  * @returns the datapoint index of the medoid.
  *
@@ -165,10 +167,23 @@ export function medoidOf(matrix: TrajectoryMatrix, members: ArrayLike<number>, s
   else for (let k = 0; k < sample; k++) refs.push(members[Math.floor((k * m) / sample)]);
   const T = matrix.length;
   const refRows = refs.map((r) => matrix.row(r));
-  let best = Infinity;
-  let bestIdx = members[0];
-  for (let k = 0; k < m; k++) {
+  // By convexity Σ_j ‖a − x_j‖ ≥ |refs| · ‖a − mean‖, so candidates taken in
+  // order of that bound can stop as soon as the bound exceeds the best total.
+  const mean = new Float64Array(T);
+  for (const row of refRows) for (let t = 0; t < T; t++) mean[t] += row[t];
+  for (let t = 0; t < T; t++) mean[t] /= refRows.length;
+  const order = Array.from({ length: m }, (_, k) => {
     const a = matrix.row(members[k]);
+    let s = 0;
+    for (let t = 0; t < T; t++) s += (a[t] - mean[t]) ** 2;
+    return { x: members[k], bound: refRows.length * Math.sqrt(s) };
+  }).sort((p, q) => p.bound - q.bound || p.x - q.x);
+  let best = Infinity;
+  let bestIdx = -1;
+  for (const { x, bound } of order) {
+    // A relative margin keeps rounding in the bound from cutting off an exact tie.
+    if (bound > best * (1 + 1e-12)) break;
+    const a = matrix.row(x);
     let total = 0;
     for (const b of refRows) {
       let s = 0;
@@ -177,11 +192,11 @@ export function medoidOf(matrix: TrajectoryMatrix, members: ArrayLike<number>, s
         s += d * d;
       }
       total += Math.sqrt(s);
-      if (total >= best) break;
+      if (total > best) break;
     }
-    if (total < best) {
+    if (total < best || (total === best && x < bestIdx)) {
       best = total;
-      bestIdx = members[k];
+      bestIdx = x;
     }
   }
   return bestIdx;
