@@ -11,6 +11,7 @@
  * @packageDocumentation
  */
 import { Message, MessageHeader, RecordBatch, RecordBatchStreamWriter, Schema } from 'apache-arrow';
+import { checkMessageMetadata } from './checkMessageMetadata.js';
 
 /** End-of-stream marker of the IPC stream format. */
 export const END_OF_STREAM = new Uint8Array([0xff, 0xff, 0xff, 0xff, 0, 0, 0, 0]);
@@ -105,6 +106,8 @@ export function scanStream(bytes: Uint8Array): StreamScan {
     }
     if (metaLength < 0 || metaLength % 8 !== 0) return stop('corrupt', `bad metadata length ${metaLength} at byte ${at}`);
     if (8 + metaLength > left) return stop('truncated', `metadata of ${metaLength} bytes at byte ${at} runs past the end`);
+    const unsafe = checkMessageMetadata(bytes.subarray(at + 8, at + 8 + metaLength));
+    if (unsafe) return stop('corrupt', `damaged message metadata at byte ${at}: ${unsafe}`);
     let message: Message;
     try {
       message = Message.decode(bytes.subarray(at + 8, at + 8 + metaLength));

@@ -76,7 +76,18 @@ export function readTableBytes(bytes: Uint8Array, expected: Schema, file: string
     }
     try {
       // With no batch message, Arrow's reader yields one empty placeholder batch: skip it.
-      if (scan.batches > 0) for (const batch of reader) batches.push(batch);
+      if (scan.batches > 0) {
+        for (const batch of reader) {
+          const problem = batchProblem(batch, schema);
+          if (problem) {
+            end = 'corrupt';
+            reason = `record batch ${batches.length}: ${problem}`;
+            validBytes = -1;
+            break;
+          }
+          batches.push(batch);
+        }
+      }
     } catch (e) {
       // A message that framed correctly but did not decode: keep the batches before it.
       end = 'corrupt';
@@ -90,11 +101,26 @@ export function readTableBytes(bytes: Uint8Array, expected: Schema, file: string
     }
   }
   if (validBytes < 0) validBytes = prefixLength(bytes, batches.length);
-  const table = new Table(schema, batches);
+  let table: Table;
+  try {
+    table = new Table(schema, batches);
+  } catch (e) {
+    throw new RunFormatError(`${caller}: ${file}: record batches do not form a table (${(e as Error).message}); the file is damaged`);
+  }
   return {
     table,
     recovery: { file, bytes: bytes.byteLength, validBytes, droppedBytes: bytes.byteLength - validBytes, batches: batches.length, rows: table.numRows, end, reason },
   };
+}
+
+/** Damage that decoding let through: a batch whose columns are not the stream's, or not all of its length. */
+function batchProblem(batch: RecordBatch, schema: Schema): string | undefined {
+  if (!sameFields(batch.schema, schema)) return `columns (${describeFields(batch.schema)}) differ from the stream's`;
+  for (let i = 0; i < schema.fields.length; i++) {
+    const column = batch.getChildAt(i);
+    if (column === null || column.length !== batch.numRows) return `column ${schema.fields[i].name} has ${column?.length ?? 0} rows, not ${batch.numRows}`;
+  }
+  return undefined;
 }
 
 /** Byte length of the schema plus the first `batches` messages (when decoding stopped before the scan did). */
