@@ -187,10 +187,15 @@ describe('batchMatMulGradConfig', () => {
       ['batched 3-D', [3, 6, 5]],
       ['2-D above the XNNPACK threshold', [24, 20]],
     ];
-    for (const backend of ['wasm', 'cpu']) {
-      it.each(shapes)(`${backend}, %s`, async (_n, shape) => {
+    const setups = [
+      ['wasm, stock kernel (transposes materialised)', 'wasm', 'stock'],
+      ['wasm, polca kernel', 'wasm', 'fast'],
+      ['cpu', 'cpu', 'fast'],
+    ] as const;
+    for (const [label, backend, kernel] of setups) {
+      it.each(shapes)(`${label}, %s`, async (_n, shape) => {
         await tf.setBackend(backend);
-        useKernel(fastKernel);
+        useKernel(kernel === 'fast' ? fastKernel : stockKernel);
         try {
           const [m, n] = shape.slice(-2);
           const batches = size(shape.slice(0, -2));
