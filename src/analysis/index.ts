@@ -10,6 +10,7 @@ export * from './trajectoryMatrix.js';
 export * from './trajectories.js';
 export * from './clusterProcedure.js';
 export * from './clusterTracker.js';
+export * from './clusterBreaks.js';
 export * from './onlineDetector.js';
 export * from './alertRules.js';
 export * from './webhook.js';
