@@ -18,9 +18,10 @@ import {
 } from './wasmInternals.js';
 
 /**
- * Smallest m·k·n (per batch) for which {@link createFastBatchMatMulConfig}
- * routes a product through XNNPACK; below it the stock kernel's plain loop
- * wins over the per-product set-up (XNNPACK packs `b` on every call).
+ * Smallest m·k·n of one XNNPACK call for which {@link createFastBatchMatMulConfig}
+ * routes a product through XNNPACK (one call per batch, or one call for all
+ * batches when `b` has a single batch); below it the stock kernel's plain
+ * loop wins over the per-call set-up (XNNPACK packs `b` on every call).
  * Measured on Node 20, SIMD, one thread: at 16³ the loop is still faster, at
  * 32³ XNNPACK is 2–4× faster; they break even near 20³.
  */
@@ -172,7 +173,9 @@ export function createFastBatchMatMulConfig(original: KernelConfig): KernelConfi
     // tfjs's kernels index batches modulo each operand's batch count, which is
     // right only when one operand has one batch or both have the same count.
     const stockBroadcasts = batchesA === batchesB || batchesA === 1 || batchesB === 1;
-    if (k !== kB || (m * k * n < FAST_MATMUL_MIN_WORK && stockBroadcasts) || m * k * n === 0) return fallback(args);
+    // Work of one XNNPACK call: all of a's batches go in one call when b has a single batch.
+    const work = (batchesB === 1 ? batchesA * m : m) * k * n;
+    if (k !== kB || (work < FAST_MATMUL_MIN_WORK && stockBroadcasts) || m * k * n === 0) return fallback(args);
     if (!transposeA && !transposeB && batchesA === 1 && batchesB === 1) return fallback(args);
     let outer: number[];
     try {

@@ -63,6 +63,15 @@ describe('createFastBatchMatMulConfig on wasm', () => {
     expect(relativeError(values, ref.out)).toBeLessThan(1e-6);
   });
 
+  it('multiplies many small batches against one b in a single XNNPACK call', () => {
+    const c = { aShape: [64, 4, 8], bShape: [8, 6], transposeA: false, transposeB: false };
+    expect(4 * 8 * 6).toBeLessThan(FAST_MATMUL_MIN_WORK);
+    expect(64 * 4 * 8 * 6).toBeGreaterThanOrEqual(FAST_MATMUL_MIN_WORK);
+    const { ref, values, delegated } = run(c, 13);
+    expect(delegated).toBe(false);
+    expect(relativeError(values, ref.out)).toBeLessThan(1e-6);
+  });
+
   it('leaves tiny products to the stock kernel, with the same result', () => {
     const c = { aShape: [5, 4, 3], bShape: [5, 6, 3], transposeA: false, transposeB: true };
     const { ref, values, delegated } = run(c, 3);
