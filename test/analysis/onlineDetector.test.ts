@@ -25,7 +25,6 @@ const DELTA = 100;
 const STEPS = Array.from({ length: T }, (_, i) => i * SPACING);
 const SETS = 50;
 const PER_SET = 100;
-const N = SETS * PER_SET;
 
 interface Synthetic {
   losses: Float32Array[]; // per checkpoint, length N
@@ -89,6 +88,7 @@ describe('BreakthroughDetector on named datapoint sets', () => {
   // seed 15 holds a noise excursion that passed an earlier, laxer noise estimate
   it.each([7, 15])('finds every planted breakthrough within Δ and raises no false alarm on smooth curves (seed %i)', (seed) => {
     const data = seed === 7 ? data7 : synthesize(seed);
+    expect(data.losses[0].length).toBe(5000); // 5000 trajectories per checkpoint
     const det = new BreakthroughDetector({
       delta: DELTA,
       sets: Array.from({ length: SETS }, (_, s) => ({ name: `set${s}`, indices: setIndices(s) })),
