@@ -89,6 +89,14 @@ export interface ClusterTrackerOptions extends Omit<ClusterProcedureOptions, 'ki
   now?: () => number;
   /** Extra kinds for the internal {@link TrajectoryBuilder} to keep (for example `loss` for the detector). */
   extraKinds?: readonly TrajectoryKind[];
+  /**
+   * Basis vectors clustered per pushed event. HDBSCAN costs O(N²T) per
+   * vector (seconds at N = 5000), so a round over many vectors can be spread
+   * over the following events instead of stalling the one that triggered it;
+   * a new round replaces what is left of the previous one, and `run-end`
+   * finishes it. Default Infinity (the whole round at once).
+   */
+  maxPerPush?: number;
 }
 
 /**
@@ -116,10 +124,16 @@ export class ClusterTracker {
   private readonly procedure: Omit<ClusterProcedureOptions, 'kind' | 'basisId' | 'time'>;
   private readonly state = new Map<string, { event: ClustersEvent; labels: Int32Array; nextId: number }>();
   private lastClusteredAt = 0;
+  private pending: { kind: TrajectoryKind; basisId: number }[] = [];
+  private readonly maxPerPush: number;
 
   constructor(options: ClusterTrackerOptions) {
     const fn = 'ClusterTracker';
-    const { every, kinds, minCheckpoints, jaccardThreshold, finalRecluster, now, extraKinds, ...procedure } = options;
+    const { every, kinds, minCheckpoints, jaccardThreshold, finalRecluster, now, extraKinds, maxPerPush, ...procedure } = options;
+    this.maxPerPush = maxPerPush ?? Infinity;
+    if (!(this.maxPerPush === Infinity || (Number.isInteger(this.maxPerPush) && this.maxPerPush >= 1))) {
+      throw new RangeError(`${fn}: options.maxPerPush must be a positive integer or Infinity, got ${maxPerPush}`);
+    }
     if (!Number.isInteger(every) || every < 1) throw new RangeError(`${fn}: options.every must be a positive integer, got ${every}`);
     this.every = every;
     this.kinds = [...(kinds ?? ['polca'])];
@@ -142,40 +156,65 @@ export class ClusterTracker {
   push(event: PolcaEvent): ClustersEvent[] {
     this.builder.push(event);
     const n = this.builder.intervalCount;
-    if (event.type === 'polca' && n % this.every === 0) return this.recluster();
-    if (event.type === 'run-end' && this.finalRecluster && n > this.lastClusteredAt) return this.recluster();
-    return [];
+    if (event.type === 'run-end') {
+      if (this.finalRecluster && n > this.lastClusteredAt) return this.recluster();
+      return this.drain(Infinity);
+    }
+    if (event.type === 'polca' && n % this.every === 0) {
+      // A new round replaces what is left of the previous one.
+      this.lastClusteredAt = n;
+      this.pending = this.targets();
+    }
+    return this.drain(this.maxPerPush);
   }
 
-  /** Re-clusters everything now. */
+  /** (kind, basis vector) pairs still waiting in the current round when `maxPerPush` spreads it. */
+  get pendingCount(): number {
+    return this.pending.length;
+  }
+
+  /** Re-clusters everything now (also what a spread-out round still had pending). */
   recluster(): ClustersEvent[] {
     this.lastClusteredAt = this.builder.intervalCount;
+    this.pending = this.targets();
+    return this.drain(Infinity);
+  }
+
+  private targets(): { kind: TrajectoryKind; basisId: number }[] {
+    return this.kinds.flatMap((kind) => this.builder.basisIds(kind).map((basisId) => ({ kind, basisId })));
+  }
+
+  private drain(limit: number): ClustersEvent[] {
     const out: ClustersEvent[] = [];
-    for (const kind of this.kinds) {
-      for (const basisId of this.builder.basisIds(kind)) {
-        const m = this.builder.matrix(kind, basisId);
-        if (!m || m.length < this.minCheckpoints) continue;
-        const r = clusterTrajectories(m, { ...this.procedure, kind, basisId, time: this.now() });
-        const key = `${kind}:${basisId}`;
-        const prev = this.state.get(key);
-        const ids = matchClusterIds(
-          prev ? prev.event.clusters : [],
-          r.event.clusters.map((c) => c.members),
-          this.threshold,
-          prev ? prev.nextId : 0,
-        );
-        const remap = new Map<number, number>();
-        r.event.clusters.forEach((c, k) => {
-          remap.set(c.id, ids[k]);
-          c.id = ids[k];
-        });
-        for (let i = 0; i < r.labels.length; i++) if (r.labels[i] >= 0) r.labels[i] = remap.get(r.labels[i])!;
-        const nextId = Math.max(prev ? prev.nextId : 0, ...ids.map((x) => x + 1));
-        this.state.set(key, { event: r.event, labels: r.labels, nextId });
-        out.push(r.event);
-      }
+    while (this.pending.length > 0 && out.length < limit) {
+      const { kind, basisId } = this.pending.shift()!;
+      const e = this.clusterOne(kind, basisId);
+      if (e) out.push(e);
     }
     return out;
+  }
+
+  private clusterOne(kind: TrajectoryKind, basisId: number): ClustersEvent | undefined {
+    const m = this.builder.matrix(kind, basisId);
+    if (!m || m.length < this.minCheckpoints) return undefined;
+    const r = clusterTrajectories(m, { ...this.procedure, kind, basisId, time: this.now() });
+    const key = `${kind}:${basisId}`;
+    const prev = this.state.get(key);
+    const ids = matchClusterIds(
+      prev ? prev.event.clusters : [],
+      r.event.clusters.map((c) => c.members),
+      this.threshold,
+      prev ? prev.nextId : 0,
+    );
+    const remap = new Map<number, number>();
+    r.event.clusters.forEach((c, k) => {
+      remap.set(c.id, ids[k]);
+      c.id = ids[k];
+    });
+    for (let i = 0; i < r.labels.length; i++) if (r.labels[i] >= 0) r.labels[i] = remap.get(r.labels[i])!;
+    const nextId = Math.max(prev ? prev.nextId : 0, ...ids.map((x) => x + 1));
+    this.state.set(key, { event: r.event, labels: r.labels, nextId });
+    return r.event;
   }
 
   /** Latest `clusters` event of (kind, basis vector), if any. */

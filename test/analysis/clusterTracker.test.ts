@@ -67,7 +67,29 @@ describe('ClusterTracker', () => {
     expect(noFinal.map((e) => e.step)).toEqual([200, 400]);
   });
 
+  it('spreads a round over the following events with maxPerPush and finishes it at run end', () => {
+    const L = design(9)[0];
+    const t = new ClusterTracker({ every: 10, minClusterSize: 20, minSamples: 10, maxPerPush: 1 });
+    const seen: [number, number][] = [];
+    for (const e of polcaEvents([L, L, L], [0, 1, 2])) for (const c of t.push(e)) seen.push([c.basisId, c.step]);
+    // round at interval 10 (step 200): vector 0 then, 1 and 2 at the next two intervals (steps 220, 240)
+    expect(seen).toEqual([
+      [0, 200], [1, 220], [2, 240],
+      [0, 400], [1, 420], [2, 440],
+      [0, 600],
+    ]);
+    expect(t.pendingCount).toBe(2);
+    const end = t.push({ type: 'run-end', time: 0, step: 600, reason: 'closed' });
+    expect(end.map((c) => [c.basisId, c.step])).toEqual([[1, 600], [2, 600]]);
+    expect(t.pendingCount).toBe(0);
+    // the same data along three vectors: ids agree with an unspread tracker on the last round
+    const u = new ClusterTracker({ every: 10, minClusterSize: 20, minSamples: 10 });
+    for (const e of polcaEvents([L, L, L], [0, 1, 2])) u.push(e);
+    expect(Array.from(t.labels('polca', 2)!)).toEqual(Array.from(u.labels('polca', 2)!));
+  });
+
   it('validates options', () => {
+    expect(() => new ClusterTracker({ every: 1, maxPerPush: 0 })).toThrow(/options.maxPerPush must be a positive integer or Infinity, got 0/);
     expect(() => new ClusterTracker({ every: 0 })).toThrow(/ClusterTracker: options.every must be a positive integer, got 0/);
     expect(() => new ClusterTracker({ every: 1, jaccardThreshold: 0 })).toThrow(/options.jaccardThreshold/);
     expect(() => new ClusterTracker({ every: 1, kinds: [] })).toThrow(/options.kinds must not be empty/);
