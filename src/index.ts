@@ -18,3 +18,6 @@ export { ParamSpace, type ParamSnapshot } from './engine/paramSpace.js';
 export { withSecondOrderGradients, installSecondOrderGradients, SECOND_ORDER_KERNELS } from './engine/gradients/secondOrderGradients.js';
 export * from './stream/events.js';
 export { POLCA_VERSION } from './version.js';
+export { registerWasmKernels, type WasmKernelsStatus, type RegisterWasmKernelsOptions } from './engine/wasm/registerWasmKernels.js';
+export { polcaCallback, PolcaCallback, type PolcaCallbackOptions, type LabelledSet } from './tracker/polcaCallback.js';
+export { sparseCrossEntropy, type DatapointLoss } from './tracker/datapointLoss.js';

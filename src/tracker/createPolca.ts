@@ -19,6 +19,7 @@ import { completenessResidual, polcaIncrements } from '../engine/polcaIncrements
 import { Random } from '../engine/random.js';
 import { EVENT_SCHEMA_VERSION, type PolcaEvent, type PolcaIncrementEvent } from '../stream/events.js';
 import { POLCA_VERSION } from '../version.js';
+import { registerWasmKernels } from '../engine/wasm/registerWasmKernels.js';
 import { describe } from '../errors/describe.js';
 import { calibrateStep, relativeRmsError } from '../engine/stepCalibration.js';
 import { resolveOptions, type PolcaOptions, type ResolvedOptions } from './options.js';
@@ -92,6 +93,9 @@ export function createPolca(options: PolcaOptions): PolcaTracker {
       throw new Error(`createPolca: option 'basis.maxVectors' (${opts.basis.maxVectors}) must not exceed the number of parameters P = ${P}`);
     }
   }
+  // Complete the wasm backend (gather's gradient needs UnsortedSegmentSum, which it lacks)
+  // without touching kernels that already work; the speed-ups stay opt-in (registerWasmKernels()).
+  if (tf.getBackend() === 'wasm') registerWasmKernels({ fastBatchMatMul: false, batchMatMulGradient: false, fastGather: false });
   const builder = makeBuilder(opts, P);
   const hessian = options.hessianLoss ? new HessianOperator(space, options.hessianLoss, { mode: opts.hvp, tolerance: opts.hvpTolerance }) : null;
   return new Tracker(options, opts, space, builder, hessian);
