@@ -3,6 +3,7 @@ import { from, toArray, lastValueFrom } from 'rxjs';
 import { breakTime } from '../../src/analysis/breakthrough.js';
 import { BreakthroughDetector, findBreakthroughs, normalCdf, transitions } from '../../src/analysis/onlineDetector.js';
 import type { CheckpointEvent, ClustersEvent, PolcaEvent, TransitionEvent } from '../../src/stream/events.js';
+import { polcaEvents } from './helpers.js';
 
 function rng(seed: number): () => number {
   let a = seed >>> 0;
@@ -200,5 +201,45 @@ describe('detector validation and helpers', () => {
     expect(b.magnitude).toBeLessThan(0);
     expect(b.step).toBeLessThan(2000);
     expect(2000 - b.step).toBeLessThanOrEqual(DELTA);
+  });
+});
+
+describe('BreakthroughDetector on sets along a basis vector (polca events)', () => {
+  it('watches the set’s mean projected loss, starting when the vector appears', () => {
+    const r = rng(5);
+    // 3 sets of 50 datapoints; basis vector 7 appears at step 200 and is tracked for 90 intervals
+    // of 20 steps; along it set k drops by ≈1 at step 700 + 500k
+    const L = Array.from({ length: 150 }, (_, x) => {
+      const t0 = 700 + 500 * Math.floor(x / 50);
+      const s = (t: number) => 1 / (1 + Math.exp((t - t0) / 10));
+      return Array.from({ length: 91 }, (_, j) => (j === 0 ? 0 : s(200 + j * 20) - s(200) + 0.01 * gauss(r)));
+    });
+    const events = polcaEvents([L], [7], 20, 200);
+    const det = new BreakthroughDetector({
+      delta: DELTA,
+      sets: [0, 1, 2].map((k) => ({ name: `b7-set${k}`, basisId: 7, indices: Array.from({ length: 50 }, (_, i) => 50 * k + i) })),
+    });
+    const found = events.flatMap((e) => det.push(e));
+    expect(found.map((t) => (t.target.kind === 'datapoints' ? t.target.name : ''))).toEqual(['b7-set0', 'b7-set1', 'b7-set2']);
+    found.forEach((t, k) => expect(Math.abs(t.step - (700 + 500 * k))).toBeLessThanOrEqual(DELTA));
+    // the curve is the running mean of the increments: compare with the mean of L at the break
+    const post = findBreakthroughs(
+      Array.from({ length: 91 }, (_, j) => L.slice(0, 50).reduce((a, row) => a + Math.fround(row[j]), 0) / 50),
+      Array.from({ length: 91 }, (_, j) => 200 + 20 * j),
+      { delta: DELTA },
+    );
+    expect(post.map((b) => b.step)).toEqual([found[0].step]);
+  });
+
+  it('reads set losses from polca events when there are no checkpoint events', () => {
+    const det = new BreakthroughDetector({ delta: DELTA, sets: [{ name: 'all', indices: [0, 1] }] });
+    const ev = (j: number, before: number, after: number) => ({
+      type: 'polca' as const, time: 0, fromStep: 20 * j, toStep: 20 * (j + 1), basisIds: [], projections: [], values: [], firstOrder: [], derivatives: [],
+      lossBefore: new Float32Array([before, before]), lossAfter: new Float32Array([after, after]), residual: new Float32Array(2), secondOrder: 'none' as const, nonFinite: 0,
+    });
+    const f = (t: number) => 2 - 1 / (1 + Math.exp(-(t - 1200) / 10));
+    const found = Array.from({ length: 100 }, (_, j) => det.push(ev(j, f(20 * j), f(20 * (j + 1))))).flat();
+    expect(found.length).toBe(1);
+    expect(Math.abs(found[0].step - 1200)).toBeLessThanOrEqual(DELTA);
   });
 });
