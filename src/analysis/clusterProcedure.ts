@@ -82,6 +82,8 @@ export interface BasisClustering {
   labels: Int32Array;
   /** Whether the vector was skipped as oscillatory. */
   oscillatory: boolean;
+  /** The matrix that was clustered (rows may have grown since; the event's `steps` say how far it went). */
+  trajectories: TrajectoryMatrix;
 }
 
 /**
@@ -277,7 +279,7 @@ export function clusterTrajectories(matrix: TrajectoryMatrix, options: ClusterPr
     dropped: n,
     outliers: 0,
   };
-  if (dropOscillatory && isOscillatory(matrix)) return { event, labels, oscillatory: true };
+  if (dropOscillatory && isOscillatory(matrix)) return { event, labels, oscillatory: true, trajectories: matrix };
 
   const kept: number[] = [];
   for (let i = 0; i < n; i++) {
@@ -297,7 +299,7 @@ export function clusterTrajectories(matrix: TrajectoryMatrix, options: ClusterPr
   if (kept.length < minClusterSize || kept.length < 2) {
     for (const i of kept) labels[i] = OUTLIER;
     event.outliers = kept.length;
-    return { event, labels, oscillatory: false };
+    return { event, labels, oscillatory: false, trajectories: matrix };
   }
   const clusterer = options.clusterer ?? hdbscan;
   const result = clusterer(
@@ -327,7 +329,7 @@ export function clusterTrajectories(matrix: TrajectoryMatrix, options: ClusterPr
     for (const i of members) labels[i] = id;
     event.clusters.push(summarizeCluster(matrix, id, members, medoidSample));
   });
-  return { event, labels, oscillatory: false };
+  return { event, labels, oscillatory: false, trajectories: matrix };
 }
 
 /**

@@ -193,6 +193,7 @@ export interface QualityTableOptions extends DeltaOptions {
  *
  * @example
  * ```ts
+ * const clusterings = clusterAllBasisVectors(builder, 'polca'); // BasisClustering has event and trajectories
  * const rows = qualityTable([{ kind: 'polca', clusterings }], labels, { delta: 100, tau: 1000 });
  * formatQualityTable(rows);
  * ```

@@ -68,6 +68,8 @@ describe('clusterTrajectories (the paper’s procedure)', () => {
 
   it('skips the oscillatory vector and drops rising datapoints', () => {
     expect(results.map((r) => r.event.basisId)).toEqual([0, 1]);
+    expect(results[0].trajectories).toBe(builder.matrix('polca', 0));
+    expect(results[1].trajectories).toBe(builder.matrix('polca', 1));
     const [r0, r1] = results;
     expect(isOscillatory(builder.matrix('polca', 1)!)).toBe(true);
     expect(isOscillatory(builder.matrix('polca', 0)!)).toBe(false);
