@@ -203,28 +203,41 @@ export function forwardLogits(
     return m;
   })();
   return tf.tidy(() => {
-    const mask = tf.tensor2d(causalMaskCache!, [T, T]);
+    const first = OUTPUT_POSITIONS[0];
+    const nOut = OUTPUTS_PER_PROBLEM;
     const tok = tf.matMul(tf.reshape(inputs, [B * T, VOCAB_SIZE]), w('tok_emb'));
     let h: tf.Tensor = tf.add(tf.reshape(tok, [B, T, d]), w('pos_emb'));
     const scale = 1 / Math.sqrt(dh);
+    const heads4 = (x: tf.Tensor, rows: number): tf.Tensor => tf.transpose(tf.reshape(x, [B, rows, heads, dh]), [0, 2, 1, 3]);
     for (let l = 0; l < layers; l++) {
-      const a = tf.reshape(layerNorm(h, w(`l${l}.ln1.g`), w(`l${l}.ln1.b`), LN_EPSILON), [B * T, d]);
-      const qkv = tf.add(tf.matMul(a, w(`l${l}.attn.wqkv`)), w(`l${l}.attn.bqkv`));
-      const [q, k, v] = tf.split(qkv, 3, 1).map((t) => tf.transpose(tf.reshape(t, [B, T, heads, dh]), [0, 2, 1, 3]));
+      // Only positions 7..10 are unembedded, so the last block needs queries, attention
+      // output and MLP there alone (keys and values still come from every position).
+      const last = l === layers - 1;
+      const Tq = last ? nOut : T;
+      const a = layerNorm(h, w(`l${l}.ln1.g`), w(`l${l}.ln1.b`), LN_EPSILON);
+      const a2 = tf.reshape(a, [B * T, d]);
+      const aq = last ? tf.reshape(tf.slice(a, [0, first, 0], [B, nOut, d]), [B * nOut, d]) : a2;
+      const wqkv = w(`l${l}.attn.wqkv`);
+      const bqkv = w(`l${l}.attn.bqkv`);
+      // Slicing the (small) weights instead of splitting the (large) activations.
+      const proj = (x: tf.Tensor, part: number): tf.Tensor =>
+        tf.add(tf.matMul(x, tf.slice(wqkv, [0, part * d], [d, d])), tf.slice(bqkv, [part * d], [d]));
+      const q = heads4(proj(aq, 0), Tq);
+      const k = heads4(proj(a2, 1), T);
+      const v = heads4(proj(a2, 2), T);
+      const mask = tf.tensor2d(causalMaskCache!.subarray((T - Tq) * T), [Tq, T]);
       const scores = tf.add(tf.mul(tf.matMul(q, k, false, true), scale), mask);
-      const attended = tf.matMul(softmaxLastAxis(scores), v); // [B, H, T, dh]
-      const merged = tf.reshape(tf.transpose(attended, [0, 2, 1, 3]), [B * T, d]);
+      const attended = tf.matMul(softmaxLastAxis(scores), v); // [B, H, Tq, dh]
+      const merged = tf.reshape(tf.transpose(attended, [0, 2, 1, 3]), [B * Tq, d]);
       const attnOut = tf.add(tf.matMul(merged, w(`l${l}.attn.wo`)), w(`l${l}.attn.bo`));
-      h = tf.add(h, tf.reshape(attnOut, [B, T, d]));
-      const m = tf.reshape(layerNorm(h, w(`l${l}.ln2.g`), w(`l${l}.ln2.b`), LN_EPSILON), [B * T, d]);
+      const hq = last ? tf.slice(h, [0, first, 0], [B, nOut, d]) : h;
+      h = tf.add(hq, tf.reshape(attnOut, [B, Tq, d]));
+      const m = tf.reshape(layerNorm(h, w(`l${l}.ln2.g`), w(`l${l}.ln2.b`), LN_EPSILON), [B * Tq, d]);
       const hidden = tf.relu(tf.add(tf.matMul(m, w(`l${l}.mlp.w1`)), w(`l${l}.mlp.b1`)));
       const mlpOut = tf.add(tf.matMul(hidden, w(`l${l}.mlp.w2`)), w(`l${l}.mlp.b2`));
-      h = tf.add(h, tf.reshape(mlpOut, [B, T, d]));
+      h = tf.add(h, tf.reshape(mlpOut, [B, Tq, d]));
     }
-    // Positions 7..10 are contiguous: one slice keeps only the sum-digit predictions.
-    const first = OUTPUT_POSITIONS[0];
-    const out = tf.slice(h, [0, first, 0], [B, OUTPUTS_PER_PROBLEM, d]);
-    const normed = tf.reshape(layerNorm(out, w('lnf.g'), w('lnf.b'), LN_EPSILON), [B * OUTPUTS_PER_PROBLEM, d]);
+    const normed = tf.reshape(layerNorm(h, w('lnf.g'), w('lnf.b'), LN_EPSILON), [B * nOut, d]);
     const logits = tf.add(tf.matMul(normed, w('unembed')), w('unembed.b'));
     return tf.reshape(logits, [B, OUTPUTS_PER_PROBLEM, VOCAB_SIZE]) as tf.Tensor3D;
   });

@@ -8,9 +8,10 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { AdamW } from './adamw.js';
 import { ARITHMETIC_CONFIGS, type ArithmeticConfig, type ArithmeticConfigName } from './configs.js';
-import { datapointMeta, makeSplits, type ArithmeticBatch, type DatapointMeta, type TrainSampler } from './data.js';
+import { VOCAB_SIZE, datapointMeta, makeSplits, type ArithmeticBatch, type DatapointMeta, type TrainSampler } from './data.js';
 import { summarizeProbe, type ProbeReport } from './metrics.js';
-import { batchTensors, createModel, perTokenLoss, predictDigits, type ArithmeticModel, type BatchTensors } from './model.js';
+import { batchTensors, createModel, forwardLogits, perTokenLoss, weightMap, type ArithmeticModel, type BatchTensors } from './model.js';
+import { tokenCrossEntropy } from './nn.js';
 
 /** A ready-to-train addition task. */
 export interface ArithmeticTask {
@@ -115,10 +116,14 @@ export function createArithmeticTask(
     },
     evaluate(): ProbeReport {
       alive('evaluate');
-      const lossTensor = perTokenLoss(model, probeTensors);
+      const [lossTensor, digitTensor] = tf.tidy(() => {
+        const logits = tf.reshape(forwardLogits(cfg, weightMap(model), probeTensors.inputs), [-1, VOCAB_SIZE]);
+        return [tokenCrossEntropy(logits, probeTensors.targets), tf.argMax(logits, -1)];
+      });
       const losses = lossTensor.dataSync().slice();
-      lossTensor.dispose();
-      return summarizeProbe(splits.probe, losses, predictDigits(model, probeTensors));
+      const digits = digitTensor.dataSync().slice();
+      tf.dispose([lossTensor, digitTensor]);
+      return summarizeProbe(splits.probe, losses, digits);
     },
     dispose(): void {
       if (disposed) return;

@@ -19,6 +19,7 @@ import { ARITHMETIC_CONFIGS, type ArithmeticConfig, type ArithmeticConfigName } 
 import { countParams } from './model.js';
 import type { ProbeReport } from './metrics.js';
 import { createArithmeticTask } from './task.js';
+import { registerWasmKernels } from '../../src/engine/wasm/registerWasmKernels.js';
 
 const program = new Command()
   .name('train')
@@ -37,18 +38,20 @@ const program = new Command()
   .option('--warmup <n>', 'override warm-up steps', Number)
   .option('--schedule <s>', 'override schedule (constant|cosine)')
   .option('--seed <n>', 'override seed', Number)
-  .option('--out <file>', 'write the evaluations as JSON');
+  .option('--out <file>', 'write the evaluations as JSON')
+  .option('--no-fast-kernels', "do not install polca's wasm kernels (XNNPACK BatchMatMul)");
 
 interface Options {
   config: ArithmeticConfigName; backend: string; steps?: number; evalEvery: number; groups: boolean;
   layers?: number; d?: number; heads?: number; mlp?: number; lr?: number; batch?: number; wd?: number;
-  warmup?: number; schedule?: 'constant' | 'cosine'; seed?: number; out?: string;
+  warmup?: number; schedule?: 'constant' | 'cosine'; seed?: number; out?: string; fastKernels: boolean;
 }
 
 async function main(): Promise<void> {
   const o = program.parse().opts<Options>();
   await tf.setBackend(o.backend);
   await tf.ready();
+  if (o.fastKernels && o.backend === 'wasm') registerWasmKernels();
   const overrides: Partial<ArithmeticConfig> = {};
   const set = <K extends keyof ArithmeticConfig>(k: K, v: ArithmeticConfig[K] | undefined): void => {
     if (v !== undefined) overrides[k] = v;
@@ -59,7 +62,7 @@ async function main(): Promise<void> {
   const task = createArithmeticTask(o.config, overrides);
   const cfg = task.config;
   console.log(`config ${JSON.stringify(cfg)}`);
-  console.log(`backend ${tf.getBackend()}, parameters ${countParams(cfg)}`);
+  console.log(`backend ${tf.getBackend()}${o.fastKernels && o.backend === 'wasm' ? ' + polca wasm kernels' : ''}, parameters ${countParams(cfg)}`);
 
   const evals: { step: number; trainLoss: number; report: ProbeReport }[] = [];
   let trainMs = 0;
