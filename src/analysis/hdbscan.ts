@@ -77,9 +77,13 @@ const BOUND_DIRECTIONS = 8;
  * `minClusterSize` that splits off a cluster stays in it, so small clumps
  * next to a cluster join it instead of becoming noise as in scikit-learn.
  *
- * Cost: O(n²·d) time (every pairwise distance about twice: once for core
- * distances, at most once more in the spanning tree; both passes skip pairs
- * that cannot matter), O(n·d + n·minSamples) memory, no n × n matrix.
+ * Cost: O(n²·d) time at worst — each pairwise distance at most once for the
+ * core distances (plus minSamples per point for a first estimate) and once
+ * more for the spanning tree — and O(n·d + n·minSamples) memory, never an
+ * n × n matrix. From 16 dimensions on, both
+ * passes first compare the points' projections on 8 leading principal
+ * directions (a lower bound on the distance) and skip pairs that provably
+ * cannot matter; results are bitwise the same as without the shortcut.
  *
  * @param points - n rows of equal length d ≥ 1 (number[] or typed arrays), finite values.
  * @param options - See {@link HdbscanOptions}.

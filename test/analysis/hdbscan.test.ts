@@ -356,6 +356,16 @@ describe('hdbscan, projection lower bound', () => {
       }
       // The bound is tight enough to prune (the shortcut is exercised).
       expect(claimed).toBeGreaterThan(0.2 * set.length * set.length);
+      // And the passes that use it stay exact on these sets too.
+      for (const k of [1, 9]) {
+        const plain = coreDistances(xs, set.length, dim, k);
+        expect(Array.from(coreDistances(xs, set.length, dim, k, b))).toEqual(Array.from(plain));
+        expect(Array.from(coreDistances(xs, set.length, dim, k, b, 0))).toEqual(Array.from(plain));
+        const t0 = primMst(xs, set.length, dim, plain);
+        const t1 = primMst(xs, set.length, dim, plain, b);
+        expect(Array.from(t1.parent)).toEqual(Array.from(t0.parent));
+        expect(Array.from(t1.weight)).toEqual(Array.from(t0.weight));
+      }
     }
   });
 

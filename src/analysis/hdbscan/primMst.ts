@@ -5,10 +5,13 @@
  *
  * @packageDocumentation
  */
-import { exceeds, type ProjectionBound } from './projectionBound.js';
+import type { ProjectionBound } from './projectionBound.js';
 import { boundFor, squaredDistance } from './squaredDistance.js';
 
 /** The spanning tree: node v ≥ 1 hangs from `parent[v]` by an edge of weight `weight[v]`. */
+/** Relative allowance of the lower-bound test (see `projectionBound`). */
+const REL = 1 + 1e-10;
+
 export interface SpanningTree {
   /** Parent of each node; `parent[0] = -1` (node 0 is the root). */
   parent: Int32Array;
@@ -52,12 +55,15 @@ export function primMst(
   const parent = new Int32Array(n).fill(-1);
   const weight = new Float64Array(n).fill(Infinity);
   const visited = new Uint8Array(n);
+  const { m, y, slack } = bound;
   weight[0] = 0;
   let node = 0;
   for (let added = 1; ; added++) {
     visited[node] = 1;
     if (added === n) break;
     const cn = core[node];
+    const oy = node * m;
+    const sn = slack[node];
     let next = -1;
     let nextWeight = Infinity;
     for (let i = 1; i < n; i++) {
@@ -65,14 +71,31 @@ export function primMst(
       let w = weight[i];
       const ci = core[i];
       const floor = cn > ci ? cn : ci;
-      if (floor < w && !exceeds(bound, node, i, w)) {
-        const s = squaredDistance(x, node, i, d, w === Infinity ? Infinity : boundFor(w));
-        const dist = Math.sqrt(s);
-        const m = dist > floor ? dist : floor;
-        if (m < w) {
-          weight[i] = m;
-          parent[i] = node;
-          w = m;
+      if (floor < w) {
+        // Projected distance, first coordinate alone first: a lower bound on the distance.
+        let far = false;
+        if (m > 0 && w !== Infinity) {
+          const lim = w * REL + sn + slack[i];
+          const lim2 = lim * lim;
+          const oi = i * m;
+          const e0 = y[oy] - y[oi];
+          let s = e0 * e0;
+          if (s <= lim2) {
+            for (let c = 1; c < m; c++) {
+              const e = y[oy + c] - y[oi + c];
+              s += e * e;
+            }
+          }
+          far = s > lim2;
+        }
+        if (!far) {
+          const dist = Math.sqrt(squaredDistance(x, node, i, d, w === Infinity ? Infinity : boundFor(w)));
+          const mrd = dist > floor ? dist : floor;
+          if (mrd < w) {
+            weight[i] = mrd;
+            parent[i] = node;
+            w = mrd;
+          }
         }
       }
       if (w < nextWeight) {
