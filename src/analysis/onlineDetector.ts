@@ -248,7 +248,9 @@ function emptyCurve(): Curve {
  * is the last step seen then, so detectedAt − t = Δ + confirm · spacing for
  * datapoint sets (plus the wait for the next re-clustering for clusters),
  * except in the first minNoise + 2 checkpoints, which are decided together
- * once the noise estimate has enough samples.
+ * once the noise estimate has enough samples. The `minRelative` test uses
+ * the range of the curve observed so far, so it can be laxer online than on
+ * the finished curve.
  *
  * @example
  * ```ts
