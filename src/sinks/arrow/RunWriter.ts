@@ -81,6 +81,7 @@ export class RunWriter implements Observer<PolcaEvent> {
   private resolveClosed!: () => void;
   private rejectClosed!: (reason: unknown) => void;
   private subscription: Subscription | null = null;
+  private sourceError: string | undefined;
 
   /** Settles once the files are closed: resolves after {@link close}, rejects with the reason after {@link abort}. */
   readonly closed: Promise<void>;
@@ -220,7 +221,7 @@ export class RunWriter implements Observer<PolcaEvent> {
       this.flushBuffered();
       for (const f of Object.values(this.files)) f!.end();
       this.paramsFile?.end();
-      if (this.manifest) writeManifest(this.dir, { ...this.manifest, status: 'closed', events: this.committed });
+      if (this.manifest) writeManifest(this.dir, { ...this.manifest, status: 'closed', sourceError: this.sourceError, events: this.committed });
     } catch (e) {
       this.abort(e);
       return this.closed;
@@ -259,8 +260,10 @@ export class RunWriter implements Observer<PolcaEvent> {
     }
   }
 
-  /** Observer: the event stream failed — keep what was received and close. */
-  error(_err: unknown): void {
+  /** Observer: the event stream failed — keep what was received, note the error in `run.json`, and close. */
+  error(err: unknown): void {
+    if (this.state !== 'open') return;
+    this.sourceError = String((err as Error)?.message ?? err);
     void this.close();
   }
 

@@ -47,6 +47,8 @@ export interface RunManifest {
   status: 'running' | 'closed' | 'aborted';
   /** Why the writer aborted (status `aborted`). */
   abortReason?: string;
+  /** Message of the error that ended the event stream the writer was subscribed to, when it ended that way. */
+  sourceError?: string;
   /** Number of events committed when the writer closed or aborted. */
   events?: number;
 }

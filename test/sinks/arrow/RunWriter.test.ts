@@ -223,6 +223,7 @@ describe('RunWriter lifecycle', () => {
     s.error(new Error('boom'));
     await w.closed;
     expect(bitDiff(await decoded(dir), events.slice(0, 5))).toBeNull();
+    expect((await readRun(dir)).manifest).toMatchObject({ status: 'closed', sourceError: 'boom', events: 5 });
   });
 });
 
@@ -259,8 +260,12 @@ describe('RunWriter validation', () => {
     await writeAll(events, dir).close();
     expect(() => new RunWriter(dir)).toThrow(/already holds a run/);
     const again = events.slice(0, 3);
-    await writeAll(again, dir, { overwrite: true }).close();
+    await writeAll(again, dir, { overwrite: true, fsync: true }).close();
     expect(bitDiff(await decoded(dir), again)).toBeNull();
+    // Table files left by a writer killed before it wrote run.json are not silently replaced either.
+    fs.rmSync(path.join(dir, 'run.json'));
+    const w = new RunWriter(dir);
+    expect(() => w.write(events[0])).toThrow(/already has steps\.ipc; choose another directory or pass overwrite: true/);
   });
 });
 

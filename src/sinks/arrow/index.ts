@@ -1,0 +1,25 @@
+/**
+ * The Arrow run-directory sink and its readers.
+ *
+ * @example
+ * ```ts
+ * import { writeRun, readRun } from './sinks/arrow/index.js';
+ * const writer = writeRun(tracker.events$, 'runs/arith');
+ * await writer.closed;
+ * const run = await readRun('runs/arith');
+ * ```
+ *
+ * @packageDocumentation
+ */
+export { RunWriter, writeRun, type ParamsRecord, type RunWriterOptions } from './RunWriter.js';
+export { readRun, readParams, type ReadRunOptions, type RunData } from './readRun.js';
+export { decodeEvents } from './decodeEvents.js';
+export { readTableBytes, readTableFile, type TableRecovery } from './readTable.js';
+export { readManifest, MANIFEST_FILE, type RunManifest, type ProbeMetaColumn } from './manifest.js';
+export { RunFormatError } from './RunFormatError.js';
+export { scanStream, type StreamEnd, type StreamScan } from './ipcFrames.js';
+export {
+  EVENT_TABLES, TABLE_NAMES, tableSchema, tableFileName, type TableName,
+  eventsSchema, stepsSchema, checkpointsSchema, lossesSchema, basisSchema, intervalsSchema, projectionsSchema,
+  polcaSchema, residualsSchema, clustersSchema, transitionsSchema, alertsSchema, paramsSchema,
+} from './schemas.js';
