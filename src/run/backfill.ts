@@ -1,0 +1,100 @@
+import * as path from 'node:path';
+import type * as tf from '@tensorflow/tfjs-core';
+import type { ProbeClosure } from '../engine/directional.js';
+import { ParamSpace } from '../engine/paramSpace.js';
+import { decodeEvents } from '../sinks/arrow/decodeEvents.js';
+import { readParams, readRun } from '../sinks/arrow/readRun.js';
+import type { BasisEvent, SecondOrder } from '../stream/events.js';
+import { createPolca } from '../tracker/createPolca.js';
+import { recordRun } from './recordRun.js';
+
+/** Options of {@link backfill}. */
+export interface BackfillOptions {
+  /** Variables of a model with the run's architecture; overwritten during the backfill and restored at the end. */
+  params: tf.Variable[];
+  /** The run's probe set, as per-datapoint losses at the current θ of `params`. */
+  probe: ProbeClosure;
+  /** Output run directory. Default `<dir>/backfill`. */
+  out?: string;
+  /** Replace an existing output run. Default false. */
+  overwrite?: boolean;
+  /** Called after every checkpoint. */
+  onProgress?: (done: number, total: number) => void;
+}
+
+/** What {@link backfill} wrote. */
+export interface BackfillResult {
+  out: string;
+  checkpoints: number;
+  vectors: number;
+}
+
+/**
+ * Completes every basis vector's POLCA trajectory from the first checkpoint.
+ *
+ * Online, a vector found at step s has POLCA only for intervals after s. A
+ * run recorded with `keepParams` holds θ of every checkpoint and every basis
+ * vector; backfill replays those θ through a tracker whose basis is the
+ * run's final basis, fixed from the start — exactly the paper's offline
+ * computation — and writes the result as a new run directory.
+ *
+ * @example
+ * ```ts
+ * const task = createArithmeticTask('quick');
+ * await backfill('runs/addition', { params: task.params, probe: () => task.probeLosses() });
+ * // runs/addition/backfill is a run whose every vector starts at step 0
+ * ```
+ */
+export async function backfill(dir: string, options: BackfillOptions): Promise<BackfillResult> {
+  const run = await readRun(dir);
+  const { params: records } = await readParams(dir).catch((e: Error) => {
+    throw new Error(`backfill: ${dir} has no parameter log (record the run with keepParams: true): ${e.message}`);
+  });
+  if (records.length === 0) throw new Error(`backfill: ${dir} has no parameter log (record the run with keepParams: true)`);
+  const basis = [...decodeEvents(run)].filter((e): e is BasisEvent => e.type === 'basis');
+  if (basis.length === 0) throw new Error(`backfill: ${dir} has no basis vectors`);
+  const missing = basis.find((b) => !b.vector);
+  if (missing) throw new Error(`backfill: basis vector ${missing.id} of ${dir} was recorded without its values (record the run with keepParams: true)`);
+  const space = new ParamSpace(options.params, 'backfill');
+  if (space.size !== run.manifest.numParams) {
+    throw new Error(`backfill: option 'params' has P = ${space.size} scalars but the run has ${run.manifest.numParams}`);
+  }
+  const config = run.manifest.config as { every?: number; secondOrder?: SecondOrder; derivatives?: 'fast' | 'exact'; seed?: number; hvp?: 'auto' };
+  const steps = records.map((r) => r.step);
+  const every = config.every ?? gcd(steps);
+  const tracker = createPolca({
+    params: options.params,
+    probe: options.probe,
+    every,
+    basis: { kind: 'fixed', vectors: basis.sort((a, b) => a.id - b.id).map((b) => b.vector!) },
+    secondOrder: config.secondOrder,
+    derivatives: config.derivatives,
+    seed: config.seed,
+    model: `backfill of ${path.resolve(dir)}`,
+  });
+  const out = options.out ?? path.join(dir, 'backfill');
+  const writer = recordRun(tracker, out, { probeMeta: run.manifest.probeMeta, overwrite: options.overwrite });
+  const snap = space.snapshot();
+  try {
+    for (let i = 0; i < records.length; i++) {
+      const flat = space.toDevice(records[i].theta, 'theta');
+      const parts = space.split(flat);
+      flat.dispose();
+      space.params.forEach((p, j) => p.assign(parts[j]));
+      parts.forEach((t) => t.dispose());
+      await tracker.step(records[i].step);
+      options.onProgress?.(i + 1, records.length);
+    }
+    await tracker.close();
+    await writer.closed;
+  } finally {
+    space.restore(snap);
+    snap.dispose();
+  }
+  return { out, checkpoints: records.length, vectors: basis.length };
+}
+
+function gcd(xs: number[]): number {
+  const g = (a: number, b: number): number => (b === 0 ? a : g(b, a % b));
+  return xs.reduce((a, b) => g(a, b), 0) || 1;
+}
