@@ -8,7 +8,14 @@ import type { PolcaEvent } from './events.js';
 import { decodeEvents } from '../sinks/arrow/decodeEvents.js';
 import { readRun } from '../sinks/arrow/readRun.js';
 
-/** Options of {@link replay}. */
+/**
+ * Options of {@link replay}.
+ *
+ * @example
+ * ```ts
+ * replay(dir, { pace: 'recorded', speed: 60 }); // an hour of training in a minute
+ * ```
+ */
 export interface ReplayOptions {
   /**
    * `fast` (default): emit every event as soon as the run is read.

@@ -98,6 +98,13 @@ function describe(value: unknown): string {
 /**
  * Encodes events into table rows. `numProbe` (N) fixes the length of every
  * per-datapoint array; `numParams` (P) the length of basis vectors.
+ *
+ * @example
+ * ```ts
+ * const encoder = new EventEncoder(start.numProbe, start.numParams);
+ * encoder.add(0, start);
+ * for (const { name, batch } of encoder.take()) files[name].append(batch);
+ * ```
  */
 export class EventEncoder {
   private readonly tables: Record<TableName, TableRows>;

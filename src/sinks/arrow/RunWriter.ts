@@ -15,7 +15,14 @@ import { RunFormatError } from './RunFormatError.js';
 import { EVENT_TABLES, TABLE_NAMES, paramsSchema, tableFileName, tableSchema, type TableName } from './schemas.js';
 import { TableFile } from './TableFile.js';
 
-/** θ of one POLCA checkpoint, kept for post-hoc backfill (`keepParams`). */
+/**
+ * θ of one POLCA checkpoint, kept for post-hoc backfill (`keepParams`).
+ *
+ * @example
+ * ```ts
+ * writer.writeParams({ step: 200, theta: space.flatten() });
+ * ```
+ */
 export interface ParamsRecord {
   /** Checkpoint step. */
   step: number;
@@ -23,7 +30,14 @@ export interface ParamsRecord {
   theta: Float32Array;
 }
 
-/** Options of {@link RunWriter}. */
+/**
+ * Options of {@link RunWriter}.
+ *
+ * @example
+ * ```ts
+ * const options: RunWriterOptions = { probeMeta: { token, label }, keepParams: true };
+ * ```
+ */
 export interface RunWriterOptions {
   /**
    * Per-datapoint metadata of the probe set (token text, labels, …): one

@@ -13,7 +13,14 @@
 import { Message, MessageHeader, RecordBatch, RecordBatchStreamWriter, Schema } from 'apache-arrow';
 import { checkMessageMetadata } from './checkMessageMetadata.js';
 
-/** End-of-stream marker of the IPC stream format. */
+/**
+ * End-of-stream marker of the IPC stream format.
+ *
+ * @example
+ * ```ts
+ * fs.writeSync(fd, END_OF_STREAM);
+ * ```
+ */
 export const END_OF_STREAM = new Uint8Array([0xff, 0xff, 0xff, 0xff, 0, 0, 0, 0]);
 
 /**
@@ -53,7 +60,14 @@ export function recordBatchMessage(batch: RecordBatch, schemaBytes: number): Uin
   return all.subarray(schemaBytes, all.byteLength - END_OF_STREAM.byteLength);
 }
 
-/** How a scanned stream ended. */
+/**
+ * How a scanned stream ended.
+ *
+ * @example
+ * ```ts
+ * const end: StreamEnd = scanStream(bytes).end;
+ * ```
+ */
 export type StreamEnd =
   /** the end-of-stream marker: the writer closed the file */
   | 'eos'
@@ -64,7 +78,14 @@ export type StreamEnd =
   /** a message is malformed: the file was damaged */
   | 'corrupt';
 
-/** Result of {@link scanStream}. */
+/**
+ * Result of {@link scanStream}.
+ *
+ * @example
+ * ```ts
+ * const { validBytes, batches } = scanStream(bytes);
+ * ```
+ */
 export interface StreamScan {
   /** Byte length of the complete messages (schema and batches), the readable prefix. */
   validBytes: number;

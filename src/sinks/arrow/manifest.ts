@@ -9,7 +9,14 @@ import { EVENT_SCHEMA_VERSION, type HvpMode } from '../../stream/events.js';
 import { RunFormatError } from './RunFormatError.js';
 import { TABLE_NAMES, tableFileName, type TableName } from './schemas.js';
 
-/** Values of one probe-metadata column, one per probe datapoint. */
+/**
+ * Values of one probe-metadata column, one per probe datapoint.
+ *
+ * @example
+ * ```ts
+ * const token: ProbeMetaColumn = ['1', '+', '2', '='];
+ * ```
+ */
 export type ProbeMetaColumn = readonly string[] | readonly number[] | readonly boolean[];
 
 /**
@@ -56,12 +63,26 @@ export interface RunManifest {
 /** Name of the manifest file in a run directory. */
 export const MANIFEST_FILE = 'run.json';
 
-/** Table file names of a manifest. */
+/**
+ * Table file names of a manifest.
+ *
+ * @example
+ * ```ts
+ * manifestTables().polca; // 'polca.ipc'
+ * ```
+ */
 export function manifestTables(): Record<TableName, string> {
   return Object.fromEntries(TABLE_NAMES.map((t) => [t, tableFileName(t)])) as Record<TableName, string>;
 }
 
-/** Write `run.json` atomically: a reader sees the old or the new manifest, never half of one. */
+/**
+ * Write `run.json` atomically: a reader sees the old or the new manifest, never half of one.
+ *
+ * @example
+ * ```ts
+ * writeManifest(dir, { ...manifest, status: 'closed' });
+ * ```
+ */
 export function writeManifest(dir: string, manifest: RunManifest): void {
   const tmp = path.join(dir, `${MANIFEST_FILE}.tmp`);
   fs.writeFileSync(tmp, `${JSON.stringify(manifest, null, 2)}\n`);

@@ -12,13 +12,27 @@ import { RunFormatError } from './RunFormatError.js';
 import type { ParamsRecord } from './RunWriter.js';
 import { EVENT_TABLES, TABLE_NAMES, paramsSchema, tableFileName, tableSchema, type TableName } from './schemas.js';
 
-/** Options of {@link readRun}. */
+/**
+ * Options of {@link readRun}.
+ *
+ * @example
+ * ```ts
+ * await readRun(dir, { strict: true }); // throws on any crash damage
+ * ```
+ */
 export interface ReadRunOptions {
   /** Throw instead of recovering when a table is truncated or damaged, or holds rows of uncommitted events. Default false. */
   strict?: boolean;
 }
 
-/** A run directory read into memory. */
+/**
+ * A run directory read into memory.
+ *
+ * @example
+ * ```ts
+ * const { manifest, tables, events } = await readRun(dir);
+ * ```
+ */
 export interface RunData {
   dir: string;
   manifest: RunManifest;

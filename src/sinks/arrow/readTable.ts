@@ -11,7 +11,15 @@ import { RunFormatError } from './RunFormatError.js';
 import { SCHEMA_VERSION_KEY } from './schemas.js';
 import { scanStream, type StreamEnd } from './ipcFrames.js';
 
-/** What reading a table file kept and dropped. */
+/**
+ * What reading a table file kept and dropped.
+ *
+ * @example
+ * ```ts
+ * const { recovery } = await readRun(dir);
+ * recovery.polca.droppedBytes; // bytes of a half-written batch, 0 normally
+ * ```
+ */
 export interface TableRecovery {
   /** Path of the file. */
   file: string;

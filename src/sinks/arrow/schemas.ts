@@ -12,6 +12,13 @@
  * other measurements are Float64. `time` is milliseconds since the Unix
  * epoch (Float64), as in the events.
  *
+ * Any Arrow reader opens the tables; in polars (Node or Python):
+ * ```ts
+ * import pl from 'nodejs-polars';
+ * const polca = pl.readIPCStream('runs/arith/polca.ipc');
+ * polca.filter(pl.col('basisId').eq(0)).groupBy('toStep').agg(pl.col('value').sum());
+ * ```
+ *
  * @packageDocumentation
  */
 import { DataType, Field, Float32, Float64, Int32, List, Schema, Utf8 } from 'apache-arrow';
@@ -194,7 +201,14 @@ export const alertsSchema = [i32('seq'), f64('time'), i32('step'), utf8('rule'),
  */
 export const paramsSchema = [i32('step'), list('theta', new Float32())];
 
-/** Fields of every event table, by table name, in the order the writer appends them at a flush (`events` last). */
+/**
+ * Fields of every event table, by table name, in the order the writer appends them at a flush (`events` last).
+ *
+ * @example
+ * ```ts
+ * EVENT_TABLES.steps.map((f) => f.name); // ['seq', 'time', 'step', 'loss', 'lr']
+ * ```
+ */
 export const EVENT_TABLES = {
   steps: stepsSchema,
   checkpoints: checkpointsSchema,
@@ -229,7 +243,14 @@ export function tableSchema(name: string, fields: readonly Field[]): Schema {
   return new Schema([...fields], new Map([[SCHEMA_VERSION_KEY, String(EVENT_SCHEMA_VERSION)], [TABLE_NAME_KEY, name]]));
 }
 
-/** File name of a table inside a run directory (`.ipc`, which nodejs-polars' `readIPCStream` accepts as a path). */
+/**
+ * File name of a table inside a run directory (`.ipc`, which nodejs-polars' `readIPCStream` accepts as a path).
+ *
+ * @example
+ * ```ts
+ * path.join(dir, tableFileName('polca')); // …/polca.ipc
+ * ```
+ */
 export function tableFileName(name: string): string {
   return `${name}.ipc`;
 }
