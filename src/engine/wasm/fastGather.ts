@@ -1,6 +1,20 @@
 import { GatherV2, util, type KernelConfig, type KernelFunc, type NamedAttrMap, type TensorInfo } from '@tensorflow/tfjs-core';
 import { asWasmInternals, heapOffset } from './wasmInternals.js';
 
+const fastConfigs = new WeakSet<KernelConfig>();
+
+/**
+ * Whether `config` was made by {@link createFastGatherConfig}.
+ *
+ * @example
+ * ```ts
+ * if (!isFastGatherConfig(current)) tf.registerKernel(createFastGatherConfig(current));
+ * ```
+ */
+export function isFastGatherConfig(config: KernelConfig): boolean {
+  return fastConfigs.has(config);
+}
+
 // Below this many bytes per slice, an element loop beats one copyWithin call per slice.
 const MIN_SLICE_BYTES = 64;
 
@@ -86,5 +100,7 @@ export function createFastGatherConfig(original: KernelConfig): KernelConfig {
     }
     return out;
   };
-  return { ...original, kernelFunc };
+  const config: KernelConfig = { ...original, kernelFunc };
+  fastConfigs.add(config);
+  return config;
 }

@@ -53,7 +53,20 @@ const fastConfigs = new WeakSet<KernelConfig>();
  */
 export function isFastBatchMatMulRegistered(): boolean {
   const config = getKernel(BatchMatMul, 'wasm');
-  return config !== undefined && fastConfigs.has(config);
+  return config !== undefined && isFastBatchMatMulConfig(config);
+}
+
+/**
+ * Whether `config` was made by {@link createFastBatchMatMulConfig} (so
+ * wrapping it again would only add a layer).
+ *
+ * @example
+ * ```ts
+ * if (!isFastBatchMatMulConfig(current)) tf.registerKernel(createFastBatchMatMulConfig(current));
+ * ```
+ */
+export function isFastBatchMatMulConfig(config: KernelConfig): boolean {
+  return fastConfigs.has(config);
 }
 
 // One wrapper per backend instance: a re-created backend has a new module.

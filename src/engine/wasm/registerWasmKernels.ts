@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { batchMatMulGradConfig } from './batchMatMulGrad.js';
-import { createFastGatherConfig } from './fastGather.js';
-import { createFastBatchMatMulConfig } from './fastMatMul.js';
+import { createFastGatherConfig, isFastGatherConfig } from './fastGather.js';
+import { createFastBatchMatMulConfig, isFastBatchMatMulConfig } from './fastMatMul.js';
 import { unsortedSegmentSumWasmConfig } from './unsortedSegmentSum.js';
 
 /** Which pieces {@link registerWasmKernels} installed (or found installed). */
@@ -27,8 +27,6 @@ export interface RegisterWasmKernelsOptions {
   /** Install the slice-copying `GatherV2` kernel for wasm. Default `true`. */
   readonly fastGather?: boolean;
 }
-
-const ours = new WeakSet<object>();
 
 function checkFlag(options: object, name: keyof RegisterWasmKernelsOptions): boolean {
   const value = (options as Record<string, unknown>)[name];
@@ -81,26 +79,24 @@ export function registerWasmKernels(options: RegisterWasmKernelsOptions = {}): W
   const wantFast = checkFlag(options, 'fastBatchMatMul');
   const wantGrad = checkFlag(options, 'batchMatMulGradient');
   const wantGather = checkFlag(options, 'fastGather');
-  const stockMatMul = tf.getKernel(tf.BatchMatMul, 'wasm');
-  if (stockMatMul === undefined) {
+  const currentMatMul = tf.getKernel(tf.BatchMatMul, 'wasm');
+  if (currentMatMul === undefined) {
     return { wasmBackend: false, unsortedSegmentSum: false, fastBatchMatMul: false, batchMatMulGradient: false, fastGather: false };
   }
 
   const segmentSum = tf.getKernel(tf.UnsortedSegmentSum, 'wasm');
   if (segmentSum === undefined) tf.registerKernel(unsortedSegmentSumWasmConfig);
 
-  if (wantFast && !ours.has(stockMatMul)) {
-    const fast = createFastBatchMatMulConfig(stockMatMul);
-    ours.add(fast);
+  if (wantFast && !isFastBatchMatMulConfig(currentMatMul)) {
+    const fast = createFastBatchMatMulConfig(currentMatMul);
     // Unregister first: registerKernel would warn on the console when overwriting.
     tf.unregisterKernel(tf.BatchMatMul, 'wasm');
     tf.registerKernel(fast);
   }
 
-  const stockGather = tf.getKernel(tf.GatherV2, 'wasm');
-  if (wantGather && stockGather !== undefined && !ours.has(stockGather)) {
-    const fast = createFastGatherConfig(stockGather);
-    ours.add(fast);
+  const currentGather = tf.getKernel(tf.GatherV2, 'wasm');
+  if (wantGather && currentGather !== undefined && !isFastGatherConfig(currentGather)) {
+    const fast = createFastGatherConfig(currentGather);
     tf.unregisterKernel(tf.GatherV2, 'wasm');
     tf.registerKernel(fast);
   }
@@ -114,8 +110,8 @@ export function registerWasmKernels(options: RegisterWasmKernelsOptions = {}): W
   return {
     wasmBackend: true,
     unsortedSegmentSum: tf.getKernel(tf.UnsortedSegmentSum, 'wasm') === unsortedSegmentSumWasmConfig,
-    fastBatchMatMul: matMulNow !== undefined && ours.has(matMulNow),
+    fastBatchMatMul: matMulNow !== undefined && isFastBatchMatMulConfig(matMulNow),
     batchMatMulGradient: tf.getGradient(tf.BatchMatMul) === batchMatMulGradConfig,
-    fastGather: gatherNow !== undefined && ours.has(gatherNow),
+    fastGather: gatherNow !== undefined && isFastGatherConfig(gatherNow),
   };
 }

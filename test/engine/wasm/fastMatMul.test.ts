@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import * as tf from '@tensorflow/tfjs';
 import '@tensorflow/tfjs-backend-wasm';
-import { FAST_MATMUL_MIN_WORK, createFastBatchMatMulConfig } from '../../../src/engine/wasm/fastMatMul.js';
+import { FAST_MATMUL_MIN_WORK, createFastBatchMatMulConfig, isFastBatchMatMulConfig, isFastBatchMatMulRegistered } from '../../../src/engine/wasm/fastMatMul.js';
 import { caseName, matMulCases, referenceMatMul, relativeError, seededValues, size } from './matMulReference.js';
 
 let stock: tf.KernelConfig;
@@ -103,6 +103,12 @@ describe('createFastBatchMatMulConfig on wasm', () => {
     const second = run(c, 31);
     expect(relativeError(second.values, second.ref.out)).toBeLessThan(1e-5);
     expect(relativeError(first.values, first.ref.out)).toBeLessThan(1e-5);
+  });
+
+  it('recognises its own configs', () => {
+    expect(isFastBatchMatMulConfig(createFastBatchMatMulConfig(stock))).toBe(true);
+    expect(isFastBatchMatMulConfig(stock)).toBe(false);
+    expect(isFastBatchMatMulRegistered()).toBe(true);
   });
 
   it('rejects a config that is not the wasm BatchMatMul', () => {
