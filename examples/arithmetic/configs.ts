@@ -23,7 +23,10 @@ export interface ArithmeticConfig extends TransformerShape {
   /** Decoupled weight decay (applied to matrices only). */
   weightDecay: number;
   warmupSteps: number;
+  /** `constant` after warm-up, or `cosine` decay to `minLrFactor·lr` at `steps`. */
   schedule: 'constant' | 'cosine';
+  /** Final learning rate of the cosine schedule, as a fraction of `lr`. */
+  minLrFactor: number;
   /** Standard deviation of the initial weight matrices. */
   initStd: number;
   /** Seed of data and initialisation. */
@@ -39,6 +42,7 @@ const common = {
   beta2: 0.95,
   weightDecay: 0.1,
   initStd: 0.02,
+  minLrFactor: 0.1,
   seed: 0,
   probeSize: 1250,
   hessianSize: 1250,
@@ -63,10 +67,14 @@ export const ARITHMETIC_CONFIGS = {
     ...common, name: 'default', layers: 2, dModel: 64, heads: 4, dMlp: 256,
     batchSize: 64, steps: 3000, lr: 3e-3, warmupSteps: 100, schedule: 'constant',
   },
-  /** For the demo's `--quick`: trains in well under two minutes. */
+  /**
+   * For the demo's `--quick`: 2 layers, d = 32, learns to ≈ 96 % token accuracy in
+   * 800 steps; smaller probe (500 problems = 2000 datapoints) and Hessian
+   * sample (256) keep polca's per-checkpoint cost low.
+   */
   quick: {
-    ...common, name: 'quick', layers: 1, dModel: 32, heads: 2, dMlp: 128,
-    batchSize: 64, steps: 1000, lr: 3e-3, warmupSteps: 50, schedule: 'constant',
+    ...common, name: 'quick', layers: 2, dModel: 32, heads: 4, dMlp: 128,
+    batchSize: 64, steps: 800, lr: 3e-3, warmupSteps: 50, schedule: 'cosine', probeSize: 500, hessianSize: 256,
   },
   /** For tests: a few hundred parameters' worth of model, seconds to train. */
   tiny: {

@@ -45,7 +45,7 @@ for (const file of files) {
       return i < 0 ? '-' : String(steps[i]);
     };
     const i0 = Math.max(0, steps.findIndex((s) => s >= skip));
-    const totalDrop = loss[i0] - Math.min(...loss.slice(i0));
+    const totalDrop = Math.max(...loss.slice(i0)) - Math.min(...loss.slice(i0));
     let steepest = 0;
     let at = 0;
     for (let i = i0; i < steps.length; i++) {
@@ -54,6 +54,6 @@ for (const file of files) {
       }
     }
     console.log(`  ${name.padEnd(16)} acc≥0.5 @ ${first(0.5).padStart(5)}  acc≥0.9 @ ${first(0.9).padStart(5)}  final acc ${acc[acc.length - 1].toFixed(3)}` +
-      `  steepest ${windowSteps}-step drop ${(steepest / totalDrop).toFixed(2)} of the drop after step ${skip} (from step ${at})`);
+      `  steepest ${windowSteps}-step drop ${(steepest / totalDrop).toFixed(2)} of the range after step ${skip} (from step ${at})`);
   }
 }

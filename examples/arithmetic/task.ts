@@ -74,7 +74,7 @@ export function createArithmeticTask(
   const model = createModel(cfg, { seed: cfg.seed + 1, initStd: cfg.initStd });
   const optimizer = new AdamW({
     lr: cfg.lr, beta1: cfg.beta1, beta2: cfg.beta2, weightDecay: cfg.weightDecay,
-    warmupSteps: cfg.warmupSteps, schedule: cfg.schedule, totalSteps: cfg.steps,
+    warmupSteps: cfg.warmupSteps, schedule: cfg.schedule, totalSteps: cfg.steps, minLrFactor: cfg.minLrFactor,
   });
   const probeTensors: BatchTensors = batchTensors(splits.probe);
   const hessianTensors: BatchTensors = batchTensors(splits.hessian);
