@@ -81,23 +81,26 @@ function firstRowAtOrAfter(table: Table, limit: number): number {
  */
 export async function readRun(dir: string, options: ReadRunOptions = {}): Promise<RunData> {
   const manifest = await readManifest(dir, 'readRun');
-  const read = await Promise.all(
-    TABLE_NAMES.map((name) => readTableFile(path.join(dir, manifest.tables?.[name] ?? tableFileName(name)), tableSchema(name, EVENT_TABLES[name]), 'readRun')),
-  );
+  const load = (name: TableName) => readTableFile(path.join(dir, manifest.tables?.[name] ?? tableFileName(name)), tableSchema(name, EVENT_TABLES[name]), 'readRun');
+  // The commit log first: a writer still running can only add rows to the other tables
+  // after this read, and rows beyond the log are trimmed below as uncommitted.
+  const events = await load('events');
+  const others = await Promise.all(TABLE_NAMES.filter((t) => t !== 'events').map(load));
+  const read = TABLE_NAMES.map((t) => (t === 'events' ? events : others.shift()!));
   const tables = {} as Record<TableName, Table>;
   const recovery = {} as Record<TableName, TableRecovery>;
   TABLE_NAMES.forEach((name, i) => {
     tables[name] = read[i].table;
     recovery[name] = read[i].recovery;
   });
-  const events = tables.events.numRows;
+  const committed = tables.events.numRows;
   const seqs = tables.events.getChild('seq')!;
-  for (let i = 0; i < events; i++) {
+  for (let i = 0; i < committed; i++) {
     if (seqs.get(i) !== i) throw new RunFormatError(`readRun: ${recovery.events.file} row ${i} has seq ${seqs.get(i)}, expected ${i}; the file is damaged`);
   }
   const uncommittedRows = {} as Record<TableName, number>;
   for (const name of TABLE_NAMES) {
-    const keep = firstRowAtOrAfter(tables[name], events);
+    const keep = firstRowAtOrAfter(tables[name], committed);
     uncommittedRows[name] = tables[name].numRows - keep;
     if (keep < tables[name].numRows) tables[name] = tables[name].slice(0, keep);
   }
@@ -107,7 +110,7 @@ export async function readRun(dir: string, options: ReadRunOptions = {}): Promis
     throw new RunFormatError(`readRun: strict read of ${JSON.stringify(dir)} failed: ${what.join('; ')}`);
   }
   const complete = damaged.length === 0 && TABLE_NAMES.every((t) => recovery[t].end === 'eos');
-  return { dir, manifest, tables, recovery, events, uncommittedRows, complete };
+  return { dir, manifest, tables, recovery, events: committed, uncommittedRows, complete };
 }
 
 /**

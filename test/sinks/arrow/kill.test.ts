@@ -24,7 +24,7 @@ const root = fs.mkdtempSync(path.join(os.tmpdir(), 'polca-kill-'));
 afterAll(() => fs.rmSync(root, { recursive: true, force: true }));
 
 /** Run the child until `delayMs` after its first flush, SIGKILL it, and return what it reported. */
-function runAndKill(dir: string, seed: number, delayMs: number): Promise<{ committed: number; params: number; signal: string | null }> {
+function runAndKill(dir: string, seed: number, delayMs: number, whileRunning?: () => Promise<void>): Promise<{ committed: number; params: number; signal: string | null }> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, ['--import', 'tsx', fixture, dir, String(seed)], { cwd: repo, stdio: ['ignore', 'pipe', 'pipe'] });
     let out = '';
@@ -38,7 +38,13 @@ function runAndKill(dir: string, seed: number, delayMs: number): Promise<{ commi
       out += chunk.toString();
       if (!armed && out.includes('committed ')) {
         armed = true;
-        setTimeout(() => child.kill('SIGKILL'), delayMs);
+        const started = Date.now();
+        void (whileRunning ?? (async () => undefined))()
+          .catch((e: unknown) => {
+            child.kill('SIGKILL');
+            reject(e);
+          })
+          .then(() => setTimeout(() => child.kill('SIGKILL'), Math.max(0, delayMs - (Date.now() - started))));
       }
     });
     child.stderr.on('data', (chunk: Buffer) => (err += chunk.toString()));
@@ -60,7 +66,14 @@ describe('RunWriter under SIGKILL', () => {
     for (let k = 0; k < 10 || (midFlush === 0 && k < 30); k++) {
       const dir = path.join(root, `kill${k}`);
       const seed = 100 + k;
-      const { committed, params } = await runAndKill(dir, seed, Math.floor(rand() * 400));
+      // The first kills also read the run while the child is still writing it.
+      const live = async () => {
+        for (let r = 0; r < 3; r++) {
+          const run = await readRun(dir);
+          expect(bitDiff([...decodeEvents(run)], takeEvents({ ...KILL_STREAM, seed }, run.events)), `live read ${r}`).toBeNull();
+        }
+      };
+      const { committed, params } = await runAndKill(dir, seed, Math.floor(rand() * 400), k < 3 ? live : undefined);
       expect(committed).toBeGreaterThan(0);
       const run = await readRun(dir);
       expect(run.manifest.status).toBe('running');
