@@ -2,12 +2,14 @@
  * One training step (forward + backward + Adam) of a small causal transformer
  * — token embedding via tf.gather, 3 pre-norm blocks (4-head attention, 4×
  * MLP, layernorm), d = 128 — timed in one run on:
- *   cpu (tfjs-core's gradient), then the wasm backend stock (plus polca's
- *   UnsortedSegmentSum, without which the embedding's gradient throws), with
- *   polca's BatchMatMul gradient only, with the XNNPACK BatchMatMul kernel
- *   only, with everything registerWasmKernels() installs (both, plus the
- *   slice-copying GatherV2), and finally cpu again with polca's gradient
- *   (same ops as tfjs-core's there: it must not be slower).
+ *   cpu with tfjs-core's BatchMatMul gradient and with polca's (the same ops
+ *   there, so it must not be slower and the losses must be bitwise equal);
+ *   then wasm stock (plus polca's UnsortedSegmentSum, without which the
+ *   embedding's gradient throws), with polca's BatchMatMul gradient only,
+ *   with the XNNPACK BatchMatMul kernel only, and with everything
+ *   registerWasmKernels() installs (kernel, gradient, slice-copying GatherV2).
+ * Variants of a backend are interleaved step by step, so load from other
+ * processes hits them alike; the median step time is reported.
  *
  *   npx tsx bench/wasm.ts [--steps 7] [--cpu-steps 3]
  *
