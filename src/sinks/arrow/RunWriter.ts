@@ -142,6 +142,7 @@ export class RunWriter implements Observer<PolcaEvent> {
     if (event === null || typeof event !== 'object') throw new RunFormatError(`RunWriter.write: event must be an object, got ${String(event)}`);
     if (this.encoder === null) {
       if (event.type !== 'run-start') throw new RunFormatError(`RunWriter.write: the first event must be run-start, got ${JSON.stringify(event.type)}`);
+      if (typeof event.time !== 'number') throw new RunFormatError(`RunWriter.write: run-start.time must be a number, got ${typeof event.time}`);
       this.start(event);
     } else if (event.type === 'run-start') {
       throw new RunFormatError(`RunWriter.write: a second run-start event (seq ${this.seq}); one writer holds one run`);
