@@ -80,7 +80,7 @@ const BOUND_DIRECTIONS = 8;
  * Cost: O(n²·d) time at worst — each pairwise distance at most once for the
  * core distances (plus minSamples per point for a first estimate) and once
  * more for the spanning tree — and O(n·d + n·minSamples) memory, never an
- * n × n matrix. From 16 dimensions on, both
+ * n × n matrix. From 16 dimensions and 64 points on, both
  * passes first compare the points' projections on 8 leading principal
  * directions (a lower bound on the distance) and skip pairs that provably
  * cannot matter; results are bitwise the same as without the shortcut.

@@ -133,7 +133,7 @@ function windowed(
     }
     return s;
   };
-  // True when rows a, b are certainly farther apart than w (see projectionBound's allowance).
+  // True when rows a, b are certainly farther apart than w: `exceeds` of projectionBound.ts, inlined.
   const beyond = (a: number, b: number, w: number): boolean => {
     if (w === Infinity) return false;
     const lim = w * REL + slack[a] + slack[b];

@@ -72,7 +72,7 @@ export function primMst(
       const ci = core[i];
       const floor = cn > ci ? cn : ci;
       if (floor < w) {
-        // Projected distance, first coordinate alone first: a lower bound on the distance.
+        // `exceeds` of projectionBound.ts, inlined, testing the first coordinate alone first.
         let far = false;
         if (m > 0 && w !== Infinity) {
           const lim = w * REL + sn + slack[i];
