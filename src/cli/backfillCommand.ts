@@ -1,0 +1,37 @@
+import * as path from 'node:path';
+import { pathToFileURL } from 'node:url';
+import type * as tf from '@tensorflow/tfjs-core';
+import { backfill, type BackfillResult } from '../run/backfill.js';
+import { readManifest, type RunManifest } from '../sinks/arrow/manifest.js';
+import type { ProbeClosure } from '../engine/directional.js';
+
+/** What a `--model` module's default export returns. */
+export interface BackfillModel {
+  params: tf.Variable[];
+  probe: ProbeClosure;
+}
+
+/**
+ * `polca backfill <dir> --model <module>`: the module's default export
+ * receives the run's manifest and rebuilds the model (same architecture,
+ * any weights) and the probe set.
+ */
+export async function backfillCommand(dir: string, o: { model: string; out?: string; overwrite?: boolean }): Promise<BackfillResult> {
+  const manifest: RunManifest = await readManifest(dir, 'polca backfill');
+  const mod = (await import(pathToFileURL(path.resolve(o.model)).href)) as { default?: (m: RunManifest) => BackfillModel | Promise<BackfillModel> };
+  if (typeof mod.default !== 'function') {
+    throw new Error(`polca backfill: --model ${o.model} must default-export a function (manifest) => { params, probe }`);
+  }
+  const model = await mod.default(manifest);
+  let last = -1;
+  return backfill(dir, {
+    ...model,
+    out: o.out,
+    overwrite: o.overwrite,
+    onProgress: (done, total) => {
+      const pct = Math.floor((100 * done) / total);
+      if (pct !== last && process.stderr.isTTY) process.stderr.write(`\rbackfill ${done}/${total} checkpoints`);
+      last = pct;
+    },
+  });
+}

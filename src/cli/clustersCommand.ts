@@ -1,0 +1,131 @@
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { tableFromArrays, tableToIPC } from 'apache-arrow';
+import { lastValueFrom, toArray } from 'rxjs';
+import { clusterAllBasisVectors, type BasisClustering } from '../analysis/clusterProcedure.js';
+import { clusterBreaks } from '../analysis/clusterBreaks.js';
+import { formatQualityTable, qualityTable, type ArithmeticLabels, type QualityRow } from '../analysis/quality.js';
+import { TrajectoryBuilder } from '../analysis/trajectories.js';
+import { readManifest } from '../sinks/arrow/manifest.js';
+import type { BasisEvent, CheckpointEvent, PolcaEvent, TrajectoryKind } from '../stream/events.js';
+import { replay } from '../stream/replay.js';
+
+/** Options of {@link clustersCommand}. */
+export interface ClustersCommandOptions {
+  /** Trajectory kinds to cluster. Default: polca, polca-first, fisher, loss, loss-change (and lca for an axis basis). */
+  kinds?: TrajectoryKind[];
+  minClusterSize?: number;
+  minSamples?: number;
+  selection?: 'eom' | 'leaf';
+  /** Δ of eq. (6) in steps. Default 5 checkpoint intervals (the paper: 100 steps at 20-step checkpoints). */
+  delta?: number;
+  /** τ of eq. (7) in steps. Default {@link flatAfter} of the mean probe loss. */
+  tau?: number;
+  /** Write `analysis/clusters.ipc` into the run directory. Default true. */
+  write?: boolean;
+}
+
+/** Everything {@link clustersCommand} found. */
+export interface ClustersResult {
+  text: string;
+  clusterings: Map<TrajectoryKind, BasisClustering[]>;
+  quality: QualityRow[] | null;
+  delta: number;
+  tau: number;
+  file: string | null;
+}
+
+/**
+ * τ of eq. (7): the first checkpoint step after which the mean probe loss
+ * stays within `fraction` of its total drop from its final value — the
+ * step after which the aggregate loss is flat.
+ */
+export function flatAfter(steps: readonly number[], meanLoss: readonly number[], fraction = 0.05): number {
+  const last = meanLoss[meanLoss.length - 1];
+  const drop = Math.max(...meanLoss) - last;
+  let i = meanLoss.length - 1;
+  while (i > 0 && Math.abs(meanLoss[i - 1] - last) <= fraction * drop) i--;
+  return steps[i];
+}
+
+/**
+ * `polca clusters <run-dir>`: clusters every basis vector's trajectories of
+ * every kind with the paper's procedure, finds breakthroughs, and — when the
+ * run's probe metadata has `place` and `carry` columns — prints METHOD.md
+ * §5's quality table. Writes the memberships to `analysis/clusters.ipc`
+ * (Arrow IPC stream: kind, basisId, clusterId, datapoint).
+ */
+export async function clustersCommand(dir: string, o: ClustersCommandOptions = {}): Promise<ClustersResult> {
+  const manifest = await readManifest(dir, 'polca clusters');
+  const events: PolcaEvent[] = await lastValueFrom(replay(dir).pipe(toArray()));
+  const basis = events.filter((e): e is BasisEvent => e.type === 'basis');
+  const kinds: TrajectoryKind[] =
+    o.kinds ?? (basis.some((b) => b.kind === 'axis') ? ['lca', 'polca-first', 'fisher', 'loss', 'loss-change'] : ['polca', 'polca-first', 'fisher', 'loss', 'loss-change']);
+  const builder = new TrajectoryBuilder({ kinds });
+  for (const e of events) builder.push(e);
+  const checkpoints = events.filter((e): e is CheckpointEvent => e.type === 'checkpoint');
+  if (checkpoints.length < 3) throw new Error(`polca clusters: ${dir} has ${checkpoints.length} checkpoints; at least 3 are needed`);
+  const spacing = checkpoints[1].step - checkpoints[0].step;
+  const delta = o.delta ?? 5 * spacing;
+  const tau = o.tau ?? flatAfter(checkpoints.map((c) => c.step), checkpoints.map((c) => c.meanLoss));
+
+  const lines: string[] = [`run ${dir}: N = ${manifest.numProbe}, P = ${manifest.numParams}, ${basis.length} basis vectors, ${checkpoints.length} checkpoints; Δ = ${delta}, τ = ${tau}`];
+  const clusterings = new Map<TrajectoryKind, BasisClustering[]>();
+  const rows: { kind: string; basisId: number; clusterId: number; datapoint: number }[] = [];
+  for (const kind of kinds) {
+    const found = clusterAllBasisVectors(builder, kind, { minClusterSize: o.minClusterSize, minSamples: o.minSamples, selection: o.selection });
+    clusterings.set(kind, found);
+    lines.push('', `## ${kind}`);
+    for (const c of found) {
+      const e = c.event;
+      const where = e.basisId >= 0 ? `basis ${e.basisId}` : 'all';
+      if (c.oscillatory) {
+        lines.push(`${where}: oscillatory (mean trajectory rises), skipped`);
+        continue;
+      }
+      const breaks = e.clusters.length > 0 && e.steps.length >= 3 ? safeBreaks(c, delta, tau) : [];
+      const desc = e.clusters.map((cl, i) => {
+        const b = breaks[i];
+        return `#${cl.id} ${cl.members.length} pts${b ? ` break ${b.median.step}${b.hidden ? ' (hidden)' : ''}` : ''}`;
+      });
+      lines.push(`${where}: ${e.clusters.length} clusters [${desc.join(', ')}], ${e.dropped} dropped, ${e.outliers} outliers`);
+      for (const cl of e.clusters) for (const x of cl.members) rows.push({ kind, basisId: e.basisId, clusterId: cl.id, datapoint: x });
+    }
+  }
+
+  let quality: QualityRow[] | null = null;
+  const meta = manifest.probeMeta as Record<string, ArrayLike<number | boolean> | undefined>;
+  if (meta.place && meta.carry) {
+    const labels: ArithmeticLabels = { place: meta.place as ArrayLike<number>, carry: meta.carry };
+    quality = qualityTable(
+      kinds.map((kind) => ({ kind, clusterings: (clusterings.get(kind) ?? []).filter((c) => !c.oscillatory && c.event.clusters.length > 0) })),
+      labels,
+      { delta, tau, round: true },
+    );
+    lines.push('', '## Quality (METHOD.md §5)', formatQualityTable(quality));
+  }
+
+  let file: string | null = null;
+  if (o.write ?? true) {
+    fs.mkdirSync(path.join(dir, 'analysis'), { recursive: true });
+    file = path.join(dir, 'analysis', 'clusters.ipc');
+    const table = tableFromArrays({
+      kind: rows.map((r) => r.kind),
+      basisId: Int32Array.from(rows, (r) => r.basisId),
+      clusterId: Int32Array.from(rows, (r) => r.clusterId),
+      datapoint: Int32Array.from(rows, (r) => r.datapoint),
+    });
+    fs.writeFileSync(file, tableToIPC(table, 'stream'));
+    lines.push('', `memberships written to ${file}`);
+  }
+  return { text: lines.join('\n'), clusterings, quality, delta, tau, file };
+}
+
+function safeBreaks(c: BasisClustering, delta: number, tau: number) {
+  try {
+    return clusterBreaks(c.event, c.trajectories, { delta, tau, round: true });
+  } catch {
+    // Too few checkpoints for a window of Δ on both sides: no break point to report.
+    return [];
+  }
+}

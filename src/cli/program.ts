@@ -1,0 +1,78 @@
+/**
+ * The `polca` command line: replay, clusters, backfill and report on run directories.
+ *
+ *   polca replay <dir> [--pace recorded] [--speed 10] [--json] [--grpc 50051] [--metrics 9464]
+ *   polca clusters <dir> [--kinds polca,loss] [--min-cluster-size 150] [--delta 100] [--tau 1000]
+ *   polca backfill <dir> --model <module>
+ *   polca report <dir> [--out report.html]
+ */
+import { Command, InvalidArgumentError } from 'commander';
+import { POLCA_VERSION } from '../version.js';
+import { replayCommand } from './replayCommand.js';
+import { clustersCommand } from './clustersCommand.js';
+import { backfillCommand } from './backfillCommand.js';
+import type { TrajectoryKind } from '../stream/events.js';
+
+const int = (name: string) => (value: string) => {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 0) throw new InvalidArgumentError(`${name} must be a non-negative integer, got ${JSON.stringify(value)}`);
+  return n;
+};
+const positive = (name: string) => (value: string) => {
+  const n = Number(value);
+  if (!(n > 0) || !Number.isFinite(n)) throw new InvalidArgumentError(`${name} must be a positive number, got ${JSON.stringify(value)}`);
+  return n;
+};
+
+export function buildProgram(): Command {
+  const program = new Command().name('polca').description('Hidden breakthroughs in TensorFlow.js training: run directories').version(POLCA_VERSION);
+
+  program
+    .command('replay')
+    .description('replay a run directory as its event stream')
+    .argument('<dir>', 'run directory')
+    .option('--pace <pace>', "'fast' or 'recorded'", 'fast')
+    .option('--speed <x>', 'speed-up of recorded pacing', positive('--speed'), 1)
+    .option('--json', 'print events as JSON lines (typed arrays as arrays)')
+    .option('--grpc <port>', 'serve the stream over gRPC on this port (0: any free port)', int('--grpc'))
+    .option('--metrics <port>', 'serve Prometheus metrics on this port (0: any free port)', int('--metrics'))
+    .option('--host <host>', 'address to bind the servers to', '127.0.0.1')
+    .option('--token <token>', 'bearer token required by the gRPC server')
+    .option('--linger <seconds>', 'keep the servers up this long after the replay ends', positive('--linger'))
+    .action(async (dir: string, o) => {
+      if (o.pace !== 'fast' && o.pace !== 'recorded') throw new InvalidArgumentError(`--pace must be 'fast' or 'recorded', got ${JSON.stringify(o.pace)}`);
+      await replayCommand(dir, o);
+    });
+
+  program
+    .command('clusters')
+    .description("cluster every basis vector's trajectories, find breakthroughs, print the quality table")
+    .argument('<dir>', 'run directory')
+    .option('--kinds <list>', 'trajectory kinds, comma-separated (polca, polca-first, fisher, lca, loss, loss-change)')
+    .option('--min-cluster-size <n>', 'HDBSCAN min_cluster_size (default: 0.03·N)', int('--min-cluster-size'))
+    .option('--min-samples <n>', 'HDBSCAN min_samples, the point itself counted (default: N/15)', int('--min-samples'))
+    .option('--selection <kind>', "'eom' or 'leaf'", 'eom')
+    .option('--delta <steps>', 'Δ of eq. (6), in steps', int('--delta'))
+    .option('--tau <steps>', 'τ of eq. (7), in steps', int('--tau'))
+    .option('--no-write', 'do not write analysis/clusters.ipc')
+    .action(async (dir: string, o) => {
+      const kinds = o.kinds ? (String(o.kinds).split(',') as TrajectoryKind[]) : undefined;
+      const r = await clustersCommand(dir, { ...o, kinds });
+      process.stdout.write(r.text + '\n');
+    });
+
+  program
+    .command('backfill')
+    .description('complete every basis vector trajectory from step 0 (run recorded with keepParams)')
+    .argument('<dir>', 'run directory')
+    .requiredOption('--model <module>', 'module whose default export (manifest) => { params, probe } rebuilds the model and probe')
+    .option('--out <dir>', 'output run directory (default <dir>/backfill)')
+    .option('--overwrite', 'replace an existing output run')
+    .action(async (dir: string, o) => {
+      const r = await backfillCommand(dir, o);
+      process.stdout.write(`backfilled ${r.vectors} vectors over ${r.checkpoints} checkpoints into ${r.out}\n`);
+    });
+
+  return program;
+}
+

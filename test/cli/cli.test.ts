@@ -1,0 +1,123 @@
+import { describe, it, expect } from 'vitest';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { execFileSync } from 'node:child_process';
+import { from } from 'rxjs';
+import pl from 'nodejs-polars';
+import { writeRun } from '../../src/sinks/arrow/RunWriter.js';
+import { clustersCommand, flatAfter } from '../../src/cli/clustersCommand.js';
+import type { PolcaEvent } from '../../src/stream/events.js';
+
+/**
+ * A run with three planted groups of 100 datapoints along basis vector 0: each
+ * group's projected loss drops as a sigmoid at its own step (200, 500, 800),
+ * with small per-datapoint noise. Group 1 is labelled carry (10s place), the
+ * others not. Exact losses all fall smoothly alike.
+ */
+function plantedRun(): { events: PolcaEvent[]; group: number[] } {
+  const N = 300;
+  const every = 20;
+  const T = 60;
+  const centers = [200, 500, 800];
+  let s = 7;
+  const noise = () => {
+    s = (s * 16807) % 2147483647;
+    return (s / 2147483647 - 0.5) * 0.02;
+  };
+  const group = Array.from({ length: N }, (_, x) => Math.floor(x / 100));
+  const L = (x: number, t: number) => -1 / (1 + Math.exp(-(t - centers[group[x]]) / 30));
+  const loss = (t: number) => Float32Array.from({ length: N }, () => 2 * Math.exp(-t / 300) + 0.1);
+  const events: PolcaEvent[] = [
+    {
+      type: 'run-start', time: 0, config: { every }, numParams: 10, numProbe: N, backend: 'cpu', hvpMode: 'exact', hvpReason: 'test',
+      params: [{ name: 'w', shape: [10] }], versions: { polca: '0.1.0', tfjs: '4.22.0' },
+    },
+  ];
+  let prev = loss(0);
+  for (let i = 0; i <= T; i++) {
+    const t = i * every;
+    const losses = loss(t);
+    events.push({ type: 'checkpoint', time: t, step: t, losses, meanLoss: 2 * Math.exp(-t / 300) + 0.1, nonFinite: 0, seconds: 0.1 });
+    if (i === 0) {
+      events.push({ type: 'basis', time: t, id: 0, step: 0, kind: 'hessian', eigenvalue: 3, residual: 1e-4, hvps: 12 });
+      continue;
+    }
+    const values = Float32Array.from({ length: N }, (_, x) => L(x, t) - L(x, t - every) + noise() * 0.05);
+    events.push({
+      type: 'polca', time: t, fromStep: t - every, toStep: t, basisIds: [0], projections: [0.1], values: [values], firstOrder: [values.slice()],
+      derivatives: [Float32Array.from(values, (v) => v * 10)], lossBefore: prev, lossAfter: losses,
+      residual: new Float32Array(N), secondOrder: 'paper', nonFinite: 0,
+    });
+    prev = losses;
+  }
+  events.push({ type: 'run-end', time: T * every, step: T * every, reason: 'closed' });
+  return { events, group };
+}
+
+async function writePlanted(): Promise<{ dir: string; group: number[] }> {
+  const { events, group } = plantedRun();
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'polca-cli-'));
+  const place = group.map((g) => (g === 1 ? 1 : 2));
+  const carry = group.map((g) => g === 1);
+  const writer = writeRun(from(events), dir, { probeMeta: { place, carry } });
+  await writer.closed;
+  return { dir, group };
+}
+
+describe('polca clusters', () => {
+  it('recovers planted groups, their breakthroughs and carry homogeneity; writes memberships as Arrow', async () => {
+    const { dir, group } = await writePlanted();
+    const r = await clustersCommand(dir, { kinds: ['polca', 'loss'], minClusterSize: 30, minSamples: 10, delta: 100, tau: 600 });
+    const polca = r.clusterings.get('polca')!;
+    expect(polca).toHaveLength(1);
+    const clusters = polca[0].event.clusters;
+    expect(clusters).toHaveLength(3);
+    // Each cluster is one planted group.
+    const byGroup = clusters.map((c) => new Set(Array.from(c.members, (x) => group[x])));
+    byGroup.forEach((g) => expect(g.size).toBe(1));
+    // Quality: the carry cluster is the whole group 1 → homogeneity 1, recall 1.
+    const row = r.quality!.find((q) => q.kind === 'polca')!;
+    expect(row.topHomogeneity[0]).toBe(1);
+    // Exact losses are identical for everyone: no structure there.
+    expect(r.text).toMatch(/## polca/);
+    expect(r.text).toMatch(/3 clusters/);
+    // Hidden breakthroughs: group 2's drop (800) is after τ = 600, group 0's (200) is not.
+    expect(r.text).toMatch(/\(hidden\)/);
+    // Memberships file, read by an independent Arrow implementation.
+    const df = pl.readIPCStream(fs.readFileSync(r.file!));
+    const rows = df.filter(pl.col('kind').eq(pl.lit('polca'))).toRecords() as { clusterId: number; datapoint: number }[];
+    const members = new Map<number, number[]>();
+    for (const x of rows) members.set(x.clusterId, [...(members.get(x.clusterId) ?? []), x.datapoint]);
+    for (const c of clusters) expect(members.get(c.id)!.sort((a, b) => a - b)).toEqual(Array.from(c.members).sort((a, b) => a - b));
+  });
+
+  it('τ is where the mean loss becomes flat', () => {
+    const steps = [0, 10, 20, 30, 40, 50];
+    expect(flatAfter(steps, [10, 5, 2, 1.1, 1.05, 1.0])).toBe(30);
+  });
+});
+
+describe('polca command line', () => {
+  it('replays a run directory and clusters it from the shell', async () => {
+    const { dir } = await writePlanted();
+    const cli = (...args: string[]) =>
+      execFileSync(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', ...args], { encoding: 'utf8', cwd: path.resolve(__dirname, '../..'), maxBuffer: 256 * 1024 * 1024 });
+    const out = cli('replay', dir);
+    const lines = out.trim().split('\n');
+    expect(lines[0]).toMatch(/^run-start P=10 N=300/);
+    expect(lines.at(-1)).toMatch(/^run-end/);
+    expect(lines.filter((l) => l.startsWith('polca '))).toHaveLength(60);
+    const json = cli('replay', dir, '--json').trim().split('\n').map((l) => JSON.parse(l));
+    expect(json[1].losses).toHaveLength(300);
+    const clusters = cli('clusters', dir, '--kinds', 'polca', '--min-cluster-size', '30', '--min-samples', '10', '--no-write');
+    expect(clusters).toMatch(/basis 0: 3 clusters/);
+    let err = '';
+    try {
+      cli('clusters', '/nonexistent/run');
+    } catch (e) {
+      err = String((e as { stderr: string }).stderr);
+    }
+    expect(err).toMatch(/polca: .*nonexistent/);
+  });
+});
