@@ -72,10 +72,12 @@ const BOUND_DIRECTIONS = 8;
  * distances, Prim's spanning tree of the mutual-reachability graph with the
  * same tie-breaking, R's condensed tree and stabilities, excess-of-mass
  * selection without a single-cluster option — so with
- * `minClusterSize = minSamples = minPts` the labels equal R's. One
- * consequence of R's condensed tree (see `condenseTree`): a part smaller than
- * `minClusterSize` that splits off a cluster stays in it, so small clumps
- * next to a cluster join it instead of becoming noise as in scikit-learn.
+ * `minClusterSize = minSamples = minPts` the labels equal R's. R's condensed
+ * tree (see `condenseTree`) differs from scikit-learn's: a part smaller than
+ * `minClusterSize` that splits off a cluster does not leave it at the split
+ * level but point by point at the points' own, denser levels. That raises the
+ * stability of clusters with small dense clumps, so the selected clusters can
+ * differ from scikit-learn's.
  *
  * Cost: O(n²·d) time at worst — each pairwise distance at most once for the
  * core distances (plus minSamples per point for a first estimate) and once
