@@ -322,6 +322,8 @@ export async function startServer(options: ServeOptions): Promise<PolcaServer> {
       const sub = new Subscription(call as unknown as grpc.ServerWritableStream<unknown, Buffer>, subscriptionContext, filter, startSeq);
       subscriptions.add(sub);
       metrics.serve.subscribers.set(subscriptions.size);
+      // Headers now, not with the first event: a live-only client learns at once that it is subscribed.
+      call.sendMetadata(new grpc.Metadata());
       if (sourceEnded) sub.finish(sourceError);
       else sub.pump();
     },
