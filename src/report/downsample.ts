@@ -1,0 +1,29 @@
+/**
+ * Evenly spaced sample indices, so that long curves stay small in the report.
+ *
+ * @packageDocumentation
+ */
+
+/**
+ * At most `max` indices into an array of `length` items, evenly spaced,
+ * always including the first and the last (all indices when `length ≤ max`).
+ *
+ * @throws RangeError when `length` is negative or `max` is below 2.
+ * @example
+ * ```ts
+ * evenIndices(5, 300);  // [0, 1, 2, 3, 4]
+ * evenIndices(10, 4);   // [0, 3, 6, 9]
+ * ```
+ */
+export function evenIndices(length: number, max: number): number[] {
+  if (!Number.isInteger(length) || length < 0) throw new RangeError(`evenIndices: length must be a non-negative integer, got ${length}`);
+  if (!Number.isInteger(max) || max < 2) throw new RangeError(`evenIndices: max must be an integer ≥ 2, got ${max}`);
+  if (length <= max) return Array.from({ length }, (_, i) => i);
+  const out: number[] = [];
+  for (let k = 0; k < max; k++) {
+    const i = Math.round((k * (length - 1)) / (max - 1));
+    // Rounding can repeat an index only when length is close to max; keep each once.
+    if (out.length === 0 || out[out.length - 1] !== i) out.push(i);
+  }
+  return out;
+}

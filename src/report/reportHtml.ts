@@ -1,0 +1,143 @@
+/**
+ * The report page: one self-contained HTML document (inline CSS and SVG, no
+ * script, no external reference).
+ *
+ * @packageDocumentation
+ */
+import type { QualityRow } from '../analysis/quality.js';
+import type { BasisPanel, ReportModel } from './reportModel.js';
+
+/** Rendered SVG charts of a report, keyed as {@link reportHtml} expects. */
+export interface ReportCharts {
+  trainingLoss?: string;
+  probeLoss?: string;
+  eigenvalues?: string;
+  /** Per panel (same order as `model.panels`): projected bands, exact-loss bands, compositions. */
+  panels: { projected: string; exact?: string; compositions: string[] }[];
+}
+
+/**
+ * Escapes text for HTML element content and attribute values.
+ *
+ * @example
+ * ```ts
+ * escapeHtml('<a & "b">'); // '&lt;a &amp; &quot;b&quot;&gt;'
+ * ```
+ */
+export function escapeHtml(text: string): string {
+  return text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;').replace(/'/g, '&#39;');
+}
+
+function num(v: number, digits = 4): string {
+  if (!Number.isFinite(v)) return '–';
+  if (Number.isInteger(v)) return String(v);
+  const a = Math.abs(v);
+  return a !== 0 && (a < 1e-3 || a >= 1e6) ? v.toExponential(digits - 1) : v.toPrecision(digits);
+}
+
+const CSS = `
+body{font-family:"DejaVu Sans",Arial,sans-serif;margin:24px;color:#222;max-width:1400px}
+h1{font-size:22px;margin:0 0 8px}h2{font-size:18px;margin:28px 0 8px;border-bottom:1px solid #ddd;padding-bottom:4px}
+h3{font-size:15px;margin:20px 0 6px}
+table{border-collapse:collapse;font-size:13px;margin:6px 0}
+td,th{border:1px solid #ddd;padding:3px 8px;text-align:left;vertical-align:top}th{background:#f4f4f4}
+.charts{display:flex;flex-wrap:wrap;gap:12px;align-items:flex-start}
+.chart{border:1px solid #eee;padding:4px}
+pre{background:#f7f7f7;padding:8px;font-size:12px;overflow:auto;max-height:360px}
+.muted{color:#666;font-size:13px}.notes li{font-size:13px;margin:2px 0}
+`;
+
+function headerTable(m: ReportModel): string {
+  const h = m.header;
+  const rows: [string, string][] = [
+    ['parameters P', num(h.numParams)],
+    ['probe datapoints N', num(h.numProbe)],
+    ['backend', h.backend],
+    ['HVP mode', `${h.hvpMode} — ${h.hvpReason}`],
+    ['versions', `polca ${h.versions.polca}, tfjs ${h.versions.tfjs}`],
+    ['started', new Date(h.startTime).toISOString()],
+    ['ended', h.end + (h.endError ? `: ${h.endError}` : '')],
+    ['last step', num(h.lastStep)],
+    ['checkpoints / POLCA intervals', `${h.checkpoints} / ${h.polcaIntervals}`],
+    ['basis vectors', num(h.basisVectors)],
+    ['probe metadata', h.probeMetaColumns.join(', ') || '(none)'],
+  ];
+  if (m.breaks) {
+    rows.push(['break times', `Δ = ${num(m.breaks.delta)} steps, τ = ${num(m.breaks.tau)} steps (${m.breaks.tauSource === 'option' ? 'given' : 'from the mean probe loss'})`]);
+  }
+  const body = rows.map(([k, v]) => `<tr><th>${escapeHtml(k)}</th><td>${escapeHtml(v)}</td></tr>`).join('');
+  const model = h.model ? `<details><summary>model</summary><pre>${escapeHtml(h.model)}</pre></details>` : '';
+  return `<table class="header">${body}</table>${model}<details><summary>config</summary><pre>${escapeHtml(JSON.stringify(h.config, null, 2))}</pre></details>`;
+}
+
+function qualitySection(rows: readonly QualityRow[]): string {
+  const k = Math.max(3, ...rows.map((r) => r.top.length));
+  const head = `<tr><th>trajectories</th><th>max carry homogeneity (top ${k})</th><th>recall / F1 of the top cluster</th><th>clusters with hidden breakthroughs</th></tr>`;
+  const body = rows
+    .map((r) => {
+      const h = r.topHomogeneity.length === 0 ? '–' : r.topHomogeneity.map((v) => v.toFixed(3)).join(' / ');
+      const top = r.top[0] ? `${r.top[0].recall.toFixed(3)} / ${r.top[0].f1.toFixed(3)} (b${r.top[0].basisId} c${r.top[0].clusterId})` : '–';
+      const f = Number.isNaN(r.hiddenFraction) ? '–' : `${r.hiddenFraction.toFixed(3)} (${r.hiddenClusters}/${r.clusters})`;
+      return `<tr><td>${escapeHtml(r.kind)}</td><td>${h}</td><td>${escapeHtml(top)}</td><td>${f}</td></tr>`;
+    })
+    .join('');
+  return `<table class="quality">${head}${body}</table>`;
+}
+
+function panelSection(p: BasisPanel, charts: ReportCharts['panels'][number]): string {
+  const b = p.basis;
+  const title = `Basis vector ${p.basisId}` + (b ? ` — ${b.kind}, found at step ${b.step}${Number.isFinite(b.eigenvalue) ? `, λ = ${num(b.eigenvalue)}` : ''}` : '');
+  const summary =
+    `${p.clusters.length} cluster${p.clusters.length === 1 ? '' : 's'} (${p.source}) over ${p.clusteredCheckpoints} checkpoints up to step ${p.clusteredAt}; ` +
+    `${p.dropped} datapoints dropped (loss along b rose), ${p.outliers} outliers.`;
+  const hasText = p.clusters.some((c) => c.medoidText !== undefined);
+  const head = `<tr><th>cluster</th><th>size</th><th>medoid</th>${hasText ? '<th>medoid text</th>' : ''}<th>break of median</th><th>mean member break</th><th>hidden</th></tr>`;
+  const body = p.clusters
+    .map(
+      (c) =>
+        `<tr><td>${c.id}</td><td>${c.size}</td><td>${c.medoid}</td>${hasText ? `<td>${escapeHtml(c.medoidText ?? '')}</td>` : ''}` +
+        `<td>${num(c.medianBreak)}</td><td>${num(c.meanBreak, 5)}</td><td>${c.hidden ? 'yes' : 'no'}</td></tr>`,
+    )
+    .join('');
+  const figs = [charts.projected, charts.exact, ...charts.compositions].filter((s): s is string => !!s).map((s) => `<div class="chart">${s}</div>`);
+  return `<section class="panel" id="basis-${p.basisId}"><h3>${escapeHtml(title)}</h3><p class="muted">${escapeHtml(summary)}</p>` +
+    `<div class="charts">${figs.join('')}</div><table class="clusters">${head}${body}</table></section>`;
+}
+
+/**
+ * Assembles the report page from the model and its rendered charts.
+ *
+ * @example
+ * ```ts
+ * const html = reportHtml(model, charts, { title: 'polca report — runs/arith' });
+ * ```
+ */
+export function reportHtml(model: ReportModel, charts: ReportCharts, options: { title: string }): string {
+  const overview = [charts.trainingLoss, charts.probeLoss, charts.eigenvalues].filter((s): s is string => !!s).map((s) => `<div class="chart">${s}</div>`);
+  const skipped: string[] = [];
+  if (model.oscillatory.length) skipped.push(`oscillatory (mean L_b rises), not clustered: ${model.oscillatory.join(', ')}`);
+  if (model.noClusters.length) skipped.push(`no cluster found: ${model.noClusters.join(', ')}`);
+  const panels = model.panels.map((p, i) => panelSection(p, charts.panels[i])).join('');
+  const parts = [
+    '<!DOCTYPE html>',
+    '<html lang="en"><head><meta charset="utf-8">',
+    `<title>${escapeHtml(options.title)}</title>`,
+    `<style>${CSS}</style></head><body>`,
+    `<h1>${escapeHtml(options.title)}</h1>`,
+    '<h2>Run</h2>',
+    headerTable(model),
+    `<div class="charts">${overview.join('')}</div>`,
+  ];
+  if (model.quality) {
+    parts.push('<h2>Cluster quality</h2>', '<p class="muted">Carry homogeneity of the top clusters whose carry members are over 85% in the 10s or 100s place, over all basis vectors; hidden breakthroughs by eq. (7).</p>', qualitySection(model.quality.rows));
+  }
+  parts.push(
+    '<h2>Clusters per basis vector</h2>',
+    `<p class="muted">Projected loss L_b(x,t) (POLCA, cumulative) and exact loss ℓ_x(θ_t) of each cluster: median line, 25–75% band. ` +
+      `${model.panels.length} basis vector${model.panels.length === 1 ? '' : 's'} with clusters${skipped.length ? `; ${escapeHtml(skipped.join('; '))}` : ''}.</p>`,
+    panels || '<p>No basis vector has clusters.</p>',
+  );
+  if (model.notes.length) parts.push('<h2>Notes</h2><ul class="notes">', ...model.notes.map((n) => `<li>${escapeHtml(n)}</li>`), '</ul>');
+  parts.push('</body></html>');
+  return parts.join('\n');
+}
