@@ -6,6 +6,9 @@ import type { PolcaEvent } from '../stream/events.js';
 import { createPolca, type PolcaTracker } from './createPolca.js';
 import type { PolcaOptions } from './options.js';
 import { perDatapointLoss, type DatapointLoss } from './datapointLoss.js';
+import { attachSinks, type RunSinks, type RunSinksOptions } from '../run/attachSinks.js';
+import type { PolcaServer } from '../serve/startServer.js';
+import type { RunWriter } from '../sinks/arrow/RunWriter.js';
 
 /** A set of examples: model inputs, sparse integer targets, and an optional 0/1 mask of the datapoints to keep. */
 export interface LabelledSet {
@@ -32,6 +35,12 @@ export interface PolcaCallbackOptions extends Omit<PolcaOptions, 'params' | 'pro
   fromLogits?: boolean;
   /** End the run (complete the stream) when `fit` ends. Default true; set false to call `fit` several times and `close()` yourself. */
   closeOnTrainEnd?: boolean;
+  /** Online analysis merged into `events$` (clusters, transitions, alerts). Default: alerts only. */
+  analysis?: RunSinksOptions['analysis'];
+  /** Log the run to an Arrow run directory: `{ dir, keepParams?, probeMeta? }`. */
+  log?: RunSinksOptions['log'];
+  /** Serve the run live: `{ grpc?: { port, host, token, tls }, metrics?: { port, host } }`. */
+  serve?: RunSinksOptions['serve'];
 }
 
 /**
@@ -45,6 +54,7 @@ export class PolcaCallback extends Callback {
   /** The run's events, the same as a tracker's; subscribe before `fit`. Completes when the run ends. */
   readonly events$: Observable<PolcaEvent> = this.subject.asObservable();
   private tracker: PolcaTracker | null = null;
+  private sinks: RunSinks | null = null;
   private link: Subscription | null = null;
   private globalStep = 0;
   private closed = false;
@@ -64,6 +74,16 @@ export class PolcaCallback extends Callback {
     return this.tracker;
   }
 
+  /** The gRPC / metrics server, once training has begun (with the `serve` option). */
+  get server(): PolcaServer | null {
+    return this.sinks?.server ?? null;
+  }
+
+  /** The Arrow log writer, once training has begun (with the `log` option). */
+  get writer(): RunWriter | null {
+    return this.sinks?.writer ?? null;
+  }
+
   override async onTrainBegin(): Promise<void> {
     if (this.tracker) return;
     const model = this.model as LayersModel;
@@ -75,7 +95,7 @@ export class PolcaCallback extends Callback {
     };
     const probe = lossOf(o.probe, 'probe');
     const sample = o.hessianSample ? lossOf(o.hessianSample, 'hessianSample') : undefined;
-    const { probe: _p, hessianSample: _h, loss: _l, fromLogits: _f, closeOnTrainEnd: _c, ...rest } = o;
+    const { probe: _p, hessianSample: _h, loss: _l, fromLogits: _f, closeOnTrainEnd: _c, analysis, log, serve, ...rest } = o;
     this.tracker = createPolca({
       ...rest,
       params,
@@ -83,7 +103,8 @@ export class PolcaCallback extends Callback {
       hessianLoss: sample ? () => tf.tidy(() => tf.mean(sample())) as tf.Scalar : undefined,
       model: rest.model ?? summary(model),
     });
-    this.link = this.tracker.events$.subscribe(this.subject);
+    this.sinks = await attachSinks(this.tracker, { analysis, log, serve });
+    this.link = this.sinks.events$.subscribe(this.subject);
     await this.tracker.step(0);
   }
 
@@ -105,6 +126,7 @@ export class PolcaCallback extends Callback {
     this.closed = true;
     if (this.tracker) await this.tracker.close();
     else this.subject.complete();
+    await this.sinks?.closed;
     this.link?.unsubscribe();
   }
 }
