@@ -5,8 +5,7 @@
  */
 import { Observable } from 'rxjs';
 import type { PolcaEvent } from './events.js';
-import { decodeEvents } from '../sinks/arrow/decodeEvents.js';
-import { readRun } from '../sinks/arrow/readRun.js';
+import { openEventStream, type EventStream } from '../sinks/arrow/openEventStream.js';
 
 /**
  * Options of {@link replay}.
@@ -25,14 +24,18 @@ export interface ReplayOptions {
   pace?: 'fast' | 'recorded';
   /** Speed-up of `recorded` pacing (2 = twice as fast). Default 1. */
   speed?: number;
-  /** Fail instead of replaying the recoverable prefix of a crashed or damaged run. Default false. */
+  /**
+   * Fail before the first event instead of replaying the recoverable prefix
+   * of a crashed or damaged run (reads the whole run into memory). Default false.
+   */
   strict?: boolean;
 }
 
 /**
  * Cold Observable of the events recorded in a run directory, in their
  * original order and with their original values (typed arrays bit-equal,
- * `time` kept). Each subscription reads the directory afresh; a run whose
+ * `time` kept). Each subscription reads the directory afresh, one table
+ * batch at a time, so long runs replay in bounded memory; a run whose
  * writer was killed replays up to its last completed flush.
  *
  * Errors (missing directory, newer schema version, damaged tables) are
@@ -51,10 +54,15 @@ export function replay(dir: string, options: ReplayOptions = {}): Observable<Pol
   if (!(typeof speed === 'number' && speed > 0 && Number.isFinite(speed))) throw new TypeError(`replay: options.speed must be a positive finite number, got ${speed}`);
   return new Observable<PolcaEvent>((subscriber) => {
     let timer: ReturnType<typeof setTimeout> | undefined;
-    readRun(dir, { strict })
-      .then((run) => {
-        if (subscriber.closed) return;
-        const events = decodeEvents(run);
+    let stream: EventStream | undefined;
+    openEventStream(dir, { strict })
+      .then((opened) => {
+        stream = opened;
+        if (subscriber.closed) {
+          opened.close();
+          return;
+        }
+        const events = opened.events;
         if (pace === 'fast') {
           for (const event of events) {
             if (subscriber.closed) return;
@@ -96,6 +104,7 @@ export function replay(dir: string, options: ReplayOptions = {}): Observable<Pol
       .catch((e: unknown) => subscriber.error(e));
     return () => {
       if (timer !== undefined) clearTimeout(timer);
+      stream?.close();
     };
   });
 }

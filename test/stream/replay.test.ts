@@ -37,7 +37,17 @@ describe('replay fast', () => {
     expect(a.length).toBe(events.length);
   });
 
-  it('stops emitting when the subscriber unsubscribes', async () => {
+  it('stops emitting when the subscriber unsubscribes, and releases the files', async () => {
+    // Files of the run this process holds open (Linux).
+    const openFds = () => fs.readdirSync('/proc/self/fd').filter((fd) => {
+      try {
+        return fs.readlinkSync(`/proc/self/fd/${fd}`).startsWith(dir);
+      } catch {
+        return false;
+      }
+    }).length;
+    const fdsBefore = openFds();
+    expect(fdsBefore).toBe(0);
     const seen: PolcaEvent[] = [];
     const sub = replay(dir).subscribe((e) => {
       seen.push(e);
@@ -46,6 +56,11 @@ describe('replay fast', () => {
     await new Promise((r) => setTimeout(r, 200));
     expect(seen.length).toBe(3);
     expect(await firstValueFrom(replay(dir).pipe(take(1)))).toMatchObject({ type: 'run-start' });
+    const paced = replay(dir, { pace: 'recorded' }).subscribe();
+    await new Promise((r) => setTimeout(r, 100));
+    expect(openFds()).toBeGreaterThan(0); // mid-replay: the tables are open
+    paced.unsubscribe();
+    expect(openFds()).toBe(fdsBefore);
   });
 
   it('delivers bad input as an error notification', async () => {

@@ -72,28 +72,31 @@ class Rows {
   }
 }
 
-/** Walks one table in row order, handing out the rows of each seq. */
+/** Walks one table in row order, handing out the rows of each seq; batches are pulled only when needed. */
 class Cursor {
-  private readonly batches: RecordBatch[];
-  private b = 0;
+  private batch: RecordBatch | null = null;
   private r = 0;
-  constructor(readonly name: TableName, table: Table) {
-    this.batches = table.batches.filter((x) => x.numRows > 0);
+  private seqs: Vector | null = null;
+  constructor(readonly name: TableName, private readonly pull: () => RecordBatch | null) {
+    this.load();
   }
-  private seqAt(b: number, r: number): number {
-    return this.batches[b].getChild('seq')!.get(r) as number;
+  private load(): void {
+    do {
+      this.batch = this.pull();
+    } while (this.batch !== null && this.batch.numRows === 0);
+    this.r = 0;
+    this.seqs = this.batch?.getChild('seq') ?? null;
   }
   /** All rows with this seq from the current position (none when the next row has another seq). */
   take(seq: number): Rows {
     const segments: Segment[] = [];
-    while (this.b < this.batches.length) {
-      const batch = this.batches[this.b];
+    while (this.batch !== null) {
+      const batch = this.batch;
       const start = this.r;
-      while (this.r < batch.numRows && this.seqAt(this.b, this.r) === seq) this.r += 1;
+      while (this.r < batch.numRows && this.seqs!.get(this.r) === seq) this.r += 1;
       if (this.r > start) segments.push({ batch, start, end: this.r });
       if (this.r < batch.numRows) break;
-      this.b += 1;
-      this.r = 0;
+      this.load();
     }
     return new Rows(this.name, segments);
   }
@@ -105,19 +108,23 @@ class Cursor {
     }
     return rows;
   }
-  /** Rows left after the last event (should be none). */
-  get remaining(): number {
-    let n = this.b < this.batches.length ? this.batches[this.b].numRows - this.r : 0;
-    for (let b = this.b + 1; b < this.batches.length; b++) n += this.batches[b].numRows;
-    return n;
+  /** seq of the next row not handed out, or null at the end of the table. */
+  peek(): number | null {
+    return this.batch === null ? null : (this.seqs!.get(this.r) as number);
   }
+}
+
+/** Pull function over the batches of an in-memory table. */
+function batchesOf(table: Table): () => RecordBatch | null {
+  let i = 0;
+  return () => (i < table.batches.length ? table.batches[i++] : null);
 }
 
 /**
  * Yield the committed events of a run, in order, rebuilt exactly: numbers
  * equal, typed arrays bit-equal, optional fields absent where they were.
  * Events are built one at a time from the tables, so memory holds the
- * tables once plus one event.
+ * tables once plus one event (see {@link openEventStream} to read batch by batch).
  *
  * @throws RunFormatError when the tables disagree with each other.
  * @example
@@ -125,11 +132,20 @@ class Cursor {
  * for (const event of decodeEvents(await readRun('runs/arith'))) console.log(event.type);
  * ```
  */
-export function* decodeEvents(run: RunData): Generator<PolcaEvent> {
-  const t = run.tables;
-  const cursors = Object.fromEntries(Object.entries(t).map(([name, table]) => [name, new Cursor(name as TableName, table)])) as Record<TableName, Cursor>;
+export function decodeEvents(run: RunData): Generator<PolcaEvent> {
+  const pulls = Object.fromEntries(Object.entries(run.tables).map(([name, table]) => [name, batchesOf(table)])) as Record<TableName, () => RecordBatch | null>;
+  return decodeFrom(run.events, pulls);
+}
+
+/**
+ * Rebuild `committed` events from per-table batch sources (tables in
+ * seq order). Rows with seq ≥ `committed` (an unfinished flush) are left
+ * unread; rows with a smaller seq that no event claims mean damage.
+ */
+export function* decodeFrom(committed: number, pulls: Record<TableName, () => RecordBatch | null>): Generator<PolcaEvent> {
+  const cursors = Object.fromEntries(Object.entries(pulls).map(([name, pull]) => [name, new Cursor(name as TableName, pull)])) as Record<TableName, Cursor>;
   const ev = cursors.events;
-  for (let seq = 0; seq < run.events; seq++) {
+  for (let seq = 0; seq < committed; seq++) {
     const row = ev.expect(seq, 1, 'events');
     const type = row.get('type') as PolcaEvent['type'];
     const time = row.get('time') as number;
@@ -138,7 +154,8 @@ export function* decodeEvents(run: RunData): Generator<PolcaEvent> {
     yield decodeOne(seq, type, time, step, json, cursors);
   }
   for (const [name, c] of Object.entries(cursors)) {
-    if (c.remaining > 0) throw new RunFormatError(`replay: ${name} has ${c.remaining} rows that belong to no event; the run directory is damaged`);
+    const next = c.peek();
+    if (next !== null && next < committed) throw new RunFormatError(`replay: ${name} has rows of event ${next} that its event did not claim; the run directory is damaged`);
   }
 }
 

@@ -14,6 +14,8 @@
 export { RunWriter, writeRun, type ParamsRecord, type RunWriterOptions } from './RunWriter.js';
 export { readRun, readParams, type ReadRunOptions, type RunData } from './readRun.js';
 export { decodeEvents } from './decodeEvents.js';
+export { openEventStream, type EventStream, type EventStreamOptions } from './openEventStream.js';
+export { TableFileReader } from './TableFileReader.js';
 export { readTableBytes, readTableFile, type TableRecovery } from './readTable.js';
 export { readManifest, MANIFEST_FILE, type RunManifest, type ProbeMetaColumn } from './manifest.js';
 export { RunFormatError } from './RunFormatError.js';

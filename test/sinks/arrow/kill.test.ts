@@ -12,6 +12,7 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 import { readParams, readRun } from '../../../src/sinks/arrow/readRun.js';
 import { decodeEvents } from '../../../src/sinks/arrow/decodeEvents.js';
+import { openEventStream } from '../../../src/sinks/arrow/openEventStream.js';
 import { TABLE_NAMES } from '../../../src/sinks/arrow/schemas.js';
 import { prng, takeEvents } from '../../helpers/syntheticEvents.js';
 import { bitDiff } from './bitEqual.js';
@@ -83,6 +84,8 @@ describe('RunWriter under SIGKILL', () => {
       const want = takeEvents({ ...KILL_STREAM, seed }, run.events);
       expect(back.length).toBe(run.events);
       expect(bitDiff(back, want), `kill ${k}`).toBeNull();
+      const streamed = await openEventStream(dir);
+      expect(bitDiff([...streamed.events], want), `kill ${k}, batch by batch`).toBeNull();
       const kept = await readParams(dir);
       expect(kept.params.length).toBeGreaterThanOrEqual(params);
       expect(bitDiff(kept.params.map((p) => p.theta), kept.params.map((_, i) => thetaAt(seed, i)))).toBeNull();

@@ -6,6 +6,8 @@ import { RunWriter } from '../../../src/sinks/arrow/RunWriter.js';
 import { readRun } from '../../../src/sinks/arrow/readRun.js';
 import { readTableBytes } from '../../../src/sinks/arrow/readTable.js';
 import { decodeEvents } from '../../../src/sinks/arrow/decodeEvents.js';
+import { openEventStream } from '../../../src/sinks/arrow/openEventStream.js';
+import { TableFileReader } from '../../../src/sinks/arrow/TableFileReader.js';
 import { RunFormatError } from '../../../src/sinks/arrow/RunFormatError.js';
 import { EVENT_TABLES, TABLE_NAMES, tableSchema, type TableName } from '../../../src/sinks/arrow/schemas.js';
 import { EVENT_SCHEMA_VERSION, type PolcaEvent } from '../../../src/stream/events.js';
@@ -97,7 +99,12 @@ describe('readRun crash recovery', () => {
         // Tables written completely before the cut hold rows of the uncommitted events: dropped and counted.
         for (const t of earlier) expect(run.uncommittedRows[t]).toBeGreaterThan(0);
         expect(bitDiff([...decodeEvents(run)], events.slice(0, before.committed))).toBeNull();
+        // The batch-by-batch reader recovers the same prefix.
+        const stream = await openEventStream(dir);
+        expect(stream.committed).toBe(before.committed);
+        expect(bitDiff([...stream.events], events.slice(0, before.committed))).toBeNull();
         await expect(readRun(dir, { strict: true })).rejects.toThrow(RunFormatError);
+        await expect(openEventStream(dir, { strict: true })).rejects.toThrow(/strict read/);
       }
     }
   });
@@ -160,14 +167,21 @@ describe('readRun bad input', () => {
       const at = Math.floor(rand() * damaged.length);
       const len = 1 + Math.floor(rand() * 16);
       for (let i = at; i < Math.min(damaged.length, at + len); i++) damaged[i] = Math.floor(rand() * 256);
+      const file = path.join(root, `fuzz-${name}.ipc`);
+      fs.writeFileSync(file, damaged);
       let result;
       try {
         result = readTableBytes(damaged, schema, name);
       } catch (e) {
         expect(e).toBeInstanceOf(RunFormatError);
+        expect(() => drain(new TableFileReader(file, schema))).toThrow(RunFormatError);
         outcomes.error += 1;
         continue;
       }
+      // The batch-by-batch reader applies the same checks: same batches kept, same verdict.
+      const streamed = drain(new TableFileReader(file, schema));
+      expect(streamed.batches).toBe(result.recovery.batches);
+      expect(streamed.end).toBe(result.recovery.end);
       expect(result.recovery.batches).toBeLessThanOrEqual(good.recovery.batches);
       expect(result.recovery.validBytes + result.recovery.droppedBytes).toBe(damaged.length);
       if (result.recovery.end === 'corrupt' || result.recovery.end === 'truncated') {
@@ -181,5 +195,49 @@ describe('readRun bad input', () => {
       }
     }
     expect(outcomes.error + outcomes.corrupt).toBeGreaterThan(0);
+  });
+});
+
+function drain(reader: TableFileReader): { batches: number; end: string | null } {
+  try {
+    while (reader.next() !== null);
+  } finally {
+    reader.close();
+  }
+  return { batches: reader.batches, end: reader.end };
+}
+
+describe('openEventStream', () => {
+  /** Files of `dir` this process holds open (Linux). */
+  const openIn = (dir: string) => fs.readdirSync('/proc/self/fd').filter((fd) => {
+    try {
+      return fs.readlinkSync(`/proc/self/fd/${fd}`).startsWith(dir);
+    } catch {
+      return false; // closed meanwhile
+    }
+  }).length;
+  const openFds = () => openIn(root);
+
+  it('reads batch by batch, releases every file when done or closed early', async () => {
+    const before = openFds();
+    const stream = await openEventStream(reference);
+    expect(openIn(reference)).toBe(TABLE_NAMES.length - 1);
+    const first = [stream.events.next().value, stream.events.next().value];
+    expect(bitDiff(first, events.slice(0, 2))).toBeNull();
+    stream.close();
+    stream.close();
+    expect(openFds()).toBe(before);
+    const all = await openEventStream(reference);
+    expect(bitDiff([...all.events], events.slice(0, all.committed))).toBeNull();
+    expect(all.committed).toBe(flushes[flushes.length - 1].committed);
+    expect(openFds()).toBe(before);
+  });
+
+  it('names a missing table and closes what it had opened', async () => {
+    const dir = copyRun(reference);
+    fs.rmSync(path.join(dir, 'residuals.ipc'));
+    const before = openFds();
+    await expect(openEventStream(dir)).rejects.toThrow(/replay: cannot read table file ".*residuals\.ipc" \(ENOENT\)/);
+    expect(openFds()).toBe(before);
   });
 });
