@@ -1,0 +1,47 @@
+import { describe, it, expect } from 'vitest';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { lastValueFrom, toArray } from 'rxjs';
+import { runDemo } from '../../examples/demo.js';
+import { replay } from '../../src/stream/replay.js';
+import { readRun } from '../../src/sinks/arrow/readRun.js';
+import type { CheckpointEvent, PolcaEvent, PolcaIncrementEvent } from '../../src/stream/events.js';
+
+describe('npm run demo -- --quick', () => {
+  it('trains, logs a consistent run directory, and clusters it', async () => {
+    const out = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'polca-demo-')), 'run');
+    const lines: string[] = [];
+    await runDemo({ quick: true, out, log: (s) => lines.push(s) });
+    const text = lines.join('\n');
+    expect(text).toMatch(/live: gRPC 127\.0\.0\.1:\d+ \(polca\.v1\.Polca\), metrics http:\/\/127\.0\.0\.1:\d+\/metrics/);
+    expect(text).toMatch(/## polca/);
+    expect(text).toMatch(/## Quality/);
+
+    const run = await readRun(out, { strict: true });
+    expect(run.complete).toBe(true);
+    expect(run.manifest.numProbe).toBe(600);
+    const events: PolcaEvent[] = await lastValueFrom(replay(out).pipe(toArray()));
+    expect(events[0].type).toBe('run-start');
+    expect(events.at(-1)!.type).toBe('run-end');
+    const checkpoints = events.filter((e): e is CheckpointEvent => e.type === 'checkpoint');
+    expect(checkpoints.map((c) => c.step)).toEqual(Array.from({ length: 21 }, (_, i) => 20 * i));
+    expect(events.filter((e) => e.type === 'basis')).toHaveLength(4);
+    // Consistency: each interval's losses are those of its two checkpoints, and the
+    // residual closes the decomposition: Δℓ = Σ_b POLCA + r.
+    const polca = events.filter((e): e is PolcaIncrementEvent => e.type === 'polca');
+    expect(polca).toHaveLength(20);
+    for (const p of polca) {
+      const before = checkpoints.find((c) => c.step === p.fromStep)!;
+      const after = checkpoints.find((c) => c.step === p.toStep)!;
+      expect(Array.from(p.lossBefore)).toEqual(Array.from(before.losses));
+      expect(Array.from(p.lossAfter)).toEqual(Array.from(after.losses));
+      for (let x = 0; x < p.residual.length; x += 37) {
+        const sum = p.values.reduce((s, v) => s + v[x], 0);
+        expect(p.lossAfter[x] - p.lossBefore[x] - sum).toBeCloseTo(p.residual[x], 4);
+      }
+    }
+    // The clusters command wrote its memberships next to the run.
+    expect(fs.existsSync(path.join(out, 'analysis', 'clusters.ipc'))).toBe(true);
+  }, 600_000);
+});
