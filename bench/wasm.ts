@@ -9,7 +9,8 @@
  *   with the XNNPACK BatchMatMul kernel only, and with everything
  *   registerWasmKernels() installs (kernel, gradient, slice-copying GatherV2).
  * Variants of a backend are interleaved step by step, so load from other
- * processes hits them alike; the median step time is reported.
+ * processes hits them alike; the median step time is reported (and the
+ * minimum, the better estimate on a busy machine); ratios use medians.
  *
  *   npx tsx bench/wasm.ts [--steps 7] [--cpu-steps 3]
  *
@@ -174,7 +175,9 @@ async function phase(backend: string, variants: Variant[], steps: number): Promi
   }
   for (const v of variants) {
     const l = v.losses;
-    console.log(`${v.label.padEnd(42)} ${median(v.times).toFixed(1).padStart(8)} ms/step   loss ${l[0].toFixed(6)} → ${l[l.length - 1].toFixed(6)}`);
+    console.log(
+      `${v.label.padEnd(42)} ${median(v.times).toFixed(1).padStart(8)} ms/step (min ${Math.min(...v.times).toFixed(1)})   loss ${l[0].toFixed(6)} → ${l[l.length - 1].toFixed(6)}`,
+    );
   }
   if (leaked !== 0) console.log(`  (${leaked} tensors left over by ${steps} rounds)`);
 }
