@@ -247,7 +247,11 @@ export async function startServer(options: ServeOptions): Promise<PolcaServer> {
 
   let allDrained: (() => void) | undefined;
   let lastProgress = 0;
-  const rx: RxSubscription = options.events$.subscribe({
+  let started = false;
+  let closeWhenStarted = false;
+  // `let`: a synchronous source (a replay with `from(events)`) completes inside subscribe().
+  let rx: RxSubscription | undefined;
+  rx = options.events$.subscribe({
     next(event) {
       try {
         ingest(event);
@@ -429,22 +433,26 @@ export async function startServer(options: ServeOptions): Promise<PolcaServer> {
       metricsServer = await startMetricsServer(metrics.registry, { port: metricsPortAsked, host: metricsOpts.host });
     }
   } catch (err) {
-    rx.unsubscribe();
+    rx?.unsubscribe();
     grpcServer?.forceShutdown();
     await metricsServer?.close();
     throw new Error(`startServer: could not bind: ${err instanceof Error ? err.message : String(err)}`);
   }
+  started = true;
+  if (closeWhenStarted) void close();
 
   function endOfRun(): void {
     if (sourceEnded) return;
     sourceEnded = true;
     for (const sub of [...subscriptions]) sub.finish(sourceError);
-    if (options.closeOnComplete ?? true) void close();
+    if (!(options.closeOnComplete ?? true)) return;
+    if (started) void close();
+    else closeWhenStarted = true;
   }
 
   function close(): Promise<void> {
     closing ??= (async () => {
-      rx.unsubscribe();
+      rx?.unsubscribe();
       health?.setStatus('', 'NOT_SERVING');
       health?.setStatus(SERVICE_NAME, 'NOT_SERVING');
       if (!sourceEnded) {

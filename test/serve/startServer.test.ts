@@ -1,7 +1,10 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import * as grpc from '@grpc/grpc-js';
 import { service as healthService } from 'grpc-health-check';
-import { Subject } from 'rxjs';
+import { Subject, from } from 'rxjs';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { loadPolcaProto } from '../../src/serve/polcaProto.js';
 import { startServer, type PolcaServer } from '../../src/serve/startServer.js';
 import type { PolcaEvent, PolcaIncrementEvent, ClustersEvent } from '../../src/stream/events.js';
 import { syntheticServeRun, syntheticCluster } from '../helpers/serveEvents.js';
@@ -239,6 +242,41 @@ describe('startServer', () => {
     expect(lost.events).toBe(steps + 1);
     const rest = events.map((e, i) => [e, i] as const).filter(([e, i]) => i >= first && e.type === 'step').map(([, i]) => i);
     expect(got.events.slice(1).map((e) => e.seq)).toEqual(rest);
+  });
+
+  it('serves a synchronous replay (from(events)) and closes after it by default', async () => {
+    const events = syntheticServeRun({ numProbe: 8, steps: 60, checkpointEvery: 10, basisEvery: 30, clusterEvery: 30 });
+    const kept = await startServer({ events$: from(events), grpc: { port: 0 }, closeOnComplete: false });
+    const client = polcaClient(kept.grpcPort!);
+    open(kept, client);
+    const got = await collect(client, { datapoints: true });
+    expect(got.status.code).toBe(grpc.status.OK);
+    expect(got.events.map((e) => e.seq)).toEqual(events.map((_, i) => i));
+    got.events.forEach((e) => expectEventMatches(e, events[e.seq], { datapoints: true }));
+
+    const closing = await startServer({ events$: from(events), grpc: { port: 0 }, metrics: { port: 0 } });
+    await closing.done;
+    await expect(fetch(`http://127.0.0.1:${closing.metricsPort}/metrics`)).rejects.toThrow();
+  });
+
+  it('serves TLS with the token over it', async () => {
+    const dir = join(import.meta.dirname, 'fixtures/tls');
+    const ca = readFileSync(join(dir, 'ca.crt'));
+    const events = syntheticServeRun({ numProbe: 8, steps: 30, checkpointEvery: 10, basisEvery: 30, clusterEvery: 30 });
+    const server = await startServer({
+      events$: from(events),
+      grpc: { port: 0, token: TOKEN, tls: { cert: readFileSync(join(dir, 'server.crt')), key: readFileSync(join(dir, 'server.key')) } },
+      closeOnComplete: false,
+    });
+    const { polca } = loadPolcaProto();
+    const client = new polca.v1.Polca(`localhost:${server.grpcPort}`, grpc.credentials.createSsl(ca));
+    open(server, client);
+    const got = await collect(client, {}, TOKEN);
+    expect(got.status.code).toBe(grpc.status.OK);
+    expect(got.events.length).toBe(events.length);
+    const plain = polcaClient(server.grpcPort!);
+    opened.push(plain);
+    expect((await getRun(plain, TOKEN)).error?.code).toBe(grpc.status.UNAVAILABLE);
   });
 
   it('validates its options', async () => {
