@@ -74,6 +74,8 @@ export function bandChart(bands: readonly ClusterBand[], options: ChartOptions &
     type: 'nominal',
     title: 'cluster',
     scale: { domain, range: domain.map((_, k) => clusterColour(k)) },
+    // One merged legend for both layers; opaque stroke swatches, since a faded band swatch would hide the colour.
+    legend: { symbolType: 'stroke', symbolStrokeWidth: 3, symbolOpacity: 1 },
   } as const;
   return {
     title: options.title,
@@ -88,8 +90,7 @@ export function bandChart(bands: readonly ClusterBand[], options: ChartOptions &
         encoding: {
           y: { field: 'q25', type: 'quantitative', title: options.yTitle, scale: { zero: false } },
           y2: { field: 'q75' },
-          // The legend comes from the median lines: a faded band swatch would hide the colour.
-          color: { ...color, legend: null },
+          color,
         },
       },
       {

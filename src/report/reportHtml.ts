@@ -76,7 +76,7 @@ function qualitySection(rows: readonly QualityRow[]): string {
   const body = rows
     .map((r) => {
       const h = r.topHomogeneity.length === 0 ? '–' : r.topHomogeneity.map((v) => v.toFixed(3)).join(' / ');
-      const top = r.top[0] ? `${r.top[0].recall.toFixed(3)} / ${r.top[0].f1.toFixed(3)} (b${r.top[0].basisId} c${r.top[0].clusterId})` : '–';
+      const top = r.top[0] ? `${r.top[0].recall.toFixed(3)} / ${r.top[0].f1.toFixed(3)} (${r.top[0].basisId >= 0 ? `b${r.top[0].basisId} ` : ''}c${r.top[0].clusterId})` : '–';
       const f = Number.isNaN(r.hiddenFraction) ? '–' : `${r.hiddenFraction.toFixed(3)} (${r.hiddenClusters}/${r.clusters})`;
       return `<tr><td>${escapeHtml(r.kind)}</td><td>${h}</td><td>${escapeHtml(top)}</td><td>${f}</td></tr>`;
     })

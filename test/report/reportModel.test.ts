@@ -1,0 +1,229 @@
+import { describe, it, expect, beforeAll, afterAll } from 'vitest';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { from } from 'rxjs';
+import { readRun } from '../../src/sinks/arrow/readRun.js';
+import { decodeEvents } from '../../src/sinks/arrow/decodeEvents.js';
+import { writeRun } from '../../src/sinks/arrow/RunWriter.js';
+import { RunFormatError } from '../../src/sinks/arrow/RunFormatError.js';
+import type { ClustersEvent, PolcaEvent } from '../../src/stream/events.js';
+import { reportModel, type ReportModel } from '../../src/report/reportModel.js';
+import { bandChart, compositionChart, eigenvalueChart, lineChart, type BandRow } from '../../src/report/charts.js';
+import { buildReport } from '../../src/report/buildReport.js';
+import { reportCommand } from '../../src/report/reportCommand.js';
+import { makeTrackerRun } from './trackerRun.js';
+import { band, breakStep, exactLoss, projectedLoss } from './independent.js';
+
+const OPTS = { minClusterSize: 5, minSamples: 3 };
+let tmp: string;
+let dir: string;
+let events: PolcaEvent[];
+let probeMeta: Record<string, unknown[]>;
+let model: ReportModel;
+
+beforeAll(async () => {
+  tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'polca-report-'));
+  dir = path.join(tmp, 'run');
+  ({ probeMeta } = await makeTrackerRun(dir));
+  events = [...decodeEvents(await readRun(dir))];
+  model = reportModel(events, (await readRun(dir)).manifest.probeMeta, OPTS);
+});
+
+afterAll(() => fs.rmSync(tmp, { recursive: true, force: true }));
+
+/** Data rows of a single-view or layered spec. */
+function rowsOf(spec: unknown): Record<string, unknown>[] {
+  return (spec as { data: { values: Record<string, unknown>[] } }).data.values;
+}
+
+function expectBandRows(rows: BandRow[], label: string, members: ArrayLike<number>, traj: { steps: number[]; rows: number[][] }, steps?: number[]) {
+  const mine = rows.filter((r) => r.cluster === label);
+  expect(mine.map((r) => r.step)).toEqual(steps ?? traj.steps);
+  for (const r of mine) {
+    const t = traj.steps.indexOf(r.step);
+    const want = band(Array.from(members, (x) => traj.rows[x][t]));
+    for (const key of ['median', 'q25', 'q75'] as const) {
+      expect(Math.abs(r[key] - want[key]), `${label} ${key} at step ${r.step}`).toBeLessThanOrEqual(1e-12 * (1 + Math.abs(want[key])));
+    }
+  }
+}
+
+describe('reportModel on a real tracker run (clusters computed)', () => {
+  it('the run has the shape the tests rely on', () => {
+    expect(model.header.numProbe).toBe(60);
+    expect(model.header.checkpoints).toBe(21);
+    expect(model.panels.length).toBeGreaterThanOrEqual(2);
+    expect(model.panels.every((p) => p.source === 'computed' && p.clusters.length >= 2)).toBe(true);
+  });
+
+  it('projected-loss band chart data are the median and quartiles of the members\u2019 cumulative POLCA', () => {
+    for (const p of model.panels) {
+      const traj = projectedLoss(events, p.basisId);
+      const rows = rowsOf(bandChart(p.projected, { title: 't', yTitle: 'y' })) as unknown as BandRow[];
+      expect(rows).toHaveLength(p.clusters.length * traj.steps.length);
+      for (const c of p.clusters) expectBandRows(rows, c.label, c.members, traj);
+    }
+  });
+
+  it('exact-loss band chart data are the median and quartiles of the members\u2019 checkpoint losses', () => {
+    const traj = exactLoss(events);
+    for (const p of model.panels) {
+      const rows = rowsOf(bandChart(p.exact, { title: 't', yTitle: 'y' })) as unknown as BandRow[];
+      for (const c of p.clusters) expectBandRows(rows, c.label, c.members, traj);
+    }
+  });
+
+  it('clusters are disjoint datapoints that kept a falling projected loss', () => {
+    for (const p of model.panels) {
+      const traj = projectedLoss(events, p.basisId);
+      const seen = new Set<number>();
+      for (const c of p.clusters) {
+        expect(c.size).toBe(c.members.length);
+        expect(c.size).toBeGreaterThanOrEqual(OPTS.minClusterSize);
+        expect(Array.from(c.members)).toContain(c.medoid);
+        for (const x of c.members) {
+          expect(seen.has(x)).toBe(false);
+          seen.add(x);
+          const row = traj.rows[x];
+          expect(row[row.length - 1]).toBeLessThanOrEqual(row[0]);
+        }
+      }
+      expect(seen.size + p.dropped + p.outliers).toBe(60);
+    }
+  });
+
+  it('composition bars count members by place \u00d7 carry from probeMeta', () => {
+    for (const p of model.panels) {
+      const comp = p.compositions.find((c) => c.column === 'place \u00d7 carry')!;
+      const rows = rowsOf(compositionChart(comp, { title: 't' }));
+      const got = new Map(rows.map((r) => [`${r.cluster}|${r.category}`, r.count]));
+      const want = new Map<string, number>();
+      for (const c of p.clusters) {
+        for (const x of c.members) {
+          const key = `${c.label}|${probeMeta.place[x]} ${probeMeta.carry[x] ? 'carry' : 'no carry'}`;
+          want.set(key, (want.get(key) ?? 0) + 1);
+        }
+      }
+      expect(got).toEqual(want);
+    }
+  });
+
+  it('line charts hold the training loss of every step and the mean probe loss of every checkpoint', () => {
+    const steps = events.filter((e) => e.type === 'step' && e.loss !== undefined) as { step: number; loss: number }[];
+    expect(rowsOf(lineChart(model.trainingLoss, 'loss', { title: 't', yTitle: 'y' }))).toEqual(steps.map((s) => ({ step: s.step, loss: s.loss })));
+    const cps = events.filter((e) => e.type === 'checkpoint') as { step: number; losses: Float32Array }[];
+    const probe = rowsOf(lineChart(model.probeLoss, 'meanLoss', { title: 't', yTitle: 'y' }));
+    expect(probe.map((r) => r.step)).toEqual(cps.map((c) => c.step));
+    probe.forEach((r, k) => {
+      const mean = Array.from(cps[k].losses).reduce((a, b) => a + b, 0) / cps[k].losses.length;
+      expect(Math.abs((r.meanLoss as number) - mean)).toBeLessThan(1e-12 * (1 + mean));
+    });
+    const basis = events.filter((e) => e.type === 'basis') as { id: number; step: number; eigenvalue: number }[];
+    expect(rowsOf(eigenvalueChart(model.eigenvalues, { title: 't' })).map((r) => [r.basisId, r.step, r.eigenvalue])).toEqual(
+      basis.map((b) => [b.id, b.step, b.eigenvalue]),
+    );
+  });
+
+  it('Δ and τ defaults: one checkpoint spacing, and the first step after which the mean probe loss stays within 5% of its range', () => {
+    const cps = events.filter((e) => e.type === 'checkpoint') as { step: number; meanLoss: number }[];
+    const vals = cps.map((c) => c.meanLoss);
+    const last = vals[vals.length - 1];
+    const tol = 0.05 * (Math.max(...vals) - Math.min(...vals));
+    let k = vals.length - 1;
+    while (k > 0 && Math.abs(vals[k - 1] - last) <= tol) k--;
+    expect(model.breaks).toEqual({ delta: 2, tau: cps[k].step, tauSource: 'mean probe loss' });
+  });
+
+  it('per-cluster break times and the quality table\u2019s POLCA row match eq. (6)/(7) and carry homogeneity computed from the events', () => {
+    const { delta, tau } = model.breaks!;
+    const d = delta / 2;
+    const eligible: number[] = [];
+    let clusters = 0;
+    let hiddenCount = 0;
+    for (const p of model.panels) {
+      const traj = projectedLoss(events, p.basisId);
+      const steps = traj.steps.slice(0, p.clusteredCheckpoints);
+      for (const c of p.clusters) {
+        const breaks = Array.from(c.members, (x) => breakStep(traj.rows[x].slice(0, steps.length), steps, d));
+        const mean = breaks.reduce((a, b) => a + b, 0) / breaks.length;
+        expect(c.meanBreak).toBeCloseTo(mean, 9);
+        expect(c.hidden).toBe(mean > tau);
+        const median = Array.from({ length: steps.length }, (_, t) => band(Array.from(c.members, (x) => traj.rows[x][t])).median);
+        expect(c.medianBreak).toBe(breakStep(median, steps, d));
+        clusters++;
+        if (mean > tau) hiddenCount++;
+        const carry = Array.from(c.members).filter((x) => probeMeta.carry[x]);
+        const tensHundreds = carry.filter((x) => probeMeta.place[x] === '10s' || probeMeta.place[x] === '100s').length;
+        if (carry.length > 0 && tensHundreds / carry.length > 0.85) eligible.push(carry.length / c.size);
+      }
+    }
+    const row = model.quality!.rows.find((r) => r.kind === 'polca')!;
+    expect(row.clusters).toBe(clusters);
+    expect(row.hiddenClusters).toBe(hiddenCount);
+    expect(row.topHomogeneity).toEqual(eligible.sort((a, b) => b - a).slice(0, 3));
+    expect(row.topHomogeneity.length).toBeGreaterThan(0);
+    expect(model.quality!.rows.map((r) => r.kind)).toEqual(['loss', 'loss-change', 'fisher', 'polca-first', 'polca']);
+  });
+
+  it('curves are sampled to maxPoints, ends kept, values still exact', () => {
+    const small = reportModel(events, probeMeta as never, { ...OPTS, maxPoints: 5 });
+    const p = small.panels[0];
+    const traj = projectedLoss(events, p.basisId);
+    const T = traj.steps.length;
+    const want = [0, 5, 10, 15, 20].map((t) => traj.steps[Math.round((t * (T - 1)) / 20)]);
+    const rows = rowsOf(bandChart(p.projected, { title: 't', yTitle: 'y' })) as unknown as BandRow[];
+    for (const c of p.clusters) expectBandRows(rows, c.label, c.members, traj, want);
+    expect(small.trainingLoss.map((r) => r.step)).toEqual([1, 11, 21, 30, 40]);
+  });
+});
+
+describe('reportModel with recorded clusters', () => {
+  it('shows the recorded members of a basis vector and computes the vectors without a record', async () => {
+    const traj = projectedLoss(events, 0);
+    const members = Int32Array.from({ length: 20 }, (_, k) => 3 * k);
+    const recordedEvent: ClustersEvent = {
+      type: 'clusters', time: 1, step: traj.steps[traj.steps.length - 1], kind: 'polca', basisId: 0,
+      steps: Int32Array.from(traj.steps),
+      clusters: [{ id: 7, members, medoid: 3, median: new Float64Array(traj.steps.length), q25: new Float64Array(traj.steps.length), q75: new Float64Array(traj.steps.length) }],
+      dropped: 40, outliers: 0,
+    };
+    const withClusters = [...events.slice(0, -1), recordedEvent, events[events.length - 1]];
+    const dir2 = path.join(tmp, 'recorded');
+    const writer = writeRun(from(withClusters), dir2, { probeMeta: probeMeta as never });
+    await writer.closed;
+    const run = await readRun(dir2);
+    const m = reportModel([...decodeEvents(run)], run.manifest.probeMeta, OPTS);
+    const p0 = m.panels.find((p) => p.basisId === 0)!;
+    expect(p0.source).toBe('recorded');
+    expect(p0.clusters.map((c) => [c.id, c.label, Array.from(c.members)])).toEqual([[7, 'cluster 7 (n=20)', Array.from(members)]]);
+    expectBandRows(rowsOf(bandChart(p0.projected, { title: 't', yTitle: 'y' })) as unknown as BandRow[], 'cluster 7 (n=20)', members, traj);
+    expect(m.panels.filter((p) => p.basisId !== 0).every((p) => p.source === 'computed')).toBe(true);
+    // recluster ignores the record.
+    const re = reportModel([...decodeEvents(run)], run.manifest.probeMeta, { ...OPTS, recluster: true });
+    expect(re.panels.find((p) => p.basisId === 0)?.source ?? 'computed').toBe('computed');
+  });
+});
+
+describe('report options and errors', () => {
+  it('rejects bad options naming the function, the option and the value', () => {
+    expect(() => reportModel(events, {}, { maxPoints: 1 })).toThrow('reportModel: options.maxPoints must be an integer ≥ 2, got 1');
+    expect(() => reportModel(events, {}, { minClusterSize: 2.5 })).toThrow('reportModel: options.minClusterSize must be a positive integer, got 2.5');
+    expect(() => reportModel(events, {}, { delta: -1 })).toThrow('reportModel: options.delta must be a positive number, got -1');
+    expect(() => reportModel(events, {}, { tableKinds: ['nope' as never] })).toThrow('reportModel: options.tableKinds contains unknown kind "nope"');
+    expect(() => reportModel(events.slice(1), {})).toThrow('reportModel: the events hold no run-start event');
+  });
+
+  it('without labels there is no quality table and a note says why; text columns are not categories', () => {
+    const m = reportModel(events, { text: probeMeta.text as string[] }, OPTS);
+    expect(m.quality).toBeUndefined();
+    expect(m.notes.some((n) => n.includes('arithmetic labels'))).toBe(true);
+    expect(m.panels[0].compositions).toEqual([]);
+  });
+
+  it('buildReport and reportCommand fail on a directory that is not a run', async () => {
+    await expect(buildReport(path.join(tmp, 'missing'))).rejects.toThrow(RunFormatError);
+    await expect(reportCommand('')).rejects.toThrow('reportCommand: dir must be a non-empty string, got ""');
+    await expect(reportCommand(dir, { out: '' })).rejects.toThrow('reportCommand: opts.out must be a non-empty string, got ""');
+  });
+});
