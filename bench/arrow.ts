@@ -13,6 +13,7 @@ import path from 'node:path';
 import { RunWriter } from '../src/sinks/arrow/RunWriter.js';
 import { readRun } from '../src/sinks/arrow/readRun.js';
 import { decodeEvents } from '../src/sinks/arrow/decodeEvents.js';
+import { openEventStream } from '../src/sinks/arrow/openEventStream.js';
 import type { CheckpointEvent, PolcaIncrementEvent, RunStartEvent, StepEvent } from '../src/stream/events.js';
 
 const N = 5000;
@@ -84,6 +85,10 @@ t = performance.now();
 let decoded = 0;
 for (const e of decodeEvents(run)) if (e.type === 'polca') decoded += 1;
 const decodeMs = performance.now() - t;
+t = performance.now();
+let streamed = 0;
+for (const e of (await openEventStream(path.join(dir, 'run'))).events) if (e.type === 'polca') streamed += 1;
+const streamMs = performance.now() - t;
 
 const perCheckpointWrite = median(polcaMs) + median(checkpointMs);
 const rows = N * K;
@@ -97,7 +102,8 @@ const lines = [
   ['writeParams, P = 1e6 (median ms)', `${median(paramsMs).toFixed(1)} (4·P = ${(4 * P / 1e6).toFixed(1)} MB per checkpoint)`],
   ['write time / checkpoint compute (2 s)', `${((perCheckpointWrite / 1000 / COMPUTE_SECONDS) * 100).toFixed(2)} %`],
   ['readRun, whole run (ms)', `${readMs.toFixed(0)} for ${((CHECKPOINTS * rows) / 1e6).toFixed(1)} M polca rows`],
-  ['decode polca events (rows/s)', `${((decoded * rows) / (decodeMs / 1000) / 1e6).toFixed(1)} M`],
+  ['decode polca events after readRun (rows/s)', `${((decoded * rows) / (decodeMs / 1000) / 1e6).toFixed(1)} M`],
+  ['replay batch by batch, read + decode (rows/s)', `${((streamed * rows) / (streamMs / 1000) / 1e6).toFixed(1)} M`],
 ];
 const width = Math.max(...lines.map(([k]) => k.length));
 console.log(`Arrow run writer, N = ${N}, K = ${K}, ${CHECKPOINTS} checkpoints (${os.cpus()[0]?.model ?? 'cpu'})`);
