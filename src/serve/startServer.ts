@@ -9,7 +9,7 @@ import { timingSafeEqual } from 'node:crypto';
 import * as grpc from '@grpc/grpc-js';
 import { HealthImplementation } from 'grpc-health-check';
 import type { Observable, Subscription as RxSubscription } from 'rxjs';
-import type { PolcaEvent } from '../stream/events.js';
+import type { PolcaEvent, TrajectoryKind } from '../stream/events.js';
 import type { Event } from './generated/polca/v1/Event.js';
 import type { PolcaHandlers } from './generated/polca/v1/Polca.js';
 import type { SubscribeRequest__Output } from './generated/polca/v1/SubscribeRequest.js';
@@ -94,6 +94,7 @@ export interface PolcaServer {
 }
 
 const SERVICE_NAME = 'polca.v1.Polca';
+const TRAJECTORY_KINDS: readonly string[] = ['loss', 'loss-change', 'fisher', 'lca', 'polca-first', 'polca'] satisfies TrajectoryKind[];
 
 /** Marks a request whose bytes did not decode, so the handler can answer INVALID_ARGUMENT. */
 interface Malformed {
@@ -342,6 +343,9 @@ export async function startServer(options: ServeOptions): Promise<PolcaServer> {
       if (isMalformed(req)) return callback(invalid(`ListClusters: ${req.malformed}`));
       if (req.hasBasisId && !(req.basisId >= -1)) return callback(invalid(`ListClusters: basis_id must be >= -1, got ${req.basisId}`));
       const kind = req.kind || 'polca';
+      if (!TRAJECTORY_KINDS.includes(kind)) {
+        return callback(invalid(`ListClusters: kind must be one of ${TRAJECTORY_KINDS.join(', ')}, got ${JSON.stringify(kind)}`));
+      }
       const all = state.allClusters(kind).filter((c) => !req.hasBasisId || c.basisId === req.basisId);
       callback(null, { clusterings: all.map(clustersMessage) });
     },

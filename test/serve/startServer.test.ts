@@ -105,6 +105,8 @@ describe('startServer', () => {
     const list = (await listClusters(client, {})).response!;
     expect(list.clusterings.map((c) => [c.basisId, c.step])).toEqual([...lastClusters.values()].sort((a, b) => a.basisId - b.basisId).map((c) => [c.basisId, c.step]));
     expect(list.clusterings[0].clusters[1].members).toEqual(Array.from(lastClusters.get(0)!.clusters[1].members));
+    expect((await listClusters(client, { kind: 'polka' })).error?.code).toBe(grpc.status.INVALID_ARGUMENT);
+    expect((await listClusters(client, { kind: 'loss' })).response?.clusterings).toEqual([]);
     const one = (await listClusters(client, { basisId: 1, hasBasisId: true })).response!;
     expect(one.clusterings.map((c) => c.basisId)).toEqual([1]);
 
