@@ -17,7 +17,8 @@ import { openEventStream, type EventStream } from '../sinks/arrow/openEventStrea
  */
 export interface ReplayOptions {
   /**
-   * `fast` (default): emit every event as soon as the run is read.
+   * `fast` (default): emit the events as fast as they are read, yielding to
+   * the event loop about every 20 ms.
    * `recorded`: wait between events for the difference of their `time`
    * fields, divided by `speed`.
    */
@@ -54,6 +55,7 @@ export function replay(dir: string, options: ReplayOptions = {}): Observable<Pol
   if (!(typeof speed === 'number' && speed > 0 && Number.isFinite(speed))) throw new TypeError(`replay: options.speed must be a positive finite number, got ${speed}`);
   return new Observable<PolcaEvent>((subscriber) => {
     let timer: ReturnType<typeof setTimeout> | undefined;
+    let immediate: ReturnType<typeof setImmediate> | undefined;
     let stream: EventStream | undefined;
     openEventStream(dir, { strict })
       .then((opened) => {
@@ -64,11 +66,28 @@ export function replay(dir: string, options: ReplayOptions = {}): Observable<Pol
         }
         const events = opened.events;
         if (pace === 'fast') {
-          for (const event of events) {
-            if (subscriber.closed) return;
-            subscriber.next(event);
-          }
-          subscriber.complete();
+          // Emit in slices of about 20 ms so a long replay does not starve the rest of the process.
+          const pump = (): void => {
+            immediate = undefined;
+            try {
+              const until = performance.now() + 20;
+              while (!subscriber.closed) {
+                const { value, done } = events.next();
+                if (done) {
+                  subscriber.complete();
+                  return;
+                }
+                subscriber.next(value);
+                if (performance.now() > until) {
+                  immediate = setImmediate(pump);
+                  return;
+                }
+              }
+            } catch (e) {
+              subscriber.error(e);
+            }
+          };
+          pump();
           return;
         }
         // Deadlines count from the first emission, so timer lateness does not accumulate.
@@ -104,6 +123,7 @@ export function replay(dir: string, options: ReplayOptions = {}): Observable<Pol
       .catch((e: unknown) => subscriber.error(e));
     return () => {
       if (timer !== undefined) clearTimeout(timer);
+      if (immediate !== undefined) clearImmediate(immediate);
       stream?.close();
     };
   });

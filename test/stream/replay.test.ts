@@ -63,6 +63,32 @@ describe('replay fast', () => {
     expect(openFds()).toBe(fdsBefore);
   });
 
+  it('yields to the event loop during a long fast replay', async () => {
+    const big = syntheticEvents({ numProbe: 2000, numParams: 8, checkpoints: 20, maxBasis: 10 });
+    const bigDir = path.join(root, 'big');
+    const w = new RunWriter(bigDir);
+    for (const e of big) w.write(e);
+    await w.close();
+    let completed = false;
+    let ranDuring: boolean | undefined;
+    const got: PolcaEvent[] = [];
+    await new Promise<void>((resolve, reject) => {
+      replay(bigDir).subscribe({
+        next: (e) => {
+          if (got.length === 0) setImmediate(() => (ranDuring = !completed));
+          got.push(e);
+        },
+        error: reject,
+        complete: () => {
+          completed = true;
+          resolve();
+        },
+      });
+    });
+    expect(ranDuring).toBe(true);
+    expect(bitDiff(got, big)).toBeNull();
+  });
+
   it('delivers bad input as an error notification', async () => {
     await expect(lastValueFrom(replay(path.join(root, 'missing')))).rejects.toThrow(RunFormatError);
     await expect(lastValueFrom(replay(path.join(root, 'missing')))).rejects.toThrow(/does not exist/);
