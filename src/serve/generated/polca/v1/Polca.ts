@@ -62,11 +62,33 @@ export interface PolcaClient extends grpc.Client {
   
   /**
    * The run's events, from the start, from a step, or live only.
+   * 
+   * History: the server keeps the most recent events of the run (bounded in
+   * count and bytes, see startServer's `history` option); events that left it
+   * are reported by a Lost notice (reason "history-evicted").
+   * Slow clients: a subscriber may fall at most `subscriberMaxLag` events
+   * behind the live head (history it asked to replay not counted); beyond
+   * that the oldest pending events are dropped and a Lost notice (reason
+   * "slow-client") precedes the next event delivered. Other subscribers are
+   * never held back. The stream ends with OK after the run-end event.
+   * Errors: UNAUTHENTICATED without the bearer token when one is set,
+   * INVALID_ARGUMENT for undecodable or inconsistent requests.
    */
   Subscribe(argument: _polca_v1_SubscribeRequest, metadata: grpc.Metadata, options?: grpc.CallOptions): grpc.ClientReadableStream<_polca_v1_Event__Output>;
   Subscribe(argument: _polca_v1_SubscribeRequest, options?: grpc.CallOptions): grpc.ClientReadableStream<_polca_v1_Event__Output>;
   /**
    * The run's events, from the start, from a step, or live only.
+   * 
+   * History: the server keeps the most recent events of the run (bounded in
+   * count and bytes, see startServer's `history` option); events that left it
+   * are reported by a Lost notice (reason "history-evicted").
+   * Slow clients: a subscriber may fall at most `subscriberMaxLag` events
+   * behind the live head (history it asked to replay not counted); beyond
+   * that the oldest pending events are dropped and a Lost notice (reason
+   * "slow-client") precedes the next event delivered. Other subscribers are
+   * never held back. The stream ends with OK after the run-end event.
+   * Errors: UNAUTHENTICATED without the bearer token when one is set,
+   * INVALID_ARGUMENT for undecodable or inconsistent requests.
    */
   subscribe(argument: _polca_v1_SubscribeRequest, metadata: grpc.Metadata, options?: grpc.CallOptions): grpc.ClientReadableStream<_polca_v1_Event__Output>;
   subscribe(argument: _polca_v1_SubscribeRequest, options?: grpc.CallOptions): grpc.ClientReadableStream<_polca_v1_Event__Output>;
@@ -94,6 +116,17 @@ export interface PolcaHandlers extends grpc.UntypedServiceImplementation {
   
   /**
    * The run's events, from the start, from a step, or live only.
+   * 
+   * History: the server keeps the most recent events of the run (bounded in
+   * count and bytes, see startServer's `history` option); events that left it
+   * are reported by a Lost notice (reason "history-evicted").
+   * Slow clients: a subscriber may fall at most `subscriberMaxLag` events
+   * behind the live head (history it asked to replay not counted); beyond
+   * that the oldest pending events are dropped and a Lost notice (reason
+   * "slow-client") precedes the next event delivered. Other subscribers are
+   * never held back. The stream ends with OK after the run-end event.
+   * Errors: UNAUTHENTICATED without the bearer token when one is set,
+   * INVALID_ARGUMENT for undecodable or inconsistent requests.
    */
   Subscribe: grpc.handleServerStreamingCall<_polca_v1_SubscribeRequest__Output, _polca_v1_Event>;
   
