@@ -257,9 +257,9 @@ export async function startServer(options: ServeOptions): Promise<PolcaServer> {
       try {
         ingest(event);
       } catch {
-        // A malformed event must not take the server down; it is counted and skipped.
+        // A malformed event must not take the server down; it is counted (and, if it failed
+        // before reaching the history, not served).
         metrics.serve.ingestErrors.inc();
-        return;
       }
       for (const sub of subscriptions) sub.pump();
     },

@@ -281,6 +281,26 @@ describe('startServer', () => {
     expect((await getRun(plain, TOKEN)).error?.code).toBe(grpc.status.UNAVAILABLE);
   });
 
+  it('survives a malformed event: counted, the stream goes on', async () => {
+    const events = syntheticServeRun({ numProbe: 8, steps: 60, checkpointEvery: 10, basisEvery: 30, clusterEvery: 30 });
+    const subject = new Subject<PolcaEvent>();
+    const server = await startServer({ events$: subject, grpc: { port: 0 }, closeOnComplete: false });
+    const client = polcaClient(server.grpcPort!);
+    open(server, client);
+    const polcaAt = events.findIndex((e) => e.type === 'polca');
+    const bad = { ...(events[polcaAt] as PolcaIncrementEvent) };
+    bad.values = [new Float32Array(3)]; // 3 datapoints where the run has 8
+    const sent = [...events.slice(0, polcaAt + 1), bad as PolcaEvent, ...events.slice(polcaAt + 1)];
+    sent.forEach((e) => subject.next(e));
+    subject.complete();
+    const got = await collect(client, {});
+    expect((await server.metrics.serve.ingestErrors.get()).values[0].value).toBe(1);
+    expect(got.status.code).toBe(grpc.status.OK);
+    expect(got.events[got.events.length - 1].payload).toBe('runEnd');
+    const traj = (await getTrajectories(client, { basisId: 0, datapoints: { indices: [0] } })).response!;
+    expect(traj.steps.length).toBe(events.filter((e) => e.type === 'polca').length + 1);
+  });
+
   it('validates its options', async () => {
     const subject = new Subject<PolcaEvent>();
     await expect(startServer({ events$: undefined as never })).rejects.toThrow(/startServer: option events\$/);
