@@ -244,6 +244,14 @@ describe('startServer', () => {
     expect(lost.events).toBe(steps + 1);
     const rest = events.map((e, i) => [e, i] as const).filter(([e, i]) => i >= first && e.type === 'step').map(([, i]) => i);
     expect(got.events.slice(1).map((e) => e.seq)).toEqual(rest);
+
+    // From a step past everything evicted: nothing to report. From step 0: the evicted part is reported.
+    const lastEvictedStep = Math.max(...events.slice(0, first).map((e) => ('step' in e && e.type !== 'run-end' ? e.step : -1)));
+    const after = await collect(client, { start: 'START_AT_STEP', fromStep: lastEvictedStep + 1, kinds: ['EVENT_KIND_STEP'] });
+    expect(after.events.every((e) => e.payload === 'step')).toBe(true);
+    expect(after.events[0].step!.step).toBeGreaterThanOrEqual(lastEvictedStep + 1);
+    const fromZero = await collect(client, { start: 'START_AT_STEP', fromStep: 0, kinds: ['EVENT_KIND_STEP'] });
+    expect(fromZero.events[0].lost?.byKind).toEqual([{ kind: 'EVENT_KIND_STEP', count: steps }]);
   });
 
   it('serves a synchronous replay (from(events)) and closes after it by default', async () => {
