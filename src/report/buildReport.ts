@@ -5,6 +5,7 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
+import { formatQualityTable, type QualityRow } from '../analysis/quality.js';
 import { decodeEvents } from '../sinks/arrow/decodeEvents.js';
 import { readRun } from '../sinks/arrow/readRun.js';
 import { bandChart, compositionChart, eigenvalueChart, lineChart } from './charts.js';
@@ -16,6 +17,12 @@ import { reportModel, type ReportModel, type ReportOptions } from './reportModel
 export interface BuildReportOptions extends ReportOptions {
   /** Page title. Default `polca report — <directory name>`. */
   title?: string;
+  /**
+   * Other run directories of the same task with another basis (random,
+   * shuffled, …): their POLCA rows join this run's in a second quality table
+   * (the paper's basis comparison), with this run's Δ and τ.
+   */
+  compare?: readonly string[];
 }
 
 /**
@@ -48,6 +55,30 @@ export async function renderCharts(model: ReportModel): Promise<ReportCharts> {
   return charts;
 }
 
+function rowLabel(dir: string, kinds: readonly string[]): string {
+  return `polca, ${kinds.join(' + ') || 'no'} basis (${path.basename(path.resolve(dir))})`;
+}
+
+/** POLCA quality rows of this run and of every run in `options.compare`, with this run's Δ and τ. */
+async function compareBases(dir: string, model: ReportModel, options: BuildReportOptions): Promise<ReportModel['basisQuality']> {
+  const rows: QualityRow[] = [];
+  const own = model.quality?.rows.find((r) => r.kind === 'polca');
+  if (own) rows.push({ ...own, kind: rowLabel(dir, model.header.basisKinds) });
+  for (const other of options.compare ?? []) {
+    const run = await readRun(other);
+    const m = reportModel([...decodeEvents(run)], run.manifest.probeMeta ?? {}, {
+      ...options,
+      tableKinds: ['polca'],
+      delta: options.delta ?? model.breaks?.delta,
+      tau: options.tau ?? model.breaks?.tau,
+    });
+    const row = m.quality?.rows.find((r) => r.kind === 'polca');
+    if (row) rows.push({ ...row, kind: rowLabel(other, m.header.basisKinds) });
+    else model.notes.push(`Compared run ${JSON.stringify(other)} has no POLCA quality row: ${m.notes.join(' ')}`);
+  }
+  return rows.length > 0 ? { rows, markdown: formatQualityTable(rows) } : undefined;
+}
+
 /**
  * Reads a run directory and returns the report as one HTML document with
  * inline SVG charts (no script, no external reference): run header, training
@@ -67,6 +98,7 @@ export async function buildReport(dir: string, options: BuildReportOptions = {})
   const events = [...decodeEvents(run)];
   const model = reportModel(events, run.manifest.probeMeta ?? {}, options);
   if (!run.complete) model.notes.unshift('The run directory is incomplete (its writer did not close): the report shows the events recovered from it.');
+  if (options.compare && options.compare.length > 0) model.basisQuality = await compareBases(dir, model, options);
   const charts = await renderCharts(model);
   const title = options.title ?? `polca report — ${path.basename(path.resolve(dir))}`;
   return reportHtml(model, charts, { title });

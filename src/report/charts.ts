@@ -113,16 +113,17 @@ export function bandChart(bands: readonly ClusterBand[], options: ChartOptions &
 export function compositionChart(composition: Composition, options: ChartOptions): TopLevelSpec {
   const present = new Set(composition.rows.map((r) => r.category));
   const domain = composition.categories.filter((c) => present.has(c));
-  const clusters = [...new Set(composition.rows.map((r) => r.cluster))];
+  // Short x labels (c<id>); the sizes are in the band charts' legends.
+  const clusters = [...new Set(composition.rows.map((r) => `c${r.clusterId}`))];
   return {
     title: options.title,
-    width: options.width ?? Math.max(120, 40 * clusters.length),
+    width: options.width ?? Math.max(120, 36 * clusters.length),
     height: options.height ?? 220,
     config: BASE_CONFIG,
-    data: { values: composition.rows.map((r) => ({ ...r, order: domain.indexOf(r.category) })) },
+    data: { values: composition.rows.map((r) => ({ ...r, short: `c${r.clusterId}`, order: domain.indexOf(r.category) })) },
     mark: { type: 'bar' },
     encoding: {
-      x: { field: 'cluster', type: 'nominal', title: 'cluster', sort: clusters, axis: { labelAngle: -30 } },
+      x: { field: 'short', type: 'nominal', title: 'cluster', sort: clusters, axis: { labelAngle: 0 } },
       y: { field: 'count', type: 'quantitative', title: 'members', stack: 'zero' },
       color: { field: 'category', type: 'nominal', title: composition.column, scale: { domain, scheme: domain.length > 10 ? 'tableau20' : 'tableau10' } },
       order: { field: 'order', type: 'quantitative' },
@@ -170,7 +171,7 @@ export function eigenvalueChart(points: readonly { basisId: number; step: number
     config: BASE_CONFIG,
     data: { values },
     encoding: {
-      x: { field: 'step', type: 'quantitative', title: 'step found', scale: { padding: 16 } },
+      x: { field: 'step', type: 'quantitative', title: 'step found', scale: { padding: 16 }, axis: { format: 'd', tickMinStep: 1 } },
       y: { field: 'eigenvalue', type: 'quantitative', title: 'eigenvalue λ' },
     },
     layer: [

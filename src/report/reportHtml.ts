@@ -70,9 +70,9 @@ function headerTable(m: ReportModel): string {
   return `<table class="header">${body}</table>${model}<details><summary>config</summary><pre>${escapeHtml(JSON.stringify(h.config, null, 2))}</pre></details>`;
 }
 
-function qualitySection(rows: readonly QualityRow[]): string {
+function qualitySection(rows: readonly QualityRow[], first = 'trajectories'): string {
   const k = Math.max(3, ...rows.map((r) => r.top.length));
-  const head = `<tr><th>trajectories</th><th>max carry homogeneity (top ${k})</th><th>recall / F1 of the top cluster</th><th>clusters with hidden breakthroughs</th></tr>`;
+  const head = `<tr><th>${escapeHtml(first)}</th><th>max carry homogeneity (top ${k})</th><th>recall / F1 of the top cluster</th><th>clusters with hidden breakthroughs</th></tr>`;
   const body = rows
     .map((r) => {
       const h = r.topHomogeneity.length === 0 ? '–' : r.topHomogeneity.map((v) => v.toFixed(3)).join(' / ');
@@ -128,9 +128,14 @@ export function reportHtml(model: ReportModel, charts: ReportCharts, options: { 
     headerTable(model),
     `<div class="charts">${overview.join('')}</div>`,
   ];
-  if (model.quality) {
-    parts.push('<h2>Cluster quality</h2>', '<p class="muted">Carry homogeneity of the top clusters whose carry members are over 85% in the 10s or 100s place, over all basis vectors; hidden breakthroughs by eq. (7).</p>', qualitySection(model.quality.rows));
+  if (model.quality || model.basisQuality) {
+    parts.push(
+      '<h2>Cluster quality</h2>',
+      '<p class="muted">Carry homogeneity of the top clusters whose carry members are over 85% in the 10s or 100s place, over all basis vectors; hidden breakthroughs by eq. (7).</p>',
+    );
   }
+  if (model.quality) parts.push(qualitySection(model.quality.rows));
+  if (model.basisQuality) parts.push('<h3>POLCA by basis</h3>', qualitySection(model.basisQuality.rows, 'POLCA basis (run)'));
   parts.push(
     '<h2>Clusters per basis vector</h2>',
     `<p class="muted">Projected loss L_b(x,t) (POLCA, cumulative) and exact loss ℓ_x(θ_t) of each cluster: median line, 25–75% band. ` +

@@ -84,7 +84,7 @@ export interface Composition {
   /** Column name, or `place × carry` for the arithmetic labels. */
   column: string;
   categories: string[];
-  rows: { cluster: string; category: string; count: number }[];
+  rows: { cluster: string; clusterId: number; category: string; count: number }[];
 }
 
 /** Everything shown for one basis vector with clusters. */
@@ -124,6 +124,8 @@ export interface ReportHeader {
   lastStep: number;
   checkpoints: number;
   basisVectors: number;
+  /** Kinds of the basis vectors (from `basis` events), e.g. `['hessian']`. */
+  basisKinds: string[];
   polcaIntervals: number;
   probeMetaColumns: string[];
 }
@@ -148,6 +150,8 @@ export interface ReportModel {
   noClusters: number[];
   /** The paper's quality table (trajectory kinds), when the probe has arithmetic labels. */
   quality?: { rows: QualityRow[]; markdown: string };
+  /** POLCA rows of this run and of the runs it is compared with (other bases), set by `buildReport`'s `compare`. */
+  basisQuality?: { rows: QualityRow[]; markdown: string };
   /** Things the reader should know (defaults chosen, parts left out and why). */
   notes: string[];
 }
@@ -191,7 +195,7 @@ function positive(fn: string, name: string, v: number | undefined, integer: bool
 
 function compositionOf(
   column: string,
-  clusters: readonly { label: string; members: Int32Array }[],
+  clusters: readonly { id: number; label: string; members: Int32Array }[],
   values: readonly string[],
   categories: readonly string[],
 ): Composition {
@@ -199,7 +203,7 @@ function compositionOf(
   for (const c of clusters) {
     const counts = new Map<string, number>(categories.map((k) => [k, 0]));
     for (const x of c.members) counts.set(values[x], (counts.get(values[x]) ?? 0) + 1);
-    for (const [category, count] of counts) if (count > 0) rows.push({ cluster: c.label, category, count });
+    for (const [category, count] of counts) if (count > 0) rows.push({ cluster: c.label, clusterId: c.id, category, count });
   }
   return { column, categories: [...categories], rows };
 }
@@ -366,7 +370,7 @@ export function reportModel(
       hidden: br?.[j].hidden ?? false,
     }));
     const projCols = evenIndices(matrix.length, maxPoints);
-    const withMembers = c.event.clusters.map((k, j) => ({ label: clusters[j].label, members: k.members }));
+    const withMembers = c.event.clusters.map((k, j) => ({ id: k.id, label: clusters[j].label, members: k.members }));
     const compositions: Composition[] = [];
     if (placeCarry) compositions.push(compositionOf('place × carry', withMembers, placeCarry, placeCarryCats));
     for (const col of cats) compositions.push(compositionOf(col.name, withMembers, col.values, col.categories));
@@ -412,6 +416,7 @@ export function reportModel(
       lastStep: end ? Math.max(end.step, lastStep) : lastStep,
       checkpoints,
       basisVectors: basis.size,
+      basisKinds: [...new Set([...basis.values()].map((b) => b.kind))],
       polcaIntervals: builder.intervalCount,
       probeMetaColumns: Object.keys(probeMeta),
     },

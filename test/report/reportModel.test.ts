@@ -49,6 +49,37 @@ function expectBandRows(rows: BandRow[], label: string, members: ArrayLike<numbe
   }
 }
 
+/**
+ * The POLCA quality row recomputed from the raw events for the model's
+ * clusters: per-cluster break times (also checked against the model's),
+ * hidden count by eq. (7), top-3 eligible carry homogeneity.
+ */
+function independentPolcaRow(evs: PolcaEvent[], m: ReportModel, meta: Record<string, unknown[]>, delta = m.breaks!.delta, tau = m.breaks!.tau) {
+  const cps = evs.filter((e) => e.type === 'checkpoint');
+  const d = delta / (cps[1].step - cps[0].step);
+  const eligible: number[] = [];
+  let clusters = 0;
+  let hidden = 0;
+  for (const p of m.panels) {
+    const traj = projectedLoss(evs, p.basisId);
+    const steps = traj.steps.slice(0, p.clusteredCheckpoints);
+    for (const c of p.clusters) {
+      const breaks = Array.from(c.members, (x) => breakStep(traj.rows[x].slice(0, steps.length), steps, d));
+      const mean = breaks.reduce((a, b) => a + b, 0) / breaks.length;
+      expect(c.meanBreak).toBeCloseTo(mean, 9);
+      expect(c.hidden).toBe(mean > tau);
+      const median = Array.from({ length: steps.length }, (_, t) => band(Array.from(c.members, (x) => traj.rows[x][t])).median);
+      expect(c.medianBreak).toBe(breakStep(median, steps, d));
+      clusters++;
+      if (mean > tau) hidden++;
+      const carry = Array.from(c.members).filter((x) => meta.carry[x]);
+      const tensHundreds = carry.filter((x) => meta.place[x] === '10s' || meta.place[x] === '100s').length;
+      if (carry.length > 0 && tensHundreds / carry.length > 0.85) eligible.push(carry.length / c.size);
+    }
+  }
+  return { clusters, hidden, top: eligible.sort((a, b) => b - a).slice(0, 3) };
+}
+
 describe('reportModel on a real tracker run (clusters computed)', () => {
   it('the run has the shape the tests rely on', () => {
     expect(model.header.numProbe).toBe(60);
@@ -97,11 +128,11 @@ describe('reportModel on a real tracker run (clusters computed)', () => {
     for (const p of model.panels) {
       const comp = p.compositions.find((c) => c.column === 'place \u00d7 carry')!;
       const rows = rowsOf(compositionChart(comp, { title: 't' }));
-      const got = new Map(rows.map((r) => [`${r.cluster}|${r.category}`, r.count]));
+      const got = new Map(rows.map((r) => [`${r.short}|${r.category}`, r.count]));
       const want = new Map<string, number>();
       for (const c of p.clusters) {
         for (const x of c.members) {
-          const key = `${c.label}|${probeMeta.place[x]} ${probeMeta.carry[x] ? 'carry' : 'no carry'}`;
+          const key = `c${c.id}|${probeMeta.place[x]} ${probeMeta.carry[x] ? 'carry' : 'no carry'}`;
           want.set(key, (want.get(key) ?? 0) + 1);
         }
       }
@@ -136,32 +167,9 @@ describe('reportModel on a real tracker run (clusters computed)', () => {
   });
 
   it('per-cluster break times and the quality table\u2019s POLCA row match eq. (6)/(7) and carry homogeneity computed from the events', () => {
-    const { delta, tau } = model.breaks!;
-    const d = delta / 2;
-    const eligible: number[] = [];
-    let clusters = 0;
-    let hiddenCount = 0;
-    for (const p of model.panels) {
-      const traj = projectedLoss(events, p.basisId);
-      const steps = traj.steps.slice(0, p.clusteredCheckpoints);
-      for (const c of p.clusters) {
-        const breaks = Array.from(c.members, (x) => breakStep(traj.rows[x].slice(0, steps.length), steps, d));
-        const mean = breaks.reduce((a, b) => a + b, 0) / breaks.length;
-        expect(c.meanBreak).toBeCloseTo(mean, 9);
-        expect(c.hidden).toBe(mean > tau);
-        const median = Array.from({ length: steps.length }, (_, t) => band(Array.from(c.members, (x) => traj.rows[x][t])).median);
-        expect(c.medianBreak).toBe(breakStep(median, steps, d));
-        clusters++;
-        if (mean > tau) hiddenCount++;
-        const carry = Array.from(c.members).filter((x) => probeMeta.carry[x]);
-        const tensHundreds = carry.filter((x) => probeMeta.place[x] === '10s' || probeMeta.place[x] === '100s').length;
-        if (carry.length > 0 && tensHundreds / carry.length > 0.85) eligible.push(carry.length / c.size);
-      }
-    }
+    const want = independentPolcaRow(events, model, probeMeta);
     const row = model.quality!.rows.find((r) => r.kind === 'polca')!;
-    expect(row.clusters).toBe(clusters);
-    expect(row.hiddenClusters).toBe(hiddenCount);
-    expect(row.topHomogeneity).toEqual(eligible.sort((a, b) => b - a).slice(0, 3));
+    expect([row.clusters, row.hiddenClusters, row.topHomogeneity]).toEqual([want.clusters, want.hidden, want.top]);
     expect(row.topHomogeneity.length).toBeGreaterThan(0);
     expect(model.quality!.rows.map((r) => r.kind)).toEqual(['loss', 'loss-change', 'fisher', 'polca-first', 'polca']);
   });
@@ -202,6 +210,27 @@ describe('reportModel with recorded clusters', () => {
     // recluster ignores the record.
     const re = reportModel([...decodeEvents(run)], run.manifest.probeMeta, { ...OPTS, recluster: true });
     expect(re.panels.find((p) => p.basisId === 0)?.source ?? 'computed').toBe('computed');
+  });
+});
+
+describe('buildReport compare: POLCA by basis', () => {
+  it('adds a row per compared run (random basis), each equal to the independent computation with this run\u2019s Δ and τ', async () => {
+    const dirR = path.join(tmp, 'random');
+    const { probeMeta: metaR } = await makeTrackerRun(dirR, { basisKind: 'random' });
+    const html = await buildReport(dir, { ...OPTS, compare: [dirR] });
+    const runR = await readRun(dirR);
+    const eventsR = [...decodeEvents(runR)];
+    const { delta, tau } = model.breaks!;
+    const modelR = reportModel(eventsR, runR.manifest.probeMeta, { ...OPTS, tableKinds: ['polca'], delta, tau });
+    expect(modelR.header.basisKinds).toEqual(['random']);
+    const want = [independentPolcaRow(events, model, probeMeta), independentPolcaRow(eventsR, modelR, metaR, delta, tau)];
+    const section = html.slice(html.indexOf('<h3>POLCA by basis</h3>'));
+    const cells = [...section.slice(0, section.indexOf('</table>')).matchAll(/<tr><td>([^<]*)<\/td><td>([^<]*)<\/td><td>[^<]*<\/td><td>([^<]*)<\/td><\/tr>/g)];
+    expect(cells.map((c) => c[1])).toEqual(['polca, hessian basis (run)', 'polca, random basis (random)']);
+    cells.forEach((c, k) => {
+      expect(c[2]).toBe(want[k].top.length ? want[k].top.map((v) => v.toFixed(3)).join(' / ') : '\u2013');
+      expect(c[3]).toBe(`${(want[k].hidden / want[k].clusters).toFixed(3)} (${want[k].hidden}/${want[k].clusters})`);
+    });
   });
 });
 

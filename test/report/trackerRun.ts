@@ -15,16 +15,18 @@ export interface TrackerRunOptions {
   numData?: number;
   steps?: number;
   every?: number;
+  /** Basis rule. Default `hessian`. */
+  basisKind?: 'hessian' | 'random';
 }
 
 /**
  * Trains for `steps` steps with a POLCA checkpoint every `every` steps and a
- * Hessian basis grown by 2 vectors every 10 steps (at most 4), writing the
+ * basis (Hessian by default) grown by 2 vectors every 10 steps (at most 4), writing the
  * run to `dir`. Labels: carry = the datapoint's class is 0; place = 10s/100s alternating
  * for carry datapoints, i mod 4 for the others.
  */
 export async function makeTrackerRun(dir: string, options: TrackerRunOptions = {}): Promise<{ probeMeta: Record<string, unknown[]> }> {
-  const { numData = 60, steps = 40, every = 2 } = options;
+  const { numData = 60, steps = 40, every = 2, basisKind = 'hessian' } = options;
   await tf.setBackend('cpu');
   const m = tinyMlp({ activation: 'tanh', head: 'softmaxLog', hidden: 8, numData, seed: 7 });
   const classes = Array.from(await (m.data.y as tf.Tensor2D).argMax(1).data());
@@ -39,7 +41,7 @@ export async function makeTrackerRun(dir: string, options: TrackerRunOptions = {
     probe: () => m.perDatapointLossTf(),
     hessianLoss: () => m.lossTf(),
     every,
-    basis: { kind: 'hessian', every: 10, k: 2, maxVectors: 4 },
+    basis: { kind: basisKind, every: 10, k: 2, maxVectors: 4 },
     secondOrder: 'paper',
     model: 'tiny tanh MLP, 3 → 8 → 3',
   });
