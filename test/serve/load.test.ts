@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import * as grpc from '@grpc/grpc-js';
@@ -21,6 +21,10 @@ function memory(): number {
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+const cleanup: (() => unknown)[] = [];
+afterAll(async () => {
+  for (const c of cleanup) await c();
+});
 
 describe('serving under load', () => {
   it('100 fast subscribers get every event in order, 5 slow readers get loss notices, memory stays bounded', async () => {
@@ -37,10 +41,12 @@ describe('serving under load', () => {
       subscriberMaxLag: maxLag,
       history: { maxEvents: 1000, maxBytes: historyBytes },
     });
+    cleanup.push(() => server.close());
     const port = server.grpcPort!;
     // Fast clients share 10 connections; each slow reader has its own (as separate processes would).
     const fastClients = Array.from({ length: 10 }, (_, i) => polcaClient(port, { 'polca.test.channel': `fast-${i}` }));
     const slowClients = Array.from({ length: 5 }, (_, i) => polcaClient(port, { 'polca.test.channel': `slow-${i}` }));
+    cleanup.push(() => [...fastClients, ...slowClients].forEach((c) => c.close()));
 
     const fastSeqs: number[][] = [];
     const fastKinds: string[][] = [];
@@ -164,6 +170,5 @@ describe('serving under load', () => {
     const runBytes = events.reduce((t, e) => t + (e.type === 'polca' ? e.values.length * 500 * 4 * 3 + 500 * 12 : 100), 0);
     expect(bound).toBeLessThan(105 * runBytes);
     console.log(`load: ${total} events, heap+arrayBuffers delta ${(delta / 2 ** 20).toFixed(1)} MiB (bound ${(bound / 2 ** 20).toFixed(1)} MiB), slow readers lost ${lostTotal} events`);
-    for (const c of [...fastClients, ...slowClients]) c.close();
   });
 });
