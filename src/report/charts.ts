@@ -79,7 +79,7 @@ export function bandChart(bands: readonly ClusterBand[], options: ChartOptions &
   } as const;
   return {
     title: options.title,
-    width: options.width ?? 360,
+    width: options.width ?? 320,
     height: options.height ?? 220,
     config: BASE_CONFIG,
     data: { values: bandRows(bands) },

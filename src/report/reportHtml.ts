@@ -36,7 +36,7 @@ function num(v: number, digits = 4): string {
 }
 
 const CSS = `
-body{font-family:"DejaVu Sans",Arial,sans-serif;margin:24px;color:#222;max-width:1400px}
+body{font-family:"DejaVu Sans",Arial,sans-serif;margin:24px;color:#222;max-width:1800px}
 h1{font-size:22px;margin:0 0 8px}h2{font-size:18px;margin:28px 0 8px;border-bottom:1px solid #ddd;padding-bottom:4px}
 h3{font-size:15px;margin:20px 0 6px}
 table{border-collapse:collapse;font-size:13px;margin:6px 0}
