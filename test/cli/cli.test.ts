@@ -45,7 +45,7 @@ function plantedRun(): { events: PolcaEvent[]; group: number[] } {
     }
     const values = Float32Array.from({ length: N }, (_, x) => L(x, t) - L(x, t - every) + noise() * 0.05);
     events.push({
-      type: 'polca', time: t, fromStep: t - every, toStep: t, basisIds: [0], projections: [0.1], values: [values], firstOrder: [values.slice()],
+      type: 'polca', time: t, fromStep: t - every, toStep: t, basisIds: [0], projections: [0.1], values: [values], firstOrder: [values], // one array in two columns: the writer must copy
       derivatives: [Float32Array.from(values, (v) => v * 10)], lossBefore: prev, lossAfter: losses,
       residual: new Float32Array(N), secondOrder: 'paper', nonFinite: 0,
     });

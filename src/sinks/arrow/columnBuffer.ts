@@ -34,7 +34,9 @@ function ctorOf(type: DataType): NumArrayCtor {
 }
 
 function concat(ctor: NumArrayCtor, chunks: NumArray[], length: number): NumArray {
-  if (chunks.length === 1 && chunks[0].length === length) return chunks[0];
+  // Always copy: a caller's array may appear in two columns of one batch (an event
+  // reusing one Float32Array for values and firstOrder), and the IPC encoder
+  // must not see one buffer twice.
   const out = new ctor(length);
   let at = 0;
   for (const c of chunks) {
