@@ -59,7 +59,7 @@ export const ENGLISH_CONFIGS = {
   /** 2 layers, d = 64, V = 2048, T = 32: about 0.36 M parameters. */
   default: {
     ...common, name: 'default', vocabSize: 2048, seqLen: 32, layers: 2, dModel: 64, heads: 4, dMlp: 256,
-    batchSize: 32, steps: 1200, lr: 3e-3, warmupSteps: 50, probeSize: 3000, hessianWindows: 16,
+    batchSize: 16, steps: 1000, lr: 3e-3, warmupSteps: 50, probeSize: 2000, hessianWindows: 16,
   },
   /** For `--quick`: 1 layer, d = 32, V = 1024. */
   quick: {

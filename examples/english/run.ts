@@ -53,7 +53,7 @@ async function main(): Promise<void> {
     dir,
     every: o.every ?? (quick ? 10 : 25),
     basisEvery: o.basisEvery ?? (quick ? 60 : 200),
-    maxVectors: o.maxVectors ?? (quick ? 4 : 6),
+    maxVectors: o.maxVectors ?? (quick ? 4 : 5),
     minClusterSize: o.minClusterSize,
     minSamples: o.minSamples,
     log: (line) => console.log(line),
