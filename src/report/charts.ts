@@ -33,7 +33,14 @@ const CLUSTER_COLOURS = [
 
 const BASE_CONFIG = { font: 'DejaVu Sans, Arial, sans-serif', view: { stroke: '#ccc' }, axis: { labelFontSize: 10, titleFontSize: 11 } } as const;
 
-/** Colour of the k-th cluster of a chart (cycles past 20). */
+/**
+ * Colour of the k-th cluster of a chart (cycles past 20).
+ *
+ * @example
+ * ```ts
+ * clusterColour(0); // '#4e79a7'
+ * ```
+ */
 export function clusterColour(k: number): string {
   return CLUSTER_COLOURS[k % CLUSTER_COLOURS.length];
 }

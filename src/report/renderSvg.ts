@@ -8,7 +8,9 @@ import { compile, type TopLevelSpec } from 'vega-lite';
 
 /**
  * Compiles a Vega-Lite spec to Vega and renders it headless to SVG, with no
- * DOM and no loader (specs must carry their data inline). The root element
+ * DOM and no loader (specs must carry their data inline). Nothing is printed:
+ * Vega and Vega-Lite log to a private logger, and an error logged while
+ * rendering (a failed load, a bad expression) makes the call fail. The root element
  * loses its `xmlns` attributes, which inline SVG in HTML does not need, so
  * the report holds no URL of any kind.
  *
@@ -22,15 +24,24 @@ import { compile, type TopLevelSpec } from 'vega-lite';
  */
 export async function renderSvg(spec: TopLevelSpec): Promise<string> {
   let view: vega.View | undefined;
+  const errors: string[] = [];
+  // Library code prints nothing: warnings (such as an empty extent) are dropped, errors collected.
+  const logger = vega.logger(vega.Warn, undefined, (method, _level, args) => {
+    if (method === 'error') errors.push(args.map((a) => (a instanceof Error ? a.message : String(a))).join(' '));
+  });
   try {
-    const compiled = compile(spec).spec;
+    const compiled = compile(spec, { logger }).spec;
     // A loader that refuses everything: a report never fetches.
     const loader = vega.loader();
     loader.load = async (uri: string) => {
-      throw new Error(`renderSvg: the spec asked to load ${JSON.stringify(uri)}; report specs must inline their data`);
+      // Vega reports a failed load only as a warning, so the refusal is recorded here too.
+      const msg = `renderSvg: the spec asked to load ${JSON.stringify(uri)}; report specs must inline their data`;
+      errors.push(msg);
+      throw new Error(msg);
     };
-    view = new vega.View(vega.parse(compiled), { renderer: 'none', loader });
+    view = new vega.View(vega.parse(compiled), { renderer: 'none', loader, logger });
     const svg = await view.toSVG();
+    if (errors.length > 0) throw new Error(errors[0]);
     return svg.replace(/^<svg([^>]*)>/, (_, attrs: string) => `<svg${attrs.replace(/\s+xmlns(:xlink)?="[^"]*"/g, '')}>`);
   } catch (e) {
     const msg = (e as Error).message;
