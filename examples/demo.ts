@@ -47,7 +47,7 @@ function targetsOf(batch: ArithmeticBatch): tf.Tensor {
 }
 
 /** Runs the demo; returns the run directory. */
-export async function runDemo(o: { quick?: boolean; out?: string; serve?: boolean; log?: (s: string) => void }): Promise<string> {
+export async function runDemo(o: { quick?: boolean; out?: string; serve?: boolean; keepParams?: boolean; log?: (s: string) => void }): Promise<string> {
   const log = o.log ?? ((s: string) => process.stdout.write(s + '\n'));
   await tf.setBackend('wasm');
   await tf.ready();
@@ -77,6 +77,7 @@ export async function runDemo(o: { quick?: boolean; out?: string; serve?: boolea
     secondOrder: 'paper',
     log: {
       dir: out,
+      keepParams: o.keepParams ?? false,
       probeMeta: {
         text: meta.map((m) => m.text),
         target: meta.map((m) => m.target),
@@ -136,8 +137,9 @@ if (import.meta.url === `file://${process.argv[1]}` || process.argv[1]?.endsWith
     .option('--quick', 'a short run for smoke tests (under 2 minutes)')
     .option('--out <dir>', 'run directory (default: a fresh directory under runs/)')
     .option('--no-serve', 'do not start the gRPC and metrics servers')
+    .option('--keep-params', 'keep θ of every checkpoint for `polca backfill` (4·P bytes per checkpoint)')
     .parse();
-  const opts = program.opts<{ quick?: boolean; out?: string; serve: boolean }>();
+  const opts = program.opts<{ quick?: boolean; out?: string; serve: boolean; keepParams?: boolean }>();
   runDemo(opts).catch((e: unknown) => {
     process.stderr.write(`demo: ${e instanceof Error ? e.stack ?? e.message : String(e)}\n`);
     process.exitCode = 1;
