@@ -34,8 +34,9 @@ export interface BuildReportOptions extends ReportOptions {
  * charts.panels[0].projected.startsWith('<svg'); // true
  * ```
  */
-export async function renderCharts(model: ReportModel): Promise<ReportCharts> {
+export async function renderCharts(model: ReportModel, onProgress?: ReportOptions['onProgress']): Promise<ReportCharts> {
   const charts: ReportCharts = { panels: [] };
+  const total = model.panels.length;
   if (model.trainingLoss.length > 0) {
     charts.trainingLoss = await renderSvg(lineChart(model.trainingLoss, 'loss', { title: 'training loss', yTitle: 'loss' }));
   }
@@ -51,6 +52,7 @@ export async function renderCharts(model: ReportModel): Promise<ReportCharts> {
     const compositions: string[] = [];
     for (const c of p.compositions) compositions.push(await renderSvg(compositionChart(c, { title: `b${p.basisId}: composition by ${c.column}` })));
     charts.panels.push({ projected, exact, compositions });
+    onProgress?.({ phase: 'render', done: charts.panels.length, total });
   }
   return charts;
 }
@@ -99,7 +101,7 @@ export async function buildReport(dir: string, options: BuildReportOptions = {})
   const model = reportModel(events, run.manifest.probeMeta ?? {}, options);
   if (!run.complete) model.notes.unshift('The run directory is incomplete (its writer did not close): the report shows the events recovered from it.');
   if (options.compare && options.compare.length > 0) model.basisQuality = await compareBases(dir, model, options);
-  const charts = await renderCharts(model);
+  const charts = await renderCharts(model, options.onProgress);
   const title = options.title ?? `polca report — ${path.basename(path.resolve(dir))}`;
   return reportHtml(model, charts, { title });
 }

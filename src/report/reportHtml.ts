@@ -104,6 +104,35 @@ function panelSection(p: BasisPanel, charts: ReportCharts['panels'][number]): st
     `<div class="charts">${figs.join('')}</div><table class="clusters">${head}${body}</table></section>`;
 }
 
+const MAX_EVENT_ROWS = 200;
+
+function eventTables(model: ReportModel): string[] {
+  const out: string[] = [];
+  const more = (n: number) => (n > MAX_EVENT_ROWS ? `<p class="muted">First ${MAX_EVENT_ROWS} of ${n}.</p>` : '');
+  if (model.transitions.length > 0) {
+    const rows = model.transitions.slice(0, MAX_EVENT_ROWS).map((t) => {
+      const target = t.target.kind === 'cluster' ? `basis ${t.target.basisId}, cluster ${t.target.clusterId}` : `datapoints ${t.target.name}`;
+      return `<tr><td>${num(t.step)}</td><td>${num(t.detectedAt)}</td><td>${escapeHtml(target)}</td><td>${num(t.magnitude)}</td><td>${num(t.confidence, 3)}</td></tr>`;
+    });
+    out.push(
+      '<h3>Breakthroughs detected during the run</h3>',
+      `<table class="transitions"><tr><th>step</th><th>detected at</th><th>target</th><th>magnitude</th><th>confidence</th></tr>${rows.join('')}</table>`,
+      more(model.transitions.length),
+    );
+  }
+  if (model.alerts.length > 0) {
+    const rows = model.alerts
+      .slice(0, MAX_EVENT_ROWS)
+      .map((a) => `<tr><td>${num(a.step)}</td><td>${escapeHtml(a.rule)}</td><td>${escapeHtml(a.message)}</td><td>${num(a.value)}</td></tr>`);
+    out.push(
+      '<h3>Alerts</h3>',
+      `<table class="alerts"><tr><th>step</th><th>rule</th><th>message</th><th>value</th></tr>${rows.join('')}</table>`,
+      more(model.alerts.length),
+    );
+  }
+  return out;
+}
+
 /**
  * Assembles the report page from the model and its rendered charts.
  *
@@ -127,6 +156,7 @@ export function reportHtml(model: ReportModel, charts: ReportCharts, options: { 
     '<h2>Run</h2>',
     headerTable(model),
     `<div class="charts">${overview.join('')}</div>`,
+    ...eventTables(model),
   ];
   if (model.quality || model.basisQuality) {
     parts.push(

@@ -12,7 +12,7 @@ import { formatQualityTable, qualityTable, PLACES, type ArithmeticLabels, type Q
 import { TrajectoryBuilder } from '../analysis/trajectories.js';
 import type { TrajectoryMatrix } from '../analysis/trajectoryMatrix.js';
 import type { ProbeMetaColumn } from '../sinks/arrow/manifest.js';
-import type { BasisEvent, ClustersEvent, PolcaEvent, RunEndEvent, RunStartEvent, TrajectoryKind } from '../stream/events.js';
+import type { AlertEvent, BasisEvent, ClustersEvent, PolcaEvent, RunEndEvent, RunStartEvent, TrajectoryKind, TransitionEvent } from '../stream/events.js';
 import { evenIndices } from './downsample.js';
 import { memberBands, type BandPoint } from './memberBands.js';
 import { arithmeticLabels, categoricalColumns } from './probeLabels.js';
@@ -52,6 +52,20 @@ export interface ReportOptions {
   tableKinds?: readonly TrajectoryKind[];
   /** Composition charts per basis vector at most. Default 4. */
   maxCompositions?: number;
+  /**
+   * Called after each clustering (figures, then quality table) with how many
+   * of the total are done, so a command line can show progress: at N = 5000
+   * one HDBSCAN run takes seconds and the table runs one per basis vector
+   * and kind.
+   */
+  onProgress?: (info: ReportProgress) => void;
+}
+
+/** Progress of {@link reportModel} (and of `buildReport`, which adds the `render` phase). */
+export interface ReportProgress {
+  phase: 'cluster' | 'table' | 'render';
+  done: number;
+  total: number;
 }
 
 /** One cluster of a panel. */
@@ -144,6 +158,10 @@ export interface ReportModel {
   /** Cluster parameters used when clusters were computed. */
   clusterParams: { minClusterSize: number; minSamples: number; selection: 'eom' | 'leaf' };
   panels: BasisPanel[];
+  /** Breakthroughs recorded during the run (`transition` events), in order. */
+  transitions: TransitionEvent[];
+  /** Alerts recorded during the run (`alert` events), in order. */
+  alerts: AlertEvent[];
   /** Basis vectors skipped as oscillatory (mean L_b rises). */
   oscillatory: number[];
   /** Basis vectors whose clustering found no cluster. */
@@ -257,6 +275,8 @@ export function reportModel(
   const basis = new Map<number, BasisEvent>();
   const recorded = new Map<number, ClustersEvent>();
   let end: RunEndEvent | undefined;
+  const transitions: TransitionEvent[] = [];
+  const alerts: AlertEvent[] = [];
   let lastStep = -1;
   let checkpoints = 0;
   for (const e of events) {
@@ -272,6 +292,10 @@ export function reportModel(
       basis.set(e.id, e);
     } else if (e.type === 'clusters' && e.kind === 'polca' && e.basisId >= 0) {
       recorded.set(e.basisId, e);
+    } else if (e.type === 'transition') {
+      transitions.push(e);
+    } else if (e.type === 'alert') {
+      alerts.push(e);
     } else if (e.type === 'run-end') {
       end = e;
     }
@@ -302,7 +326,9 @@ export function reportModel(
   const polcaIds = builder.basisIds('polca');
   const clusterings: BasisClustering[] = [];
   const sources = new Map<number, 'recorded' | 'computed'>();
-  for (const id of polcaIds) {
+  const progress = options.onProgress;
+  for (const [done, id] of polcaIds.entries()) {
+    if (done > 0) progress?.({ phase: 'cluster', done, total: polcaIds.length });
     const matrix = builder.matrix('polca', id)!;
     const rec = options.recluster ? undefined : recorded.get(id);
     if (rec) {
@@ -318,6 +344,7 @@ export function reportModel(
     clusterings.push(clusterTrajectories(matrix, { ...procedure, kind: 'polca', basisId: id }));
     sources.set(id, 'computed');
   }
+  if (polcaIds.length > 0) progress?.({ phase: 'cluster', done: polcaIds.length, total: polcaIds.length });
   if ([...sources.values()].includes('computed')) {
     notes.push(
       `Clusters computed for this report (the run recorded none${options.recluster ? ', or recluster was asked for' : ''}): ` +
@@ -397,7 +424,7 @@ export function reportModel(
   } else if (!breaks) {
     notes.push('The quality table is not shown: break times (Δ, τ) could not be set.');
   } else {
-    quality = qualityFor(builder, tableKinds, clusterings, labels, breaks, procedure, notes);
+    quality = qualityFor(builder, tableKinds, clusterings, labels, breaks, procedure, notes, progress);
   }
 
   return {
@@ -426,6 +453,8 @@ export function reportModel(
     breaks,
     clusterParams,
     panels,
+    transitions,
+    alerts,
     oscillatory,
     noClusters,
     quality,
@@ -442,6 +471,7 @@ function qualityFor(
   breaks: NonNullable<ReportModel['breaks']>,
   procedure: { minClusterSize: number; minSamples: number; selection: 'eom' | 'leaf'; time: number },
   notes: string[],
+  progress: ReportOptions['onProgress'],
 ): ReportModel['quality'] {
   const lossSteps = builder.matrix('loss')?.steps ?? [];
   let spacing: number;
@@ -455,6 +485,8 @@ function qualityFor(
   const minT = 2 * d + 1;
   const rows: QualityRow[] = [];
   const short = new Set<number>();
+  const total = kinds.reduce((t, k) => t + (k === 'polca' ? 0 : builder.basisIds(k).length), 0);
+  let done = 0;
   for (const kind of kinds) {
     let all: { event: ClustersEvent; trajectories: TrajectoryMatrix }[];
     if (kind === 'polca') all = [...polca];
@@ -463,6 +495,7 @@ function qualityFor(
       for (const id of builder.basisIds(kind)) {
         const m = builder.matrix(kind, id);
         if (m && m.length > 0) all.push(clusterTrajectories(m, { ...procedure, kind, basisId: id }));
+        progress?.({ phase: 'table', done: ++done, total });
       }
     }
     // eq. (6) needs 2d+1 checkpoints: vectors found too late to have them are left out of the table.

@@ -7,10 +7,10 @@ import { readRun } from '../../src/sinks/arrow/readRun.js';
 import { decodeEvents } from '../../src/sinks/arrow/decodeEvents.js';
 import { writeRun } from '../../src/sinks/arrow/RunWriter.js';
 import { RunFormatError } from '../../src/sinks/arrow/RunFormatError.js';
-import type { ClustersEvent, PolcaEvent } from '../../src/stream/events.js';
+import type { AlertEvent, ClustersEvent, PolcaEvent, TransitionEvent } from '../../src/stream/events.js';
 import { reportModel, type ReportModel } from '../../src/report/reportModel.js';
 import { bandChart, compositionChart, eigenvalueChart, lineChart, type BandRow } from '../../src/report/charts.js';
-import { buildReport } from '../../src/report/buildReport.js';
+import { buildReport, renderCharts } from '../../src/report/buildReport.js';
 import { reportCommand } from '../../src/report/reportCommand.js';
 import { makeTrackerRun } from './trackerRun.js';
 import { band, breakStep, exactLoss, projectedLoss } from './independent.js';
@@ -174,6 +174,20 @@ describe('reportModel on a real tracker run (clusters computed)', () => {
     expect(model.quality!.rows.map((r) => r.kind)).toEqual(['loss', 'loss-change', 'fisher', 'polca-first', 'polca']);
   });
 
+  it('reports progress: one step per clustering, then per rendered panel', async () => {
+    const seen: string[] = [];
+    const onProgress = (p: { phase: string; done: number; total: number }) => seen.push(`${p.phase} ${p.done}/${p.total}`);
+    const m = reportModel(events, probeMeta as never, { ...OPTS, onProgress });
+    const K = new Set(events.flatMap((e) => (e.type === 'polca' ? e.basisIds : []))).size;
+    // Figures: one POLCA clustering per basis vector; table: loss, loss-change, and fisher and polca-first per vector.
+    const cluster = Array.from({ length: K }, (_, k) => `cluster ${k + 1}/${K}`);
+    const table = Array.from({ length: 2 + 2 * K }, (_, k) => `table ${k + 1}/${2 + 2 * K}`);
+    expect(seen).toEqual([...cluster, ...table]);
+    seen.length = 0;
+    await renderCharts(m, onProgress);
+    expect(seen).toEqual(m.panels.map((_, k) => `render ${k + 1}/${m.panels.length}`));
+  });
+
   it('curves are sampled to maxPoints, ends kept, values still exact', () => {
     const small = reportModel(events, probeMeta as never, { ...OPTS, maxPoints: 5 });
     const p = small.panels[0];
@@ -196,7 +210,11 @@ describe('reportModel with recorded clusters', () => {
       clusters: [{ id: 7, members, medoid: 3, median: new Float64Array(traj.steps.length), q25: new Float64Array(traj.steps.length), q75: new Float64Array(traj.steps.length) }],
       dropped: 40, outliers: 0,
     };
-    const withClusters = [...events.slice(0, -1), recordedEvent, events[events.length - 1]];
+    const transition: TransitionEvent = {
+      type: 'transition', time: 2, step: 12, detectedAt: 20, target: { kind: 'cluster', basisId: 0, clusterId: 7 }, magnitude: -0.25, confidence: 0.5,
+    };
+    const alert: AlertEvent = { type: 'alert', time: 3, step: 30, rule: 'loss-stalled', message: 'loss <stalled> & flat', value: 0.125 };
+    const withClusters = [...events.slice(0, -1), recordedEvent, transition, alert, events[events.length - 1]];
     const dir2 = path.join(tmp, 'recorded');
     const writer = writeRun(from(withClusters), dir2, { probeMeta: probeMeta as never });
     await writer.closed;
@@ -207,6 +225,9 @@ describe('reportModel with recorded clusters', () => {
     expect(p0.clusters.map((c) => [c.id, c.label, Array.from(c.members)])).toEqual([[7, 'cluster 7 (n=20)', Array.from(members)]]);
     expectBandRows(rowsOf(bandChart(p0.projected, { title: 't', yTitle: 'y' })) as unknown as BandRow[], 'cluster 7 (n=20)', members, traj);
     expect(m.panels.filter((p) => p.basisId !== 0).every((p) => p.source === 'computed')).toBe(true);
+    const html = await buildReport(dir2, OPTS);
+    expect(html).toContain('<tr><td>12</td><td>20</td><td>basis 0, cluster 7</td><td>-0.2500</td><td>0.500</td></tr>');
+    expect(html).toContain('<tr><td>30</td><td>loss-stalled</td><td>loss &lt;stalled&gt; &amp; flat</td><td>0.1250</td></tr>');
     // recluster ignores the record.
     const re = reportModel([...decodeEvents(run)], run.manifest.probeMeta, { ...OPTS, recluster: true });
     expect(re.panels.find((p) => p.basisId === 0)?.source ?? 'computed').toBe('computed');
