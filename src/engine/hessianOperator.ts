@@ -97,7 +97,10 @@ export class HessianOperator {
    * random unit vector and, in `auto` mode, switches to the central
    * difference when they disagree by more than the tolerance (or than ten
    * times the central difference's own noise) or when the exact product
-   * throws. In a fixed mode it only reports.
+   * throws. When the central difference is itself noisier than the tolerance
+   * (a loss with kinks, such as a ReLU network, whose gradient jumps), the
+   * check is inconclusive and the exact product is kept. In a fixed mode it
+   * only reports.
    */
   check(seed = 1): HvpCheck {
     const rng = new Random(seed);
@@ -128,6 +131,13 @@ export class HessianOperator {
     if (failure !== null) {
       mode = 'finite-difference';
       reason = `exact HVP failed (${failure}); central differences in use`;
+    } else if (!(noise <= this.tolerance)) {
+      // Central differences disagree with themselves (ε against 2ε): the loss is not smooth along v
+      // (ReLU kinks, max, clipping), so they cannot judge the exact product, nor replace it.
+      mode = 'exact';
+      reason =
+        `check inconclusive: central differences are too noisy to verify the exact HVP (ε vs 2ε differ by ${fmt(noise)}, ` +
+        `exact vs central ${fmt(err)}), as for a loss with kinks such as ReLU; exact HVP kept`;
     } else if (!(err <= threshold)) {
       mode = 'finite-difference';
       reason =

@@ -196,3 +196,25 @@ describe('topEigenpairs on a real Hessian (against Jacobi of the float64 dense H
     m.dispose();
   });
 });
+
+describe('check on a loss with kinks', () => {
+  beforeAll(async () => {
+    await tf.setBackend('cpu');
+  });
+  it('says the check is inconclusive for a ReLU network and keeps the exact HVP', () => {
+    // Many ReLU units whose pre-activations sit near 0: the gradient jumps within ±εv.
+    const n = 400;
+    const w = tf.variable(tf.tensor1d(Float32Array.from({ length: n }, (_, i) => ((i * 7919) % 1000) / 1e5 - 0.005)));
+    const c = tf.tensor1d(Float32Array.from({ length: n }, (_, i) => Math.cos(i)));
+    const loss = () => tf.tidy(() => tf.add(tf.sum(tf.mul(c, tf.relu(w))), tf.mul(0.5, tf.sum(tf.square(w)))) as tf.Scalar);
+    const op = new HessianOperator(new ParamSpace([w]), loss);
+    const check = op.check();
+    expect(check.mode).toBe('exact');
+    expect(check.reason).toMatch(/inconclusive/);
+    expect(check.finiteDifferenceNoise).toBeGreaterThan(1e-2);
+    // The exact (generalized) Hessian of this loss is the identity.
+    const v = unitVector(n, 4);
+    expect(relErr(op.matvec(v), v)).toBeLessThan(1e-6);
+    tf.dispose([w, c]);
+  });
+});
