@@ -125,7 +125,7 @@ describe('automatic fallback', () => {
   };
   const customTanh = tf.customGrad((x, save) => {
     const y = tf.tanh(x as tf.Tensor);
-    save([y]);
+    (save as tf.GradSaveFunc)([y]);
     return { value: y, gradFunc: (dy, saved) => tf.mul(dy, tf.sub(1, tf.square(saved[0]))) };
   });
 
@@ -154,7 +154,7 @@ describe('automatic fallback', () => {
     const w = tf.variable(tf.tensor1d(w0));
     // A gradient that uses TopK, which has no registered gradient of its own.
     const odd = tf.customGrad((x, save) => {
-      save([x as tf.Tensor]);
+      (save as tf.GradSaveFunc)([x as tf.Tensor]);
       return {
         value: tf.square(x as tf.Tensor),
         gradFunc: (dy, saved) => tf.mul(dy, tf.mul(2, tf.topk(saved[0] as tf.Tensor1D, n).values.reverse().reverse())),

@@ -154,7 +154,7 @@ describe('clear errors', () => {
   });
 
   it('rejects a probe of the wrong rank or whose length changes', async () => {
-    const bad = createPolca({ ...base, probe: () => tf.zeros([2, 2]) as tf.Tensor1D, basis: { kind: 'random' } });
+    const bad = createPolca({ ...base, probe: () => tf.zeros([2, 2]) as unknown as tf.Tensor1D, basis: { kind: 'random' } });
     await expect(bad.step(0)).rejects.toThrow(/option 'probe' must return a Tensor1D/);
     let n = 4;
     const shifting = createPolca({ ...base, probe: () => tf.tidy(() => m.perDatapointLossTf().slice([0], [n])), every: 1, basis: { kind: 'random', every: 1 } });
