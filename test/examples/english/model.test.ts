@@ -64,7 +64,9 @@ describe.each(['cpu', 'wasm'])('English language model on %s', (backend) => {
     const t = lmBatchTensors(randomWindows(3, 2), SHAPE.seqLen, SHAPE.vocabSize);
     const before = tf.memory().numTensors;
     lmTokenLosses(model, t).dispose();
-    tf.tidy(() => tf.grads(() => tf.mean(lmTokenLosses(model, t)) as tf.Scalar));
+    const g = tf.variableGrads(() => tf.mean(lmTokenLosses(model, t)) as tf.Scalar, model.params);
+    expect(Object.keys(g.grads)).toHaveLength(model.params.length);
+    tf.dispose([g.value, ...Object.values(g.grads)]);
     expect(tf.memory().numTensors).toBe(before);
     tf.dispose([t.inputs, t.targets]);
   });
