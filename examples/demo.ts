@@ -47,7 +47,7 @@ function targetsOf(batch: ArithmeticBatch): tf.Tensor {
 }
 
 /** Runs the demo; returns the run directory. */
-export async function runDemo(o: { quick?: boolean; out?: string; serve?: boolean; keepParams?: boolean; log?: (s: string) => void }): Promise<string> {
+export async function runDemo(o: { quick?: boolean; out?: string; serve?: boolean; grpcPort?: number; metricsPort?: number; keepParams?: boolean; log?: (s: string) => void }): Promise<string> {
   const log = o.log ?? ((s: string) => process.stdout.write(s + '\n'));
   await tf.setBackend('wasm');
   await tf.ready();
@@ -85,7 +85,7 @@ export async function runDemo(o: { quick?: boolean; out?: string; serve?: boolea
         carry: meta.map((m) => m.carry),
       },
     },
-    serve: o.serve === false ? undefined : { grpc: { port: 0 }, metrics: { port: 0 } },
+    serve: o.serve === false ? undefined : { grpc: { port: o.grpcPort ?? 0 }, metrics: { port: o.metricsPort ?? 0 } },
     analysis: { alerts: { signal: 'probe' } },
   });
 
@@ -137,10 +137,12 @@ if (import.meta.url === `file://${process.argv[1]}` || process.argv[1]?.endsWith
     .option('--quick', 'a short run for smoke tests (under 2 minutes)')
     .option('--out <dir>', 'run directory (default: a fresh directory under runs/)')
     .option('--no-serve', 'do not start the gRPC and metrics servers')
+    .option('--grpc <port>', 'gRPC port (default: any free port)', (v) => Number(v))
+    .option('--metrics <port>', 'Prometheus metrics port (default: any free port)', (v) => Number(v))
     .option('--keep-params', 'keep θ of every checkpoint for `polca backfill` (4·P bytes per checkpoint)')
     .parse();
-  const opts = program.opts<{ quick?: boolean; out?: string; serve: boolean; keepParams?: boolean }>();
-  runDemo(opts).catch((e: unknown) => {
+  const opts = program.opts<{ quick?: boolean; out?: string; serve: boolean; keepParams?: boolean; grpc?: number; metrics?: number }>();
+  runDemo({ ...opts, grpcPort: opts.grpc, metricsPort: opts.metrics }).catch((e: unknown) => {
     process.stderr.write(`demo: ${e instanceof Error ? e.stack ?? e.message : String(e)}\n`);
     process.exitCode = 1;
   });

@@ -1,4 +1,5 @@
 import { replay } from '../stream/replay.js';
+import { startServer } from '../serve/startServer.js';
 import type { PolcaEvent } from '../stream/events.js';
 
 /** Options of {@link replayCommand}. */
@@ -41,18 +42,55 @@ function toJson(e: PolcaEvent): string {
   return JSON.stringify(e, (_k, v) => (ArrayBuffer.isView(v) ? Array.from(v as unknown as ArrayLike<number>) : v));
 }
 
-/** `polca replay <dir>`: prints the run's events, paced as asked. */
-export async function replayCommand(dir: string, o: ReplayCommandOptions = {}): Promise<number> {
+/**
+ * `polca replay <dir>`: prints the run's events, paced as asked; with
+ * `grpc` and/or `metrics` ports, also serves the replayed stream exactly as
+ * a live run is served, until the replay ends (plus `linger` seconds).
+ */
+export async function replayCommand(dir: string, o: ReplayCommandOptions = {}, out: (s: string) => void = (s) => process.stdout.write(s + '\n')): Promise<number> {
   let count = 0;
-  await new Promise<void>((resolve, reject) => {
-    replay(dir, { pace: o.pace, speed: o.speed }).subscribe({
+  const events$ = replay(dir, { pace: o.pace, speed: o.speed });
+  const serving = o.grpc !== undefined || o.metrics !== undefined;
+  if (!serving) {
+    await new Promise<void>((resolve, reject) => {
+      events$.subscribe({
+        next: (e) => {
+          count++;
+          out(o.json ? toJson(e) : describeEvent(e));
+        },
+        error: reject,
+        complete: resolve,
+      });
+    });
+    return count;
+  }
+  const { share } = await import('rxjs');
+  const shared = events$.pipe(share());
+  const host = o.host ?? '127.0.0.1';
+  const done = new Promise<void>((resolve, reject) => {
+    shared.subscribe({
       next: (e) => {
         count++;
-        process.stdout.write((o.json ? toJson(e) : describeEvent(e)) + '\n');
+        if (o.json) out(toJson(e));
+        else if (e.type !== 'step') out(describeEvent(e));
       },
       error: reject,
       complete: resolve,
     });
   });
+  const server = await startServer({
+    events$: shared,
+    grpc: o.grpc !== undefined ? { port: o.grpc, host, token: o.token } : undefined,
+    metrics: o.metrics !== undefined ? { port: o.metrics, host } : undefined,
+    closeOnComplete: false,
+  });
+  if (server.grpcPort !== undefined) out(`serving gRPC on ${host}:${server.grpcPort} (polca.v1.Polca)`);
+  if (server.metricsPort !== undefined) out(`serving metrics on http://${host}:${server.metricsPort}/metrics`);
+  try {
+    await done;
+    if (o.linger) await new Promise((r) => setTimeout(r, o.linger! * 1000));
+  } finally {
+    await server.close();
+  }
   return count;
 }

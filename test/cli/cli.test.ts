@@ -7,6 +7,7 @@ import { from } from 'rxjs';
 import pl from 'nodejs-polars';
 import { writeRun } from '../../src/sinks/arrow/RunWriter.js';
 import { clustersCommand, flatAfter } from '../../src/cli/clustersCommand.js';
+import { replayCommand } from '../../src/cli/replayCommand.js';
 import type { PolcaEvent } from '../../src/stream/events.js';
 
 /**
@@ -119,5 +120,29 @@ describe('polca command line', () => {
       err = String((e as { stderr: string }).stderr);
     }
     expect(err).toMatch(/polca: .*nonexistent/);
+  });
+});
+
+describe('polca replay --grpc --metrics', () => {
+  it('serves the replayed run: Prometheus metrics equal the run\'s last values', async () => {
+    const { dir } = await writePlanted();
+    const lines: string[] = [];
+    let scraped = '';
+    const watcher = setInterval(async () => {
+      const m = lines.find((l) => l.startsWith('serving metrics on '));
+      if (!m || scraped) return;
+      const url = m.replace('serving metrics on ', '');
+      const text = await (await fetch(url)).text();
+      if (/polca_checkpoint_step 1200/.test(text)) scraped = text;
+    }, 100);
+    const count = await replayCommand(dir, { grpc: 0, metrics: 0, linger: 2 }, (s) => lines.push(s));
+    clearInterval(watcher);
+    expect(count).toBe(1 + 61 + 1 + 60 + 1);
+    expect(lines.some((l) => /^serving gRPC on 127\.0\.0\.1:\d+/.test(l))).toBe(true);
+    expect(scraped).toMatch(/polca_checkpoint_step 1200/);
+    expect(scraped).toMatch(/polca_basis_size 1/);
+    // The mean probe loss of the last checkpoint, computed independently.
+    const mean = Number(/polca_probe_loss_mean ([0-9.e-]+)/.exec(scraped)![1]);
+    expect(mean).toBeCloseTo(2 * Math.exp(-1200 / 300) + 0.1, 5);
   });
 });
