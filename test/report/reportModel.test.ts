@@ -255,6 +255,28 @@ describe('buildReport compare: POLCA by basis', () => {
   });
 });
 
+describe('a run without POLCA intervals', () => {
+  it('gets a header, loss curves and notes, and no panels', async () => {
+    const start = events[0];
+    const plain: PolcaEvent[] = [start];
+    for (let s = 0; s <= 6; s++) {
+      plain.push({ type: 'step', time: 10 + s, step: s, loss: 1 / (s + 1) });
+      if (s % 3 === 0) {
+        const losses = Float32Array.from({ length: 60 }, (_, x) => (x + 1) / (s + 1));
+        plain.push({ type: 'checkpoint', time: 20 + s, step: s, losses, meanLoss: 30.5 / (s + 1), nonFinite: 0, seconds: 0 });
+      }
+    }
+    const dir3 = path.join(tmp, 'plain');
+    await writeRun(from(plain), dir3).closed;
+    const html = await buildReport(dir3, { title: 'plain <run>' });
+    expect(html).toContain('<title>plain &lt;run&gt;</title>');
+    expect(html).toContain('<tr><th>ended</th><td>incomplete</td></tr>');
+    expect(html).toContain('The run has no POLCA intervals');
+    expect(html).toContain('<p>No basis vector has clusters.</p>');
+    expect(html.match(/<svg/g)).toHaveLength(2);
+  });
+});
+
 describe('report options and errors', () => {
   it('rejects bad options naming the function, the option and the value', () => {
     expect(() => reportModel(events, {}, { maxPoints: 1 })).toThrow('reportModel: options.maxPoints must be an integer ≥ 2, got 1');
