@@ -76,7 +76,19 @@ addEventListener('load', () => {
 });
 </script>`;
 
-let measured: Measured[];
+let measuredCache: Measured[] | undefined;
+
+/** Chromium's measurements of every chart (taken once; a missing browser fails each test that needs it). */
+function measureCharts(): Measured[] {
+  if (measuredCache) return measuredCache;
+  const probe = path.join(tmp, 'measure.html');
+  fs.writeFileSync(probe, html.replace('</body>', `${MEASURE}</body>`));
+  const dom = chromium(['--dump-dom', `file://${probe}`]).stdout;
+  const m = /<pre id="measured"[^>]*>([^<]*)<\/pre>/.exec(dom);
+  if (!m) throw new Error(`Chromium's DOM has no measurements; it printed ${dom.length} characters`);
+  measuredCache = JSON.parse(m[1].replace(/&quot;/g, '"').replace(/&lt;/g, '<').replace(/&gt;/g, '>').replace(/&amp;/g, '&')) as Measured[];
+  return measuredCache;
+}
 
 beforeAll(async () => {
   tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'polca-report-chromium-'));
@@ -84,17 +96,15 @@ beforeAll(async () => {
   await makeTrackerRun(dir);
   reportFile = await reportCommand(dir, { minClusterSize: 5, minSamples: 3 });
   html = fs.readFileSync(reportFile, 'utf8');
-  const probe = path.join(tmp, 'measure.html');
-  fs.writeFileSync(probe, html.replace('</body>', `${MEASURE}</body>`));
-  const dom = chromium(['--dump-dom', `file://${probe}`]).stdout;
-  const m = /<pre id="measured"[^>]*>([^<]*)<\/pre>/.exec(dom);
-  if (!m) throw new Error(`Chromium's DOM has no measurements; it printed ${dom.length} characters`);
-  measured = JSON.parse(m[1].replace(/&quot;/g, '"').replace(/&lt;/g, '<').replace(/&gt;/g, '>').replace(/&amp;/g, '&')) as Measured[];
 });
 
 afterAll(() => fs.rmSync(tmp, { recursive: true, force: true }));
 
 describe('polca report in headless Chromium', () => {
+  it('Debian chromium is installed (.ci/deps/chromium.sh)', () => {
+    expect(fs.existsSync(CHROMIUM), `${CHROMIUM} is missing: run \`bash .ci/deps/chromium.sh\``).toBe(true);
+  });
+
   it('reportCommand writes <dir>/report.html, one file with no script and no external reference', () => {
     expect(reportFile).toBe(path.join(dir, 'report.html'));
     expect(html.startsWith('<!DOCTYPE html>')).toBe(true);
@@ -103,6 +113,7 @@ describe('polca report in headless Chromium', () => {
   });
 
   it('every chart is laid out with its title, and its marks are drawn', () => {
+    const measured = measureCharts();
     const titles = measured.map((c) => c.title);
     expect(titles.slice(0, 3)).toEqual(['training loss', 'mean probe loss', 'basis eigenvalues']);
     const panels = [...html.matchAll(/<section class="panel" id="basis-(\d+)">/g)].map((m) => Number(m[1]));
@@ -133,6 +144,7 @@ describe('polca report in headless Chromium', () => {
   });
 
   it('a screenshot shows each cluster\u2019s colour inside the first projected-loss chart, and the page is not blank', () => {
+    const measured = measureCharts();
     const png = path.join(tmp, 'report.png');
     chromium([`--screenshot=${png}`, `file://${reportFile}`]);
     const img = PNG.sync.read(fs.readFileSync(png));
