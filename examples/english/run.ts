@@ -28,11 +28,15 @@ const program = new Command()
   .option('--max-vectors <n>', 'most basis vectors', Number)
   .option('--min-cluster-size <n>', 'HDBSCAN min_cluster_size', Number)
   .option('--min-samples <n>', 'HDBSCAN min_samples', Number)
+  .option('--lr <x>', 'override peak learning rate', Number)
+  .option('--wd <x>', 'override weight decay', Number)
+  .option('--batch <n>', 'override batch size (windows per step)', Number)
   .option('--seed <n>', 'override seed', Number);
 
 interface Options {
   quick: boolean; config?: EnglishConfigName; out?: string; steps?: number; probe?: number; every?: number;
   basisEvery?: number; maxVectors?: number; minClusterSize?: number; minSamples?: number; seed?: number;
+  lr?: number; wd?: number; batch?: number;
 }
 
 async function main(): Promise<void> {
@@ -45,6 +49,9 @@ async function main(): Promise<void> {
   if (o.steps !== undefined) overrides.steps = o.steps;
   if (o.probe !== undefined) overrides.probeSize = o.probe;
   if (o.seed !== undefined) overrides.seed = o.seed;
+  if (o.lr !== undefined) overrides.lr = o.lr;
+  if (o.wd !== undefined) overrides.weightDecay = o.wd;
+  if (o.batch !== undefined) overrides.batchSize = o.batch;
   const quick = name !== 'default';
   const dir = o.out ?? path.join('runs', `english-${name}`);
   const r = await runEnglish({
