@@ -1,7 +1,7 @@
 /**
  * Speed of the addition task on one backend: ms per training step, per probe
  * forward (per-token losses of the whole probe set) and per gradient of the
- * Hessian-sample loss, for each configuration named on the command line.
+ * Hessian-sample loss (medians of single timings), for each configuration named on the command line.
  * On wasm it measures tfjs's stock kernels first, then installs polca's wasm
  * kernels and measures again in the same process, printing the ratio.
  *
@@ -30,15 +30,21 @@ interface Timing { step: number; probe: number; grad: number }
 
 function measure(name: ArithmeticConfigName): Timing {
   const task = createArithmeticTask(name);
+  // Median of single timings: robust to the load spikes of a shared machine.
   const time = (reps: number, fn: () => void): number => {
     fn(); // warm-up (also creates the optimizer's slots)
-    const t0 = performance.now();
-    for (let i = 0; i < reps; i++) fn();
-    return (performance.now() - t0) / reps;
+    const ms: number[] = [];
+    for (let i = 0; i < reps; i++) {
+      const t0 = performance.now();
+      fn();
+      ms.push(performance.now() - t0);
+    }
+    ms.sort((a, b) => a - b);
+    return ms[Math.floor(reps / 2)];
   };
   const step = time(steps, () => { task.trainStep(); });
-  const probe = time(5, () => { const l = task.probeLosses(); l.dataSync(); l.dispose(); });
-  const grad = time(3, () => {
+  const probe = time(9, () => { const l = task.probeLosses(); l.dataSync(); l.dispose(); });
+  const grad = time(5, () => {
     const g = tf.variableGrads(() => task.hessianLoss(), task.params);
     g.value.dataSync();
     tf.dispose([g.value, ...Object.values(g.grads)]);
