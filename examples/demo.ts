@@ -17,6 +17,7 @@ import cliProgress from 'cli-progress';
 import { polcaCallback } from '../src/tracker/polcaCallback.js';
 import { registerWasmKernels } from '../src/engine/wasm/registerWasmKernels.js';
 import { clustersCommand } from '../src/cli/clustersCommand.js';
+import { reportCommand } from '../src/report/index.js';
 import type { PolcaEvent } from '../src/stream/events.js';
 import { ARITHMETIC_CONFIGS, type ArithmeticConfig } from './arithmetic/configs.js';
 import { datapointMeta, makeSplits, type ArithmeticBatch } from './arithmetic/data.js';
@@ -129,6 +130,8 @@ export async function runDemo(o: { quick?: boolean; out?: string; serve?: boolea
   log('');
   const result = await clustersCommand(out, {});
   log(result.text);
+  const report = await reportCommand(out, {});
+  log(`report: ${report}`);
   return out;
 }
 

@@ -29,3 +29,4 @@ export { analyze, type AnalyzeOptions } from './run/analyze.js';
 export { attachSinks, type RunSinks, type RunSinksOptions } from './run/attachSinks.js';
 export { recordRun, type RecordRunOptions, type RecordableRun } from './run/recordRun.js';
 export { backfill, type BackfillOptions, type BackfillResult } from './run/backfill.js';
+export * from './report/index.js';

@@ -73,6 +73,20 @@ export function buildProgram(): Command {
       process.stdout.write(`backfilled ${r.vectors} vectors over ${r.checkpoints} checkpoints into ${r.out}\n`);
     });
 
+  program
+    .command('report')
+    .description('write a self-contained HTML report with the figures and quality tables')
+    .argument('<dir>', 'run directory')
+    .option('-o, --out <file>', 'output file (default <dir>/report.html)')
+    .option('--compare <dirs>', 'other run directories (other bases) for the basis table, comma-separated')
+    .option('--min-cluster-size <n>', 'HDBSCAN min_cluster_size (default: 0.03·N)', int('--min-cluster-size'))
+    .option('--min-samples <n>', 'HDBSCAN min_samples (default: N/15)', int('--min-samples'))
+    .action(async (dir: string, o) => {
+      const { reportCommand } = await import('../report/index.js');
+      const compare = o.compare ? String(o.compare).split(',') : undefined;
+      const file = await reportCommand(dir, { out: o.out, compare, minClusterSize: o.minClusterSize, minSamples: o.minSamples });
+      process.stdout.write(`report written to ${file}\n`);
+    });
   return program;
 }
 

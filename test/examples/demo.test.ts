@@ -2,6 +2,7 @@ import { describe, it, expect } from 'vitest';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import { spawnSync } from 'node:child_process';
 import { lastValueFrom, toArray } from 'rxjs';
 import { runDemo } from '../../examples/demo.js';
 import { replay } from '../../src/stream/replay.js';
@@ -43,5 +44,21 @@ describe('npm run demo -- --quick', () => {
     }
     // The clusters command wrote its memberships next to the run.
     expect(fs.existsSync(path.join(out, 'analysis', 'clusters.ipc'))).toBe(true);
+    // The report renders in a real browser: its charts are laid-out SVGs with drawn marks.
+    const report = path.join(out, 'report.html');
+    expect(text).toContain(`report: ${report}`);
+    const chromium = '/usr/bin/chromium';
+    if (!fs.existsSync(chromium)) throw new Error('/usr/bin/chromium is missing: run `bash .ci/deps/chromium.sh`');
+    const profile = fs.mkdtempSync(path.join(os.tmpdir(), 'polca-chromium-'));
+    const r = spawnSync(
+      chromium,
+      ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
+        '--disable-component-update', '--disable-sync', `--user-data-dir=${profile}`, '--dump-dom', `file://${report}`],
+      { encoding: 'utf8', timeout: 120_000, maxBuffer: 256 * 1024 * 1024 },
+    );
+    expect(r.status).toBe(0);
+    const svgs = r.stdout.match(/<svg[\s>]/g) ?? [];
+    expect(svgs.length).toBeGreaterThanOrEqual(3);
+    expect((r.stdout.match(/<path[^>]* d="M/g) ?? []).length).toBeGreaterThan(10);
   }, 600_000);
 });
