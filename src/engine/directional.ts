@@ -74,9 +74,22 @@ export function exactDirectionalDerivatives(space: ParamSpace, probe: ProbeClosu
 }
 
 /**
- * Probe losses at θ₀ + εb and θ₀ − εb (θ₀ the snapshot), θ restored from the
- * snapshot afterwards. Two forward passes.
+ * Evaluates `f` at θ₀ + hb and at θ₀ − hb (θ₀ the snapshot), restoring θ
+ * from the snapshot afterwards, bit for bit.
  */
+export function atOffsets<T>(space: ParamSpace, snap: ParamSnapshot, bParts: readonly tf.Tensor[], h: number, f: () => T): { plus: T; minus: T } {
+  try {
+    space.assignAxpy(snap, h, bParts);
+    const plus = f();
+    space.assignAxpy(snap, -h, bParts);
+    const minus = f();
+    return { plus, minus };
+  } finally {
+    space.restore(snap);
+  }
+}
+
+/** Probe losses at θ₀ ± εb: two forward passes. */
 export function probeAtOffsets(
   space: ParamSpace,
   probe: ProbeClosure,
@@ -85,15 +98,7 @@ export function probeAtOffsets(
   epsilon: number,
   n: number,
 ): { plus: Float32Array; minus: Float32Array } {
-  try {
-    space.assignAxpy(snap, epsilon, bParts);
-    const plus = evaluateProbe(probe, n);
-    space.assignAxpy(snap, -epsilon, bParts);
-    const minus = evaluateProbe(probe, n);
-    return { plus, minus };
-  } finally {
-    space.restore(snap);
-  }
+  return atOffsets(space, snap, bParts, epsilon, () => evaluateProbe(probe, n));
 }
 
 /** Central difference (ℓ(+) − ℓ(−)) / 2ε per datapoint, in double precision. */
@@ -112,15 +117,7 @@ export function exactDirectionalAtOffsets(
   h: number,
   n: number,
 ): { plus: Float32Array; minus: Float32Array } {
-  try {
-    space.assignAxpy(snap, h, bParts);
-    const plus = exactDirectionalDerivatives(space, probe, bParts, n);
-    space.assignAxpy(snap, -h, bParts);
-    const minus = exactDirectionalDerivatives(space, probe, bParts, n);
-    return { plus, minus };
-  } finally {
-    space.restore(snap);
-  }
+  return atOffsets(space, snap, bParts, h, () => exactDirectionalDerivatives(space, probe, bParts, n));
 }
 
 /**
