@@ -35,8 +35,9 @@ export const OUTPUTS_PER_PROBLEM = 4;
 export const OUTPUT_POSITIONS: readonly number[] = [7, 8, 9, 10];
 /** Names of the places, indexed by power of ten. */
 export const PLACE_NAMES: readonly string[] = ['1s', '10s', '100s', '1000s'];
-/** Smallest and largest operand. */
+/** Smallest operand: operands are three-digit numbers without leading zeros. */
 export const MIN_OPERAND = 100;
+/** Largest operand. */
 export const MAX_OPERAND = 999;
 /** Number of distinct problems (ordered pairs of operands). */
 export const NUM_PROBLEMS = (MAX_OPERAND - MIN_OPERAND + 1) ** 2;
