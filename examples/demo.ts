@@ -36,7 +36,7 @@ export interface DemoPlan {
 
 /** The demo's two plans. */
 export const DEMO_PLANS: Record<'default' | 'quick', DemoPlan> = {
-  default: { config: ARITHMETIC_CONFIGS.default, every: 20, basisEvery: 200, maxVectors: 15, probeSize: 1250, hessianSize: 500 },
+  default: { config: ARITHMETIC_CONFIGS.default, every: 20, basisEvery: 200, maxVectors: 15, probeSize: 500, hessianSize: 256 },
   quick: { config: { ...ARITHMETIC_CONFIGS.quick, steps: 400 }, every: 20, basisEvery: 100, maxVectors: 4, probeSize: 150, hessianSize: 100 },
 };
 
@@ -62,7 +62,7 @@ export async function runDemo(o: { quick?: boolean; out?: string; serve?: boolea
   const model = createArithmeticLayersModel({ ...cfg, seed: cfg.seed + 1, initStd: cfg.initStd });
   const optimizer = new AdamW({
     lr: cfg.lr, beta1: cfg.beta1, beta2: cfg.beta2, weightDecay: cfg.weightDecay,
-    warmupSteps: cfg.warmupSteps, schedule: cfg.schedule, totalSteps: cfg.steps,
+    warmupSteps: cfg.warmupSteps, schedule: cfg.schedule, totalSteps: cfg.steps, minLrFactor: cfg.minLrFactor,
   });
   model.compile({ optimizer, loss: arithmeticLoss });
 
