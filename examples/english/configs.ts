@@ -39,7 +39,9 @@ export interface EnglishConfig extends LanguageModelShape {
 const common = {
   beta1: 0.9,
   beta2: 0.95,
-  weightDecay: 0.1,
+  // With decay 0.1 the top Hessian directions gained loss for nearly every probe
+  // token (oscillatory, left out of clustering): measured on the default, see RESULTS.md.
+  weightDecay: 0,
   initStd: 0.02,
   minLrFactor: 0.1,
   seed: 0,
@@ -59,12 +61,12 @@ export const ENGLISH_CONFIGS = {
   /** 2 layers, d = 64, V = 2048, T = 32: about 0.36 M parameters. */
   default: {
     ...common, name: 'default', vocabSize: 2048, seqLen: 32, layers: 2, dModel: 64, heads: 4, dMlp: 256,
-    batchSize: 16, steps: 1000, lr: 3e-3, warmupSteps: 50, probeSize: 2000, hessianWindows: 16,
+    batchSize: 16, steps: 1000, lr: 1e-3, warmupSteps: 50, probeSize: 2000, hessianWindows: 16,
   },
   /** For `--quick`: 1 layer, d = 32, V = 1024. */
   quick: {
     ...common, name: 'quick', vocabSize: 1024, seqLen: 24, layers: 1, dModel: 32, heads: 4, dMlp: 128,
-    batchSize: 32, steps: 300, lr: 5e-3, warmupSteps: 20, probeSize: 1000, hessianWindows: 8,
+    batchSize: 32, steps: 300, lr: 3e-3, warmupSteps: 20, probeSize: 1000, hessianWindows: 8,
   },
   /** For tests: a 60-document corpus, a few seconds of training. */
   tiny: {

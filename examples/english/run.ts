@@ -25,6 +25,7 @@ const program = new Command()
   .option('--probe <n>', 'override probe size', Number)
   .option('--every <n>', 'POLCA checkpoint interval', Number)
   .option('--basis-every <n>', 'Hessian basis interval', Number)
+  .option('--k <n>', 'basis vectors added per basis checkpoint', Number)
   .option('--max-vectors <n>', 'most basis vectors', Number)
   .option('--min-cluster-size <n>', 'HDBSCAN min_cluster_size', Number)
   .option('--min-samples <n>', 'HDBSCAN min_samples', Number)
@@ -35,7 +36,7 @@ const program = new Command()
 
 interface Options {
   quick: boolean; config?: EnglishConfigName; out?: string; steps?: number; probe?: number; every?: number;
-  basisEvery?: number; maxVectors?: number; minClusterSize?: number; minSamples?: number; seed?: number;
+  basisEvery?: number; k?: number; maxVectors?: number; minClusterSize?: number; minSamples?: number; seed?: number;
   lr?: number; wd?: number; batch?: number;
 }
 
@@ -58,9 +59,10 @@ async function main(): Promise<void> {
     config: name,
     overrides,
     dir,
-    every: o.every ?? (quick ? 10 : 25),
+    every: o.every ?? (quick ? 10 : 40),
     basisEvery: o.basisEvery ?? (quick ? 60 : 200),
-    maxVectors: o.maxVectors ?? (quick ? 4 : 5),
+    basisK: o.k,
+    maxVectors: o.maxVectors ?? (quick ? 6 : 10),
     minClusterSize: o.minClusterSize,
     minSamples: o.minSamples,
     log: (line) => console.log(line),
