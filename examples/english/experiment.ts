@@ -127,27 +127,34 @@ export async function runEnglish(options: RunEnglishOptions): Promise<EnglishRun
     });
     const sinks = await attachSinks(tracker, { log: { dir: options.dir, probeMeta: task.probeMeta, overwrite: true } });
     let p = performance.now();
-    await tracker.step(0);
-    polcaMs += performance.now() - p;
     let lossSum = 0;
-    for (let s = 1; s <= cfg.steps; s++) {
-      const lr = task.optimizer.currentLr;
-      const q = performance.now();
-      const loss = task.trainStep();
-      trainMs += performance.now() - q;
-      lossSum += loss;
-      p = performance.now();
-      await tracker.step(s, { loss, lr });
+    try {
+      await tracker.step(0);
       polcaMs += performance.now() - p;
-      if (s % 100 === 0 || s === cfg.steps) {
-        log(`step ${s}: train loss ${(lossSum / (s % 100 === 0 ? 100 : s % 100)).toFixed(3)}, probe loss ${meanLoss[meanLoss.length - 1]?.toFixed(3)}, ` +
-          `train ${(trainMs / 1000).toFixed(0)} s, polca ${(polcaMs / 1000).toFixed(0)} s, basis ${tracker.basisSize}`);
-        lossSum = 0;
+      for (let s = 1; s <= cfg.steps; s++) {
+        const lr = task.optimizer.currentLr;
+        const q = performance.now();
+        const loss = task.trainStep();
+        trainMs += performance.now() - q;
+        lossSum += loss;
+        p = performance.now();
+        await tracker.step(s, { loss, lr });
+        polcaMs += performance.now() - p;
+        if (s % 100 === 0 || s === cfg.steps) {
+          log(`step ${s}: train loss ${(lossSum / (s % 100 === 0 ? 100 : s % 100)).toFixed(3)}, probe loss ${meanLoss[meanLoss.length - 1]?.toFixed(3)}, ` +
+            `train ${(trainMs / 1000).toFixed(0)} s, polca ${(polcaMs / 1000).toFixed(0)} s, basis ${tracker.basisSize}`);
+          lossSum = 0;
+        }
       }
+    } catch (e) {
+      // End the run so the log is closed (with the cause) before rethrowing.
+      await tracker.close().catch(() => undefined);
+      await sinks.closed.catch(() => undefined);
+      throw e;
     }
-    const basisVectors = tracker.basisSize;
     await tracker.close();
     await sinks.closed;
+    const basisVectors = tracker.basisSize;
 
     const c0 = performance.now();
     const kinds = options.kinds ?? ['polca'];
