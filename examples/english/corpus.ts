@@ -28,7 +28,14 @@ export interface BrownDocument {
   pos: UniversalTag[];
 }
 
-/** The 12 universal tags (punctuation as `PUNCT`). */
+/**
+ * The 12 universal tags (punctuation as `PUNCT`).
+ *
+ * @example
+ * ```ts
+ * UNIVERSAL_TAGS.includes(universalTag('nn')); // true
+ * ```
+ */
 export const UNIVERSAL_TAGS = ['NOUN', 'VERB', 'ADJ', 'ADV', 'PRON', 'DET', 'ADP', 'NUM', 'CONJ', 'PRT', 'PUNCT', 'X'] as const;
 /** A universal tag. */
 export type UniversalTag = (typeof UNIVERSAL_TAGS)[number];

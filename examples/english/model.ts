@@ -86,7 +86,7 @@ export function lmParamSpecs(shape: LanguageModelShape): LmParamSpec[] {
  *
  * @example
  * ```ts
- * countLmParams({ vocabSize: 2048, seqLen: 32, layers: 2, dModel: 64, heads: 4, dMlp: 256 }); // 364,608
+ * countLmParams({ vocabSize: 2048, seqLen: 32, layers: 2, dModel: 64, heads: 4, dMlp: 256 }); // 366,336
  * ```
  */
 export function countLmParams(shape: LanguageModelShape): number {

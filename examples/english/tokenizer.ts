@@ -13,9 +13,23 @@
  * @packageDocumentation
  */
 
-/** Token id of unknown words. */
+/**
+ * Token id of unknown words.
+ *
+ * @example
+ * ```ts
+ * vocab.id('xylophonist') === UNK_ID; // true when the word is rare
+ * ```
+ */
 export const UNK_ID = 0;
-/** Spelling of the unknown-word token. */
+/**
+ * Spelling of the unknown-word token.
+ *
+ * @example
+ * ```ts
+ * vocab.words[UNK_ID]; // UNK
+ * ```
+ */
 export const UNK = '<unk>';
 
 /**
