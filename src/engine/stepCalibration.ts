@@ -21,16 +21,18 @@ export function calibrateStep(
   parts: readonly tf.Tensor[],
   exact: Float32Array,
   n: number,
-): { epsilon: number; error: number } {
+): { epsilon: number; error: number; offsets: { plus: Float32Array; minus: Float32Array } } {
   // The error is V-shaped in log ε (rounding below the best step, truncation
   // above it): start in the middle and walk downhill, about 4 candidates.
   const errors = new Map<number, number>();
+  const losses = new Map<number, { plus: Float32Array; minus: Float32Array }>();
   const errorAt = (i: number): number => {
     if (!errors.has(i)) {
       const eps = STEP_GRID[i];
-      const { plus, minus } = probeAtOffsets(space, probe, snap, parts, eps, n);
-      const e = relativeRmsError(centralDifference(plus, minus, eps), exact);
+      const offsets = probeAtOffsets(space, probe, snap, parts, eps, n);
+      const e = relativeRmsError(centralDifference(offsets.plus, offsets.minus, eps), exact);
       errors.set(i, Number.isNaN(e) ? Infinity : e);
+      losses.set(i, offsets);
     }
     return errors.get(i)!;
   };
@@ -40,7 +42,8 @@ export function calibrateStep(
     i += dir;
     while (i + dir >= 0 && i + dir < STEP_GRID.length && errorAt(i + dir) < errorAt(i)) i += dir;
   }
-  return { epsilon: STEP_GRID[i], error: errorAt(i) };
+  // The probe losses at the chosen step come along, so callers need not evaluate them again.
+  return { epsilon: STEP_GRID[i], error: errorAt(i), offsets: losses.get(i)! };
 }
 
 /** ‖a − b‖ / ‖b‖ over entries finite in both, in double precision (0 when b is 0 and a equals it). */

@@ -321,12 +321,17 @@ class Tracker implements PolcaTracker {
    * at this θ. With `check` (fast mode), the exact JVP is also computed, its
    * value used, the FD error returned, and a large error recalibrates the step.
    */
-  private measure(v: TrackedVector, snap: ParamSnapshot, losses: Float32Array, opt: { check?: boolean; exact?: Float32Array } = {}): number | undefined {
+  private measure(
+    v: TrackedVector,
+    snap: ParamSnapshot,
+    losses: Float32Array,
+    opt: { check?: boolean; exact?: Float32Array; offsets?: { plus: Float32Array; minus: Float32Array } } = {},
+  ): number | undefined {
     const n = this.n as number;
     const probe = this.options.probe;
     const fast = this.opts.derivatives === 'fast';
     const needOffsets = (fast && !opt.exact) || this.opts.secondOrder === 'paper';
-    const offsets = needOffsets ? probeAtOffsets(this.space, probe, snap, v.parts, v.epsilon, n) : null;
+    const offsets = needOffsets ? opt.offsets ?? probeAtOffsets(this.space, probe, snap, v.parts, v.epsilon, n) : null;
     let err: number | undefined;
     if (opt.exact) {
       v.derivative = opt.exact;
@@ -375,7 +380,7 @@ class Tracker implements PolcaTracker {
       const exact = exactDirectionalDerivatives(this.space, this.options.probe, parts, n);
       const c = calibrateStep(this.space, this.options.probe, snap, parts, exact, n);
       const vector: TrackedVector = { id: this.vectors.length, host: info.vector, parts, epsilon: c.epsilon, calibrationError: c.error, derivative: exact };
-      this.measure(vector, snap, losses, { exact });
+      this.measure(vector, snap, losses, { exact, offsets: c.offsets });
       this.vectors.push(vector);
       return { vector, info };
     });

@@ -23,6 +23,9 @@ export function sparseCrossEntropy(fromLogits: boolean): DatapointLoss {
     });
 }
 
+/** A probe closure that holds a tensor of its own (the mask's indices); `dispose` frees it. */
+export type DisposableProbe = ProbeClosure & { dispose(): void };
+
 /**
  * A probe closure for a layers model: the per-datapoint losses of `set`,
  * flattened row-major and restricted to `mask`.
@@ -31,7 +34,7 @@ export function perDatapointLoss(
   model: LayersModel,
   set: LabelledSet,
   o: { loss?: DatapointLoss; fromLogits: boolean; option: string },
-): ProbeClosure {
+): DisposableProbe {
   const loss = o.loss ?? sparseCrossEntropy(o.fromLogits);
   let keep: tf.Tensor1D | null = null;
   if (set.mask) {
@@ -44,7 +47,7 @@ export function perDatapointLoss(
     keep = tf.keep(tf.tensor1d(idx, 'int32'));
   }
   let checked = false;
-  return () =>
+  const probe = () =>
     tf.tidy(() => {
       const out = model.apply(set.x, { training: false }) as tf.Tensor | tf.Tensor[];
       const yPred = Array.isArray(out) ? out[0] : out;
@@ -62,4 +65,5 @@ export function perDatapointLoss(
       if (l.size !== set.y.size) throw new Error(`polcaCallback: option 'loss' returned ${l.size} values for ${set.y.size} targets`);
       return keep ? tf.gather(l, keep) : l;
     });
+  return Object.assign(probe, { dispose: () => keep?.dispose() });
 }

@@ -5,7 +5,7 @@ import { describe } from '../errors/describe.js';
 import type { PolcaEvent } from '../stream/events.js';
 import { createPolca, type PolcaTracker } from './createPolca.js';
 import type { PolcaOptions } from './options.js';
-import { perDatapointLoss, type DatapointLoss } from './datapointLoss.js';
+import { perDatapointLoss, type DatapointLoss, type DisposableProbe } from './datapointLoss.js';
 import { attachSinks, type RunSinks, type RunSinksOptions } from '../run/attachSinks.js';
 import type { PolcaServer } from '../serve/startServer.js';
 import type { RunWriter } from '../sinks/arrow/RunWriter.js';
@@ -55,6 +55,7 @@ export class PolcaCallback extends Callback {
   readonly events$: Observable<PolcaEvent> = this.subject.asObservable();
   private tracker: PolcaTracker | null = null;
   private sinks: RunSinks | null = null;
+  private probes: DisposableProbe[] = [];
   private link: Subscription | null = null;
   private globalStep = 0;
   private closed = false;
@@ -89,12 +90,10 @@ export class PolcaCallback extends Callback {
     const model = this.model as LayersModel;
     const params = model.trainableWeights.map((w) => w.read() as tf.Variable);
     const o = this.options;
-    const lossOf = (set: LabelledSet, name: string) => {
-      const fn = perDatapointLoss(model, set, { loss: o.loss, fromLogits: o.fromLogits ?? false, option: name });
-      return fn;
-    };
+    const lossOf = (set: LabelledSet, name: string) => perDatapointLoss(model, set, { loss: o.loss, fromLogits: o.fromLogits ?? false, option: name });
     const probe = lossOf(o.probe, 'probe');
     const sample = o.hessianSample ? lossOf(o.hessianSample, 'hessianSample') : undefined;
+    this.probes = [probe, ...(sample ? [sample] : [])];
     const { probe: _p, hessianSample: _h, loss: _l, fromLogits: _f, closeOnTrainEnd: _c, analysis, log, serve, ...rest } = o;
     this.tracker = createPolca({
       ...rest,
@@ -128,6 +127,7 @@ export class PolcaCallback extends Callback {
     else this.subject.complete();
     await this.sinks?.closed;
     this.link?.unsubscribe();
+    this.probes.forEach((p) => p.dispose());
   }
 }
 

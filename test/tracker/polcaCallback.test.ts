@@ -93,10 +93,13 @@ describe('polcaCallback', () => {
     const { x, y } = data();
     const m = model();
     const mask = tf.tensor1d(Array.from({ length: 24 }, (_, i) => (i % 3 === 0 ? 1 : 0)));
+    const before = tf.memory().numTensors;
     const cb = polcaCallback({ every: 1, basis: { kind: 'random', every: 1, maxVectors: 1 }, probe: { x, y, mask } });
     const events: PolcaEvent[] = [];
     cb.events$.subscribe((e) => events.push(e));
     await m.fit(x, y, { epochs: 1, batchSize: 24, callbacks: [cb], verbose: 0 });
+    // The callback freed everything it made (the mask's indices, snapshots, basis) when fit ended.
+    expect(tf.memory().numTensors).toBe(before);
     const start = events.find((e) => e.type === 'run-start') as Extract<PolcaEvent, { type: 'run-start' }>;
     expect(start.numProbe).toBe(8);
     const full = (m.predict(x) as tf.Tensor).arraySync() as number[][];
