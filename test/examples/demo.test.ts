@@ -18,6 +18,12 @@ describe('npm run demo -- --quick', () => {
     expect(text).toMatch(/live: gRPC 127\.0\.0\.1:\d+ \(polca\.v1\.Polca\), metrics http:\/\/127\.0\.0\.1:\d+\/metrics/);
     expect(text).toMatch(/## polca/);
     expect(text).toMatch(/## Quality/);
+    // Without a terminal, progress comes as lines, about one per tenth of the run.
+    expect(text.split('\n').filter((l) => /^training \d+\/400 steps, loss [\d.]+/.test(l)).length).toBeGreaterThanOrEqual(8);
+    // The basis table has the Hessian row and the random basis's.
+    expect(text).toMatch(/## POLCA by basis/);
+    expect(text).toMatch(/\| hessian \(top eigenvectors\) \|/);
+    expect(text).toMatch(/\| random orthonormal \|/);
 
     const run = await readRun(out, { strict: true });
     expect(run.complete).toBe(true);
@@ -42,6 +48,14 @@ describe('npm run demo -- --quick', () => {
         expect(p.lossAfter[x] - p.lossBefore[x] - sum).toBeCloseTo(p.residual[x], 4);
       }
     }
+    // The random-basis tracker watched the same training: the same checkpoints
+    // with bit-identical probe losses, and its own four (random) vectors.
+    const other: PolcaEvent[] = await lastValueFrom(replay(path.join(out, 'bases', 'random')).pipe(toArray()));
+    const otherCheckpoints = other.filter((e): e is CheckpointEvent => e.type === 'checkpoint');
+    expect(otherCheckpoints.map((c) => c.step)).toEqual(checkpoints.map((c) => c.step));
+    otherCheckpoints.forEach((c, i) => expect(Array.from(c.losses)).toEqual(Array.from(checkpoints[i].losses)));
+    const otherBasis = other.filter((e) => e.type === 'basis');
+    expect(otherBasis.map((b) => (b as { kind: string }).kind)).toEqual(['random', 'random', 'random', 'random']);
     // The clusters command wrote its memberships next to the run.
     expect(fs.existsSync(path.join(out, 'analysis', 'clusters.ipc'))).toBe(true);
     // The report renders in a real browser: its charts are laid-out SVGs with drawn marks.
