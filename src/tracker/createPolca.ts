@@ -128,6 +128,7 @@ class Tracker implements PolcaTracker {
   private prev: { step: number; losses: Float32Array; theta: ParamSnapshot } | null = null;
   private queue: Promise<void> = Promise.resolve();
   private checkCursor = 0;
+  private intervalsDone = 0;
 
   constructor(
     private readonly options: PolcaOptions,
@@ -249,9 +250,10 @@ class Tracker implements PolcaTracker {
     const projections = this.projections(tracked, prev.theta);
     const before = tracked.map((v) => ({ derivative: v.derivative, curvature: v.curvature, aggregate: v.aggregateCurvature }));
 
-    // Check one direction per checkpoint against the exact JVP in fast mode.
+    // Fast mode: one direction checked against the exact JVP every derivativeCheckEvery-th interval.
     let check: PolcaIncrementEvent['derivativeCheck'];
-    const checkIndex = this.opts.derivatives === 'fast' ? this.checkCursor++ % tracked.length : -1;
+    const due = this.opts.derivatives === 'fast' && this.intervalsDone++ % this.opts.derivativeCheckEvery === 0;
+    const checkIndex = due ? this.checkCursor++ % tracked.length : -1;
     tracked.forEach((v, i) => {
       const err = this.measure(v, snap, lossesNow, { check: i === checkIndex });
       if (err !== undefined) check = { basisId: v.id, relativeError: err, step };
@@ -445,6 +447,7 @@ function jsonConfig(o: PolcaOptions, r: ResolvedOptions): Record<string, unknown
     basis,
     secondOrder: r.secondOrder,
     derivatives: r.derivatives,
+    derivativeCheckEvery: r.derivativeCheckEvery,
     hvp: r.hvp,
     hvpTolerance: r.hvpTolerance,
     lanczos: r.lanczos,

@@ -45,6 +45,14 @@ export interface PolcaOptions {
    * `exact` by the double-backward JVP (about 4× the cost).
    */
   derivatives?: 'fast' | 'exact';
+  /**
+   * With `derivatives: 'fast'`, check one direction against the exact JVP at
+   * every n-th checkpoint (the directions take turns). A check costs about as
+   * much as four directions measured the fast way, so a run with few vectors
+   * spends a large share of its time on it; a larger n trades how often the
+   * fast path is verified for speed. Default 1 (every checkpoint).
+   */
+  derivativeCheckEvery?: number;
   /** Hessian-vector products: `auto` (default) checks the exact product against central differences at start-up and at every basis checkpoint and falls back. */
   hvp?: HvpModeOption;
   /** Relative disagreement tolerated by the `auto` check. Default 1e-2. */
@@ -67,6 +75,7 @@ export interface ResolvedOptions {
   basis: Required<GrownBasisOptions> | FixedBasisOptions;
   secondOrder: SecondOrder;
   derivatives: 'fast' | 'exact';
+  derivativeCheckEvery: number;
   hvp: HvpModeOption;
   hvpTolerance: number;
   lanczos: { tol: number; maxIter: number };
@@ -93,6 +102,7 @@ export function resolveOptions(o: PolcaOptions): ResolvedOptions {
   if (!['none', 'paper', 'secant', 'directional'].includes(secondOrder)) fail('secondOrder', "'none', 'paper', 'secant' or 'directional'", secondOrder);
   const derivatives = o.derivatives ?? 'fast';
   if (derivatives !== 'fast' && derivatives !== 'exact') fail('derivatives', "'fast' or 'exact'", derivatives);
+  const derivativeCheckEvery = positiveInt('derivativeCheckEvery', o.derivativeCheckEvery ?? 1);
   const hvp = o.hvp ?? 'auto';
   if (!['auto', 'exact', 'finite-difference'].includes(hvp)) fail('hvp', "'auto', 'exact' or 'finite-difference'", hvp);
   const hvpTolerance = o.hvpTolerance ?? 1e-2;
@@ -125,6 +135,7 @@ export function resolveOptions(o: PolcaOptions): ResolvedOptions {
     basis,
     secondOrder,
     derivatives,
+    derivativeCheckEvery,
     hvp,
     hvpTolerance,
     lanczos: { tol, maxIter },

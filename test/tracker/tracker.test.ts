@@ -79,6 +79,32 @@ describe('tracker events', () => {
     expect(Array.from(polca[1].lossBefore)).toEqual(Array.from(cps[1].losses));
   });
 
+  it('derivativeCheckEvery: the exact-JVP check runs at every n-th interval, the directions taking turns', async () => {
+    const m = tinyMlp({ activation: 'tanh', head: 'softmaxLog', hidden: 8, numData: 12, seed: 4 });
+    const opt = tf.train.adam(0.05);
+    const events: PolcaEvent[] = [];
+    const options = {
+      params: m.params, probe: () => m.perDatapointLossTf(), hessianLoss: () => m.lossTf(), every: 2,
+      basis: { kind: 'random' as const, every: 2, k: 1, maxVectors: 2 }, derivativeCheckEvery: 3,
+    };
+    const tracker = createPolca(options);
+    tracker.events$.subscribe((e) => events.push(e));
+    await tracker.step(0);
+    for (let s = 1; s <= 14; s++) {
+      opt.minimize(() => m.lossTf(), false, m.params);
+      await tracker.step(s);
+    }
+    await tracker.close();
+    const polca = events.filter((e): e is PolcaIncrementEvent => e.type === 'polca');
+    expect(polca).toHaveLength(7);
+    expect(polca.map((p) => (p.derivativeCheck ? p.derivativeCheck.basisId : null))).toEqual([0, null, null, 1, null, null, 0]);
+    polca.filter((p) => p.derivativeCheck).forEach((p) => expect(p.derivativeCheck!.relativeError).toBeLessThan(1e-2));
+    expect((events[0] as Extract<PolcaEvent, { type: 'run-start' }>).config.derivativeCheckEvery).toBe(3);
+    expect(() => createPolca({ ...options, derivativeCheckEvery: 0 })).toThrow(/option 'derivativeCheckEvery' must be a positive integer, got 0/);
+    opt.dispose();
+    m.dispose();
+  });
+
   it('keeps tf.memory().numTensors flat over 200 steps', async () => {
     const m = tinyMlp({ activation: 'tanh', head: 'mse', hidden: 4, numData: 6, seed: 2 });
     const opt = tf.train.sgd(0.05);
