@@ -10,9 +10,11 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { spawn } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
 import * as tf from '@tensorflow/tfjs';
 import '@tensorflow/tfjs-backend-wasm';
-import { Command } from 'commander';
+import { Command, Option } from 'commander';
 import cliProgress from 'cli-progress';
 import { polcaCallback } from '../src/tracker/polcaCallback.js';
 import { registerWasmKernels } from '../src/engine/wasm/registerWasmKernels.js';
@@ -36,9 +38,14 @@ export interface DemoPlan {
   /**
    * Bases POLCA is also computed along, each by its own tracker watching the
    * same training (same schedule and vector count), for METHOD.md §5's
-   * basis table; each writes a run directory `<out>/bases/<kind>`.
+   * basis table; each writes a run directory `<out>/bases/<kind>`. They run
+   * in a second process by default (see {@link DemoOptions.bases}).
    */
   compare: readonly ComparedBasis[];
+  /** Basis checkpoint interval of the compared bases (fewer vectors than the Hessian basis keep the demo's time). */
+  compareEvery: number;
+  /** Vectors per compared basis. */
+  compareMaxVectors: number;
 }
 
 /** Bases the demo can compare with the Hessian eigenbasis (`axis` is the LCA baseline). */
@@ -46,8 +53,14 @@ export type ComparedBasis = 'random' | 'shuffled' | 'axis';
 
 /** The demo's two plans. */
 export const DEMO_PLANS: Record<'default' | 'quick', DemoPlan> = {
-  default: { config: ARITHMETIC_CONFIGS.default, every: 20, basisEvery: 200, maxVectors: 15, probeSize: 500, hessianSize: 256, compare: ['random', 'shuffled', 'axis'] },
-  quick: { config: { ...ARITHMETIC_CONFIGS.quick, steps: 400 }, every: 20, basisEvery: 100, maxVectors: 4, probeSize: 150, hessianSize: 100, compare: ['random'] },
+  default: {
+    config: ARITHMETIC_CONFIGS.default, every: 20, basisEvery: 200, maxVectors: 15, probeSize: 500, hessianSize: 256,
+    compare: ['random', 'shuffled', 'axis'], compareEvery: 400, compareMaxVectors: 8,
+  },
+  quick: {
+    config: { ...ARITHMETIC_CONFIGS.quick, steps: 400 }, every: 20, basisEvery: 100, maxVectors: 4, probeSize: 150, hessianSize: 100,
+    compare: ['random'], compareEvery: 100, compareMaxVectors: 4,
+  },
 };
 
 function targetsOf(batch: ArithmeticBatch): tf.Tensor {
@@ -57,17 +70,31 @@ function targetsOf(batch: ArithmeticBatch): tf.Tensor {
   return y;
 }
 
-/** Runs the demo; returns the run directory. */
-export async function runDemo(o: { quick?: boolean; out?: string; serve?: boolean; grpcPort?: number; metricsPort?: number; keepParams?: boolean; log?: (s: string) => void; tty?: boolean }): Promise<string> {
-  const log = o.log ?? ((s: string) => process.stdout.write(s + '\n'));
+/** Options of {@link runDemo}. */
+export interface DemoOptions {
+  /** The short plan (smoke tests). */
+  quick?: boolean;
+  /** Run directory. Default: a fresh directory under `runs/`. */
+  out?: string;
+  /** Start the gRPC and metrics servers. Default true. */
+  serve?: boolean;
+  grpcPort?: number;
+  metricsPort?: number;
+  /** Keep θ of every checkpoint (for `polca backfill`). */
+  keepParams?: boolean;
+  /** Where the comparison bases run: `child` (default) a second process on another core, repeating the same deterministic training; `inline` in this process; `none` skips them. */
+  bases?: 'child' | 'inline' | 'none';
+  log?: (s: string) => void;
+  /** Draw a progress bar (default: when stdout is a terminal) instead of progress lines. */
+  tty?: boolean;
+}
+
+/** Everything one training run of the demo needs; the same plan gives the same run, bit for bit. */
+async function prepare(plan: DemoPlan) {
   await tf.setBackend('wasm');
   await tf.ready();
   registerWasmKernels();
-  const plan = DEMO_PLANS[o.quick ? 'quick' : 'default'];
   const cfg = plan.config;
-  const out = o.out ?? path.join('runs', `demo-${new Date().toISOString().replace(/[:.]/g, '-')}`);
-  fs.mkdirSync(path.dirname(path.resolve(out)), { recursive: true });
-
   const splits = makeSplits({ seed: cfg.seed, probeSize: plan.probeSize, hessianSize: plan.hessianSize });
   const model = createArithmeticLayersModel({ ...cfg, seed: cfg.seed + 1, initStd: cfg.initStd });
   const optimizer = new AdamW({
@@ -75,7 +102,6 @@ export async function runDemo(o: { quick?: boolean; out?: string; serve?: boolea
     warmupSteps: cfg.warmupSteps, schedule: cfg.schedule, totalSteps: cfg.steps, minLrFactor: cfg.minLrFactor,
   });
   model.compile({ optimizer, loss: arithmeticLoss });
-
   const probe = { x: layersData(splits.probe).xs, y: targetsOf(splits.probe) };
   const sample = { x: layersData(splits.hessian).xs, y: targetsOf(splits.hessian) };
   const meta = datapointMeta(splits.probe);
@@ -86,25 +112,116 @@ export async function runDemo(o: { quick?: boolean; out?: string; serve?: boolea
     carry: meta.map((m) => m.carry),
   };
   const common = { probe, hessianSample: sample, fromLogits: true, every: plan.every, secondOrder: 'paper' } as const;
+  const fit = async (callbacks: tf.CustomCallbackArgs[] | tf.Callback[]) => {
+    const batches = tf.data.generator(function* () {
+      for (let i = 0; i < cfg.steps; i++) {
+        const { xs, ys } = layersData(splits.train.next(cfg.batchSize));
+        yield { xs, ys };
+      }
+    });
+    await model.fitDataset(batches, { epochs: 1, batchesPerEpoch: cfg.steps, callbacks: callbacks as tf.Callback[], verbose: 0 });
+  };
+  const dispose = () => {
+    tf.dispose([probe.x, probe.y, sample.x, sample.y]);
+    model.dispose();
+  };
+  return { probeMeta, common, fit, dispose };
+}
+
+/** A comparison tracker: the main run's schedule along another basis, logged to `<out>/bases/<kind>`. */
+function comparedTracker(plan: DemoPlan, out: string, kind: ComparedBasis, setup: Awaited<ReturnType<typeof prepare>>) {
+  const dir = basisDir(out, kind);
+  return {
+    kind,
+    dir,
+    callback: polcaCallback({
+      ...setup.common,
+      basis: { kind, every: plan.compareEvery, k: 1, maxVectors: plan.compareMaxVectors },
+      log: { dir, probeMeta: setup.probeMeta },
+      derivativeCheckEvery: 5,
+    }),
+  };
+}
+
+/** Run directory of a compared basis. */
+export function basisDir(out: string, kind: ComparedBasis): string {
+  return path.join(out, 'bases', kind);
+}
+
+const BASIS_ROW: Record<ComparedBasis, string> = {
+  random: 'random orthonormal',
+  shuffled: 'shuffled-checkpoint Hessian',
+  axis: 'axis (LCA, largest parameters)',
+};
+
+/**
+ * The child role of the demo: the same training with only the comparison
+ * trackers attached, printing `step <s>/<total>` lines for the parent.
+ */
+export async function runComparedBases(o: { quick?: boolean; out: string; kinds: readonly ComparedBasis[] }): Promise<void> {
+  const plan = DEMO_PLANS[o.quick ? 'quick' : 'default'];
+  const setup = await prepare(plan);
+  const trackers = o.kinds.map((k) => comparedTracker(plan, o.out, k, setup));
+  const tenth = Math.max(1, Math.round(plan.config.steps / 10));
+  trackers[0]?.callback.events$.subscribe((e) => {
+    if (e.type === 'step' && e.step % tenth === 0) process.stdout.write(`step ${e.step}/${plan.config.steps}\n`);
+  });
+  await setup.fit(trackers.map((t) => t.callback));
+  for (const t of trackers) await t.callback.close();
+  setup.dispose();
+}
+
+/** Starts {@link runComparedBases} in a child process (a second core); resolves when it exits cleanly. */
+function spawnComparedBases(o: { quick?: boolean; out: string; kinds: readonly ComparedBasis[] }, onLine: (line: string) => void): Promise<void> {
+  const args = ['--import', 'tsx', fileURLToPath(import.meta.url), '--compared-bases', o.kinds.join(','), '--out', o.out, ...(o.quick ? ['--quick'] : [])];
+  const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+  let stderr = '';
+  child.stderr.on('data', (d: Buffer) => (stderr = (stderr + d.toString()).slice(-4000)));
+  let partial = '';
+  child.stdout.on('data', (d: Buffer) => {
+    const lines = (partial + d.toString()).split('\n');
+    partial = lines.pop() ?? '';
+    lines.forEach(onLine);
+  });
+  return new Promise((resolve, reject) => {
+    child.on('error', reject);
+    child.on('exit', (code, signal) =>
+      code === 0 ? resolve() : reject(new Error(`demo: the comparison-bases process failed (exit ${code ?? signal}): ${stderr.trim()}`)),
+    );
+  });
+}
+
+/** Runs the demo; returns the run directory. */
+export async function runDemo(o: DemoOptions = {}): Promise<string> {
+  const log = o.log ?? ((s: string) => process.stdout.write(s + '\n'));
+  const plan = DEMO_PLANS[o.quick ? 'quick' : 'default'];
+  const cfg = plan.config;
+  const out = o.out ?? path.join('runs', `demo-${new Date().toISOString().replace(/[:.]/g, '-')}`);
+  fs.mkdirSync(path.dirname(path.resolve(out)), { recursive: true });
+  const where = o.bases ?? 'child';
+  const kinds = where === 'none' ? [] : plan.compare;
+
+  const setup = await prepare(plan);
   const polca = polcaCallback({
-    ...common,
+    ...setup.common,
     basis: { kind: 'hessian', every: plan.basisEvery, k: 1, maxVectors: plan.maxVectors },
-    log: { dir: out, keepParams: o.keepParams ?? false, probeMeta },
+    log: { dir: out, keepParams: o.keepParams ?? false, probeMeta: setup.probeMeta },
     serve: o.serve === false ? undefined : { grpc: { port: o.grpcPort ?? 0 }, metrics: { port: o.metricsPort ?? 0 } },
     analysis: { alerts: { signal: 'probe' } },
   });
-  // The other bases watch the same training from their own trackers: the
-  // same θ at every checkpoint, so their rows of the basis table differ only
-  // by the basis.
-  const compared = plan.compare.map((kind) => ({
-    kind,
-    dir: path.join(out, 'bases', kind),
-    callback: polcaCallback({
-      ...common,
-      basis: { kind, every: plan.basisEvery, k: 1, maxVectors: plan.maxVectors },
-      log: { dir: path.join(out, 'bases', kind), probeMeta },
-    }),
-  }));
+  // The other bases watch the same training, so their rows of the basis
+  // table differ only by the basis: in a child process that repeats the
+  // training bit for bit (wasm on one thread is deterministic) on the second
+  // core, or here.
+  const inline = where === 'inline' ? kinds.map((k) => comparedTracker(plan, out, k, setup)) : [];
+  let childStep = '';
+  const child =
+    where === 'child' && kinds.length > 0
+      ? spawnComparedBases({ quick: o.quick, out, kinds }, (line) => (childStep = line))
+      : undefined;
+  // Surface a failure at once, and never leave the rejection unhandled while training runs.
+  let childError: unknown;
+  child?.catch((e: unknown) => (childError = e));
 
   const bar = progress(cfg.steps, o.tty ?? process.stdout.isTTY === true, log);
   let basis = 0;
@@ -115,7 +232,7 @@ export async function runDemo(o: { quick?: boolean; out?: string; serve?: boolea
         const s = polca.server;
         if (s) log(`live: gRPC 127.0.0.1:${s.grpcPort} (polca.v1.Polca), metrics http://127.0.0.1:${s.metricsPort}/metrics`);
         log(`run directory: ${out}`);
-        if (compared.length > 0) log(`also along: ${compared.map((c) => `${c.kind} basis (${c.dir})`).join(', ')}`);
+        if (kinds.length > 0) log(`also along: ${kinds.map((k) => `${k} basis (${basisDir(out, k)})`).join(', ')}${child ? ', in a second process' : ''}`);
         bar.start();
       } else if (e.type === 'step') {
         bar.update(e.step, { loss: e.loss !== undefined ? e.loss.toFixed(3) : '-', basis });
@@ -129,31 +246,27 @@ export async function runDemo(o: { quick?: boolean; out?: string; serve?: boolea
     complete: () => bar.stop(),
   });
 
-  const batches = tf.data.generator(function* () {
-    for (let i = 0; i < cfg.steps; i++) {
-      const b = splits.train.next(cfg.batchSize);
-      const { xs, ys } = layersData(b);
-      yield { xs, ys };
-    }
-  });
-  await model.fitDataset(batches, { epochs: 1, batchesPerEpoch: cfg.steps, callbacks: [polca, ...compared.map((c) => c.callback)], verbose: 0 });
+  await setup.fit([polca, ...inline.map((c) => c.callback)]);
   await polca.close();
-  for (const c of compared) await c.callback.close();
-  tf.dispose([probe.x, probe.y, sample.x, sample.y]);
-  model.dispose();
+  for (const c of inline) await c.callback.close();
+  setup.dispose();
+  if (child) {
+    if (!childError) log(`waiting for the comparison bases (${childStep || 'starting'})`);
+    await child;
+  }
 
   log('');
   const result = await clustersCommand(out, {});
   log(result.text);
   const rows = result.quality?.filter((r) => r.kind === 'polca').map((r) => ({ ...r, kind: 'hessian (top eigenvectors)' })) ?? [];
-  for (const c of compared) {
+  for (const k of kinds) {
     // Same Δ and τ as the main run: the same training, so the same flat point.
-    const r = await clustersCommand(c.dir, { kinds: ['polca'], delta: result.delta, tau: result.tau });
+    const r = await clustersCommand(basisDir(out, k), { kinds: ['polca'], delta: result.delta, tau: result.tau });
     const row = r.quality?.find((q) => q.kind === 'polca');
-    if (row) rows.push({ ...row, kind: c.kind === 'axis' ? 'axis (LCA, largest parameters)' : c.kind === 'shuffled' ? 'shuffled-checkpoint Hessian' : 'random orthonormal' });
+    if (row) rows.push({ ...row, kind: BASIS_ROW[k] });
   }
   if (rows.length > 1) log(['', '## POLCA by basis (METHOD.md §5)', formatQualityTable(rows).replace('| trajectories |', '| POLCA basis |')].join('\n'));
-  const report = await reportCommand(out, { compare: compared.map((c) => c.dir) });
+  const report = await reportCommand(out, { compare: kinds.map((k) => basisDir(out, k)) });
   log(`report: ${report}`);
   return out;
 }
@@ -197,9 +310,14 @@ if (import.meta.url === `file://${process.argv[1]}` || process.argv[1]?.endsWith
     .option('--grpc <port>', 'gRPC port (default: any free port)', (v) => Number(v))
     .option('--metrics <port>', 'Prometheus metrics port (default: any free port)', (v) => Number(v))
     .option('--keep-params', 'keep θ of every checkpoint for `polca backfill` (4·P bytes per checkpoint)')
+    .addOption(new Option('--bases <where>', 'where the comparison bases run').choices(['child', 'inline', 'none']).default('child'))
+    .addOption(new Option('--compared-bases <kinds>', 'internal: the child role, watching the training along these bases').hideHelp())
     .parse();
-  const opts = program.opts<{ quick?: boolean; out?: string; serve: boolean; keepParams?: boolean; grpc?: number; metrics?: number }>();
-  runDemo({ ...opts, grpcPort: opts.grpc, metricsPort: opts.metrics }).catch((e: unknown) => {
+  const opts = program.opts<{ quick?: boolean; out?: string; serve: boolean; keepParams?: boolean; grpc?: number; metrics?: number; bases: 'child' | 'inline' | 'none'; comparedBases?: string }>();
+  const run = opts.comparedBases
+    ? runComparedBases({ quick: opts.quick, out: opts.out!, kinds: opts.comparedBases.split(',') as ComparedBasis[] })
+    : runDemo({ ...opts, grpcPort: opts.grpc, metricsPort: opts.metrics });
+  run.catch((e: unknown) => {
     process.stderr.write(`demo: ${e instanceof Error ? e.stack ?? e.message : String(e)}\n`);
     process.exitCode = 1;
   });

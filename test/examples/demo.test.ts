@@ -21,6 +21,7 @@ describe('npm run demo -- --quick', () => {
     // Without a terminal, progress comes as lines, about one per tenth of the run.
     expect(text.split('\n').filter((l) => /^training \d+\/400 steps, loss [\d.]+/.test(l)).length).toBeGreaterThanOrEqual(8);
     // The basis table has the Hessian row and the random basis's.
+    expect(text).toMatch(/also along: random basis \(.*bases\/random\), in a second process/);
     expect(text).toMatch(/## POLCA by basis/);
     expect(text).toMatch(/\| hessian \(top eigenvectors\) \|/);
     expect(text).toMatch(/\| random orthonormal \|/);
@@ -48,7 +49,7 @@ describe('npm run demo -- --quick', () => {
         expect(p.lossAfter[x] - p.lossBefore[x] - sum).toBeCloseTo(p.residual[x], 4);
       }
     }
-    // The random-basis tracker watched the same training: the same checkpoints
+    // The random-basis tracker ran in a second process repeating the same training: the same checkpoints
     // with bit-identical probe losses, and its own four (random) vectors.
     const other: PolcaEvent[] = await lastValueFrom(replay(path.join(out, 'bases', 'random')).pipe(toArray()));
     const otherCheckpoints = other.filter((e): e is CheckpointEvent => e.type === 'checkpoint');
