@@ -3,6 +3,7 @@
  * every event kind, demo-run sized by default, with an optional ending that
  * trips every alert rule (diverging loss, non-finite losses, stalled clock).
  */
+import { mulberry32 } from './prng.js';
 import type {
   ClusterSummary,
   PolcaEvent,
@@ -37,16 +38,6 @@ export function syntheticCluster(x: number): number {
   return x % 3;
 }
 
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /**
  * A complete synthetic run as an array of events, in emission order:

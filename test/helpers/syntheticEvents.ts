@@ -5,6 +5,7 @@
  * and absent, and awkward values (NaN, ±Infinity, −0, a non-canonical NaN
  * bit pattern) in the typed arrays.
  */
+import { mulberry32 } from './prng.js';
 import type {
   BasisEvent, ClustersEvent, PolcaEvent, PolcaIncrementEvent, RunStartEvent, StepEvent, TransitionEvent, AlertEvent,
 } from '../../src/stream/events.js';
@@ -34,16 +35,7 @@ export interface SyntheticOptions {
 }
 
 /** mulberry32: small, fast, deterministic. */
-export function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+export const prng = mulberry32;
 
 /** Float32 bit pattern of a NaN that is not the canonical 0x7fc00000. */
 export const ODD_NAN_BITS = 0x7fc0beef;
