@@ -87,6 +87,49 @@ export interface DemoOptions {
   log?: (s: string) => void;
   /** Draw a progress bar (default: when stdout is a terminal) instead of progress lines. */
   tty?: boolean;
+  /** Changes to the plan's training, for experiments (RESULTS.md lists the ones tried). */
+  overrides?: DemoOverrides;
+}
+
+/** What an experiment may change in a demo plan. */
+export interface DemoOverrides {
+  /** Peak learning rate. */
+  lr?: number;
+  schedule?: 'constant' | 'cosine';
+  /** Training steps. */
+  steps?: number;
+  /** Probe problems (4 datapoints each). */
+  probeSize?: number;
+  /** Data and initialisation seed. */
+  seed?: number;
+}
+
+/** The plan with `overrides` applied, checked. */
+export function demoPlan(quick: boolean | undefined, overrides: DemoOverrides = {}): DemoPlan {
+  const base = DEMO_PLANS[quick ? 'quick' : 'default'];
+  const { lr, schedule, steps, probeSize, seed } = overrides;
+  const bad = (name: string, want: string, got: unknown) => new RangeError(`demo: option '${name}' must be ${want}, got ${JSON.stringify(got)}`);
+  if (lr !== undefined && !(lr > 0 && Number.isFinite(lr))) throw bad('lr', 'a positive number', lr);
+  if (schedule !== undefined && schedule !== 'constant' && schedule !== 'cosine') throw bad('schedule', "'constant' or 'cosine'", schedule);
+  if (steps !== undefined && !(Number.isInteger(steps) && steps >= 2 * base.every)) throw bad('steps', `an integer ≥ ${2 * base.every}`, steps);
+  if (probeSize !== undefined && !(Number.isInteger(probeSize) && probeSize >= 10)) throw bad('probe', 'an integer ≥ 10', probeSize);
+  if (seed !== undefined && !Number.isInteger(seed)) throw bad('seed', 'an integer', seed);
+  return {
+    ...base,
+    probeSize: probeSize ?? base.probeSize,
+    config: { ...base.config, lr: lr ?? base.config.lr, schedule: schedule ?? base.config.schedule, steps: steps ?? base.config.steps, seed: seed ?? base.config.seed },
+  };
+}
+
+/** Command-line flags that reproduce `overrides` (for the child process). */
+function overrideFlags(o: DemoOverrides): string[] {
+  const flags: string[] = [];
+  if (o.lr !== undefined) flags.push('--lr', String(o.lr));
+  if (o.schedule !== undefined) flags.push('--schedule', o.schedule);
+  if (o.steps !== undefined) flags.push('--steps', String(o.steps));
+  if (o.probeSize !== undefined) flags.push('--probe', String(o.probeSize));
+  if (o.seed !== undefined) flags.push('--seed', String(o.seed));
+  return flags;
 }
 
 /** Everything one training run of the demo needs; the same plan gives the same run, bit for bit. */
@@ -158,8 +201,8 @@ const BASIS_ROW: Record<ComparedBasis, string> = {
  * The child role of the demo: the same training with only the comparison
  * trackers attached, printing `step <s>/<total>` lines for the parent.
  */
-export async function runComparedBases(o: { quick?: boolean; out: string; kinds: readonly ComparedBasis[] }): Promise<void> {
-  const plan = DEMO_PLANS[o.quick ? 'quick' : 'default'];
+export async function runComparedBases(o: { quick?: boolean; out: string; kinds: readonly ComparedBasis[]; overrides?: DemoOverrides }): Promise<void> {
+  const plan = demoPlan(o.quick, o.overrides);
   const setup = await prepare(plan);
   const trackers = o.kinds.map((k) => comparedTracker(plan, o.out, k, setup));
   const tenth = Math.max(1, Math.round(plan.config.steps / 10));
@@ -172,8 +215,14 @@ export async function runComparedBases(o: { quick?: boolean; out: string; kinds:
 }
 
 /** Starts {@link runComparedBases} in a child process (a second core); resolves when it exits cleanly. */
-function spawnComparedBases(o: { quick?: boolean; out: string; kinds: readonly ComparedBasis[] }, onLine: (line: string) => void): Promise<void> {
-  const args = ['--import', 'tsx', fileURLToPath(import.meta.url), '--compared-bases', o.kinds.join(','), '--out', o.out, ...(o.quick ? ['--quick'] : [])];
+function spawnComparedBases(
+  o: { quick?: boolean; out: string; kinds: readonly ComparedBasis[]; overrides?: DemoOverrides },
+  onLine: (line: string) => void,
+): Promise<void> {
+  const args = [
+    '--import', 'tsx', fileURLToPath(import.meta.url), '--compared-bases', o.kinds.join(','), '--out', o.out,
+    ...(o.quick ? ['--quick'] : []), ...overrideFlags(o.overrides ?? {}),
+  ];
   const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'] });
   let stderr = '';
   child.stderr.on('data', (d: Buffer) => (stderr = (stderr + d.toString()).slice(-4000)));
@@ -194,7 +243,7 @@ function spawnComparedBases(o: { quick?: boolean; out: string; kinds: readonly C
 /** Runs the demo; returns the run directory. */
 export async function runDemo(o: DemoOptions = {}): Promise<string> {
   const log = o.log ?? ((s: string) => process.stdout.write(s + '\n'));
-  const plan = DEMO_PLANS[o.quick ? 'quick' : 'default'];
+  const plan = demoPlan(o.quick, o.overrides);
   const cfg = plan.config;
   const out = o.out ?? path.join('runs', `demo-${new Date().toISOString().replace(/[:.]/g, '-')}`);
   fs.mkdirSync(path.dirname(path.resolve(out)), { recursive: true });
@@ -217,7 +266,7 @@ export async function runDemo(o: DemoOptions = {}): Promise<string> {
   let childStep = '';
   const child =
     where === 'child' && kinds.length > 0
-      ? spawnComparedBases({ quick: o.quick, out, kinds }, (line) => (childStep = line))
+      ? spawnComparedBases({ quick: o.quick, out, kinds, overrides: o.overrides }, (line) => (childStep = line))
       : undefined;
   // Surface a failure at once, and never leave the rejection unhandled while training runs.
   let childError: unknown;
@@ -311,12 +360,21 @@ if (import.meta.url === `file://${process.argv[1]}` || process.argv[1]?.endsWith
     .option('--metrics <port>', 'Prometheus metrics port (default: any free port)', (v) => Number(v))
     .option('--keep-params', 'keep θ of every checkpoint for `polca backfill` (4·P bytes per checkpoint)')
     .addOption(new Option('--bases <where>', 'where the comparison bases run').choices(['child', 'inline', 'none']).default('child'))
+    .option('--lr <x>', 'experiment: peak learning rate', Number)
+    .addOption(new Option('--schedule <s>', 'experiment: learning-rate schedule').choices(['constant', 'cosine']))
+    .option('--steps <n>', 'experiment: training steps', Number)
+    .option('--probe <problems>', 'experiment: probe problems (4 datapoints each)', Number)
+    .option('--seed <n>', 'experiment: data and initialisation seed', Number)
     .addOption(new Option('--compared-bases <kinds>', 'internal: the child role, watching the training along these bases').hideHelp())
     .parse();
-  const opts = program.opts<{ quick?: boolean; out?: string; serve: boolean; keepParams?: boolean; grpc?: number; metrics?: number; bases: 'child' | 'inline' | 'none'; comparedBases?: string }>();
+  const opts = program.opts<{
+    quick?: boolean; out?: string; serve: boolean; keepParams?: boolean; grpc?: number; metrics?: number; bases: 'child' | 'inline' | 'none'; comparedBases?: string;
+    lr?: number; schedule?: 'constant' | 'cosine'; steps?: number; probe?: number; seed?: number;
+  }>();
+  const overrides: DemoOverrides = { lr: opts.lr, schedule: opts.schedule, steps: opts.steps, probeSize: opts.probe, seed: opts.seed };
   const run = opts.comparedBases
-    ? runComparedBases({ quick: opts.quick, out: opts.out!, kinds: opts.comparedBases.split(',') as ComparedBasis[] })
-    : runDemo({ ...opts, grpcPort: opts.grpc, metricsPort: opts.metrics });
+    ? runComparedBases({ quick: opts.quick, out: opts.out!, kinds: opts.comparedBases.split(',') as ComparedBasis[], overrides })
+    : runDemo({ ...opts, grpcPort: opts.grpc, metricsPort: opts.metrics, overrides });
   run.catch((e: unknown) => {
     process.stderr.write(`demo: ${e instanceof Error ? e.stack ?? e.message : String(e)}\n`);
     process.exitCode = 1;

@@ -4,7 +4,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { spawnSync } from 'node:child_process';
 import { lastValueFrom, toArray } from 'rxjs';
-import { runDemo } from '../../examples/demo.js';
+import { DEMO_PLANS, demoPlan, runDemo } from '../../examples/demo.js';
 import { replay } from '../../src/stream/replay.js';
 import { readRun } from '../../src/sinks/arrow/readRun.js';
 import type { CheckpointEvent, PolcaEvent, PolcaIncrementEvent } from '../../src/stream/events.js';
@@ -76,4 +76,18 @@ describe('npm run demo -- --quick', () => {
     expect(svgs.length).toBeGreaterThanOrEqual(3);
     expect((r.stdout.match(/<path[^>]* d="M/g) ?? []).length).toBeGreaterThan(10);
   }, 600_000);
+});
+
+describe('demo experiment overrides', () => {
+  it('change only what they name, and name the option and value when wrong', () => {
+    const p = demoPlan(false, { lr: 3e-4, schedule: 'constant', probeSize: 1250 });
+    expect(p.config.lr).toBe(3e-4);
+    expect(p.config.schedule).toBe('constant');
+    expect(p.probeSize).toBe(1250);
+    expect({ ...p.config, lr: 0, schedule: 0 }).toEqual({ ...DEMO_PLANS.default.config, lr: 0, schedule: 0 });
+    expect(demoPlan(true)).toEqual(DEMO_PLANS.quick);
+    expect(() => demoPlan(false, { lr: -1 })).toThrow(/option 'lr' must be a positive number, got -1/);
+    expect(() => demoPlan(false, { steps: 10 })).toThrow(/option 'steps' must be an integer ≥ 40, got 10/);
+    expect(() => demoPlan(false, { schedule: 'linear' as 'constant' })).toThrow(/option 'schedule'/);
+  });
 });
