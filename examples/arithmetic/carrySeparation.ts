@@ -1,0 +1,139 @@
+/**
+ * How well each basis vector's projected loss separates carry tokens from the
+ * other tokens of the 10s and 100s places — a diagnostic that does not depend
+ * on HDBSCAN's settings. If even the datapoints whose loss falls most along a
+ * vector are far from all-carry, no clustering of that vector's trajectories
+ * can reach METHOD.md §5's carry homogeneity of 0.9.
+ *
+ *   npx tsx examples/arithmetic/carrySeparation.ts <run-dir> [--kind polca] [--top 200]
+ *
+ * @packageDocumentation
+ */
+import { lastValueFrom, toArray } from 'rxjs';
+import { Command, Option } from 'commander';
+import { clusterQuality, type ArithmeticLabels } from '../../src/analysis/quality.js';
+import { isOscillatory } from '../../src/analysis/clusterProcedure.js';
+import { TrajectoryBuilder } from '../../src/analysis/trajectories.js';
+import type { TrajectoryMatrix } from '../../src/analysis/trajectoryMatrix.js';
+import { readManifest } from '../../src/sinks/arrow/manifest.js';
+import { replay } from '../../src/stream/replay.js';
+import type { PolcaEvent, TrajectoryKind } from '../../src/stream/events.js';
+
+/** The separation of one basis vector. */
+export interface VectorSeparation {
+  basisId: number;
+  /** Whether the mean trajectory rises (the paper leaves such vectors out). */
+  oscillatory: boolean;
+  /** Datapoints whose projected loss falls (L_b(x,T) < L_b(x,0)): those the paper clusters. */
+  kept: number;
+  /** Carry fraction among them. */
+  keptHomogeneity: number;
+  /** Carry fraction among the `top` kept datapoints whose projected loss falls most. */
+  topHomogeneity: number;
+  /** Fraction of those top datapoints' carry members in the 10s or 100s place (eligibility needs > 0.85). */
+  topTensHundreds: number;
+  /**
+   * Largest |AUC − ½| over checkpoints of L_b(x,t) between carry and
+   * no-carry tokens of the 10s and 100s places, plus ½ (1 = perfectly separated at some checkpoint).
+   */
+  bestAuc: number;
+  /** The checkpoint step where it is reached. */
+  bestAucStep: number;
+}
+
+/**
+ * Area under the ROC curve of scores `a` against `b`: P(a < b) + ½P(a = b)
+ * (Mann–Whitney with mid-ranks for ties).
+ */
+export function auc(a: ArrayLike<number>, b: ArrayLike<number>): number {
+  const all = [...Array.from(a, (v) => ({ v, g: 0 })), ...Array.from(b, (v) => ({ v, g: 1 }))].sort((x, y) => x.v - y.v);
+  let rankSumA = 0;
+  for (let i = 0; i < all.length; ) {
+    let j = i;
+    while (j < all.length && all[j].v === all[i].v) j++;
+    const mid = (i + 1 + j) / 2;
+    for (let k = i; k < j; k++) if (all[k].g === 0) rankSumA += mid;
+    i = j;
+  }
+  const na = a.length;
+  const nb = b.length;
+  // U_a counts pairs with a > b; the complement is what we want.
+  const uA = rankSumA - (na * (na + 1)) / 2;
+  return 1 - uA / (na * nb);
+}
+
+/** {@link VectorSeparation} of one trajectory matrix. */
+export function carrySeparation(matrix: TrajectoryMatrix, labels: ArithmeticLabels, basisId: number, top = 200): VectorSeparation {
+  const T = matrix.length;
+  if (T < 2) throw new RangeError(`carrySeparation: basis ${basisId} has ${T} checkpoints; at least 2 are needed`);
+  if (!Number.isInteger(top) || top < 1) throw new RangeError(`carrySeparation: top must be a positive integer, got ${top}`);
+  const n = matrix.n;
+  const kept: number[] = [];
+  for (let i = 0; i < n; i++) if (matrix.get(i, T - 1) < matrix.get(i, 0)) kept.push(i);
+  const keptQ = clusterQuality(kept, labels);
+  const byDrop = kept.slice().sort((x, y) => matrix.get(x, T - 1) - matrix.get(y, T - 1) || x - y);
+  const topQ = clusterQuality(byDrop.slice(0, top), labels);
+  const tensHundreds = (i: number) => labels.place[i] === 1 || labels.place[i] === 2;
+  const carry: number[] = [];
+  const other: number[] = [];
+  for (let i = 0; i < n; i++) if (tensHundreds(i)) (labels.carry[i] ? carry : other).push(i);
+  let bestAuc = 0.5;
+  let bestAucStep = matrix.steps[0];
+  if (carry.length > 0 && other.length > 0) {
+    for (let t = 1; t < T; t++) {
+      const col = matrix.column(t);
+      const a = auc(carry.map((i) => col[i]), other.map((i) => col[i]));
+      if (Math.abs(a - 0.5) > Math.abs(bestAuc - 0.5)) {
+        bestAuc = a;
+        bestAucStep = matrix.steps[t];
+      }
+    }
+  }
+  return {
+    basisId,
+    oscillatory: isOscillatory(matrix),
+    kept: kept.length,
+    keptHomogeneity: keptQ.homogeneity,
+    topHomogeneity: topQ.homogeneity,
+    topTensHundreds: topQ.carryTensHundreds,
+    bestAuc: Math.max(bestAuc, 1 - bestAuc),
+    bestAucStep,
+  };
+}
+
+/** Separation of every basis vector of a run directory whose probe metadata has `place` and `carry`. */
+export async function runCarrySeparation(dir: string, kind: TrajectoryKind = 'polca', top = 200): Promise<VectorSeparation[]> {
+  const manifest = await readManifest(dir, 'carrySeparation');
+  const meta = (manifest.probeMeta ?? {}) as Record<string, ArrayLike<number | boolean> | undefined>;
+  if (!meta.place || !meta.carry) throw new Error(`carrySeparation: ${dir} has no place/carry probe metadata (an addition run is needed)`);
+  const labels: ArithmeticLabels = { place: meta.place as ArrayLike<number>, carry: meta.carry };
+  const events: PolcaEvent[] = await lastValueFrom(replay(dir).pipe(toArray()));
+  const builder = new TrajectoryBuilder({ kinds: [kind] });
+  for (const e of events) builder.push(e);
+  return builder.basisIds(kind).map((id) => carrySeparation(builder.matrix(kind, id)!, labels, id, top));
+}
+
+/** Markdown table of {@link runCarrySeparation}. */
+export function formatSeparation(rows: readonly VectorSeparation[], top: number): string {
+  const f = (x: number) => (Number.isNaN(x) ? '-' : x.toFixed(2));
+  return [
+    `| vector | oscillatory | kept | carry among kept | carry among top ${top} | of which 10s/100s | best AUC (step) |`,
+    '|---|---|---|---|---|---|---|',
+    ...rows.map((r) => `| ${r.basisId} | ${r.oscillatory ? 'yes' : 'no'} | ${r.kept} | ${f(r.keptHomogeneity)} | ${f(r.topHomogeneity)} | ${f(r.topTensHundreds)} | ${f(r.bestAuc)} (${r.bestAucStep}) |`),
+  ].join('\n');
+}
+
+if (process.argv[1]?.endsWith('carrySeparation.ts')) {
+  const program = new Command()
+    .argument('<dir>', 'run directory of an addition run')
+    .addOption(new Option('--kind <kind>', 'trajectory kind').choices(['polca', 'polca-first', 'lca']).default('polca'))
+    .option('--top <n>', 'how many of the most-decreasing datapoints to look at', Number, 200)
+    .parse();
+  const o = program.opts<{ kind: TrajectoryKind; top: number }>();
+  runCarrySeparation(program.args[0], o.kind, o.top)
+    .then((rows) => process.stdout.write(formatSeparation(rows, o.top) + '\n'))
+    .catch((e: unknown) => {
+      process.stderr.write(`carrySeparation: ${e instanceof Error ? e.message : String(e)}\n`);
+      process.exitCode = 1;
+    });
+}
