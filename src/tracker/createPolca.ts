@@ -23,6 +23,7 @@ import { registerWasmKernels } from '../engine/wasm/registerWasmKernels.js';
 import { describe } from '../errors/describe.js';
 import { calibrateStep, relativeRmsError } from '../engine/stepCalibration.js';
 import { resolveOptions, type PolcaOptions, type ResolvedOptions } from './options.js';
+import { yieldToEventLoop } from './yieldToEventLoop.js';
 
 /** The tracker for custom training loops. */
 export interface PolcaTracker {
@@ -176,6 +177,8 @@ class Tracker implements PolcaTracker {
       this.fail(e);
       throw e;
     }
+    // Once per step, let the event loop serve I/O (live endpoints, sinks' writes).
+    await yieldToEventLoop();
   }
 
   private start(): void {

@@ -109,3 +109,39 @@ describe('polcaCallback', () => {
     want.forEach((w, j) => expect(cp.losses[j]).toBeCloseTo(w, 5));
   });
 });
+
+describe('polcaCallback serves while model.fit trains', () => {
+  it('a /metrics request made at the start of training is answered before training ends', async () => {
+    const { x, y } = data();
+    const m = model();
+    const cb = polcaCallback({ ...common, basis: { kind: 'random', every: 4, k: 1, maxVectors: 2 }, probe: { x, y }, serve: { metrics: { port: 0 } } });
+    let step = -1;
+    let answeredAt: number | undefined;
+    let body = '';
+    const epochs = 60;
+    // A class callback, not a tf.CustomCallback: CustomCallbacks make tfjs yield to the
+    // event loop every 125 ms by themselves, which would hide a callback that never yields.
+    class StepCounter extends tf.Callback {
+      override async onBatchEnd(): Promise<void> {
+        step++;
+        if (step === 0) {
+          // fetch's I/O completes on the event loop: only a training loop that yields to it lets the answer in.
+          void fetch(`http://127.0.0.1:${cb.server!.metricsPort}/metrics`)
+            .then((r) => r.text())
+            .then((t) => {
+              body = t;
+              answeredAt = step;
+            });
+        }
+      }
+    }
+    const probeCallback = new StepCounter();
+    await m.fit(x, y, { epochs, batchSize: 6, shuffle: false, callbacks: [cb, probeCallback], verbose: 0 });
+    const total = step;
+    await cb.close();
+    expect(answeredAt).toBeDefined();
+    expect(answeredAt!).toBeLessThan(total);
+    expect(body).toMatch(/polca_/);
+    tf.dispose([x, y]);
+  }, 60_000);
+});
