@@ -231,6 +231,22 @@ export function meanBreakTime(
 }
 
 /**
+ * Whether trajectories sampled at `steps` are long enough for a break point
+ * with window Δ (2·d + 1 checkpoints, d = Δ in checkpoint intervals). Online,
+ * a basis vector found late has a short trajectory and no break point.
+ *
+ * @example
+ * ```ts
+ * hasBreakWindow([0, 20, 40, 60, 80], 40); // true: d = 2, 5 checkpoints
+ * ```
+ */
+export function hasBreakWindow(steps: ArrayLike<number>, delta: number, options: DeltaOptions = {}): boolean {
+  if (steps.length < 2) return false;
+  const d = deltaToOffset(checkpointSpacing(steps, 'hasBreakWindow'), delta, options, 'hasBreakWindow');
+  return steps.length >= 2 * d + 1;
+}
+
+/**
  * Hidden breakthrough indicator, eq. (7): whether the mean break time of the
  * set lies past τ (the step after which the exact aggregate loss is flat).
  *

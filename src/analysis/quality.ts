@@ -7,7 +7,7 @@
  * @packageDocumentation
  */
 import type { ClustersEvent, TrajectoryKind } from '../stream/events.js';
-import { hidden, type DeltaOptions } from './breakthrough.js';
+import { hasBreakWindow, hidden, type DeltaOptions } from './breakthrough.js';
 import type { TrajectoryMatrix } from './trajectoryMatrix.js';
 
 /**
@@ -170,6 +170,11 @@ export interface QualityRow {
   /** Clusters over all basis vectors, and those with a hidden breakthrough (eq. 7). */
   clusters: number;
   hiddenClusters: number;
+  /**
+   * Clusters whose trajectories are too short for a break point with window Δ
+   * (online vectors found near the end): counted in `clusters`, never hidden.
+   */
+  undeterminedClusters: number;
   /** hiddenClusters / clusters (NaN with no clusters). */
   hiddenFraction: number;
 }
@@ -207,6 +212,7 @@ export function qualityTable(kinds: readonly KindClusterings[], labels: Arithmet
     );
     let clusters = 0;
     let hiddenClusters = 0;
+    let undeterminedClusters = 0;
     for (const { event, trajectories } of clusterings) {
       const T = event.steps.length;
       if (trajectories.length < T) {
@@ -214,8 +220,13 @@ export function qualityTable(kinds: readonly KindClusterings[], labels: Arithmet
           `qualityTable: the ${kind} trajectories of basis ${event.basisId} have ${trajectories.length} checkpoints but the clusters event has ${T}`,
         );
       }
+      const breakable = hasBreakWindow(event.steps, options.delta, options);
       for (const c of event.clusters) {
         clusters++;
+        if (!breakable) {
+          undeterminedClusters++;
+          continue;
+        }
         const rows = Array.from(c.members, (x) => trajectories.row(x).subarray(0, T));
         if (hidden(rows, event.steps, options.delta, options.tau, options)) hiddenClusters++;
       }
@@ -227,6 +238,7 @@ export function qualityTable(kinds: readonly KindClusterings[], labels: Arithmet
       topHomogeneity: top.map((q) => q.homogeneity),
       clusters,
       hiddenClusters,
+      undeterminedClusters,
       hiddenFraction: clusters === 0 ? NaN : hiddenClusters / clusters,
     };
   });

@@ -103,6 +103,11 @@ export async function clustersCommand(dir: string, o: ClustersCommandOptions = {
       { delta, tau, round: true },
     );
     lines.push('', '## Quality (METHOD.md §5)', formatQualityTable(quality));
+    for (const r of quality) {
+      if (r.undeterminedClusters > 0) {
+        lines.push(`${r.kind}: ${r.undeterminedClusters} of ${r.clusters} clusters lie on vectors found too late for a break window of Δ = ${delta} steps; counted as not hidden`);
+      }
+    }
   }
 
   let file: string | null = null;

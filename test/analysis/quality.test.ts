@@ -118,7 +118,7 @@ describe('cluster quality (METHOD.md §5), hand-computed', () => {
       { delta: 100, tau: 300 },
     );
     expect(rows[0]).toMatchObject({ kind: 'loss', clusters: 1, hiddenClusters: 0, hiddenFraction: 0, topHomogeneity: [] });
-    expect(rows[1]).toMatchObject({ kind: 'polca', clusters: 6, hiddenClusters: 4 });
+    expect(rows[1]).toMatchObject({ kind: 'polca', clusters: 6, hiddenClusters: 4, undeterminedClusters: 0 });
     expect(rows[1].hiddenFraction).toBeCloseTo(4 / 6, 12);
     expect(rows[1].topHomogeneity.map((h) => h.toFixed(3))).toEqual(['0.818', '0.800', '0.750']);
     expect(formatQualityTable(rows)).toBe(
@@ -129,6 +129,13 @@ describe('cluster quality (METHOD.md §5), hand-computed', () => {
         '| polca | 0.818 / 0.800 / 0.750 | 0.667 |',
       ].join('\n'),
     );
+  });
+
+  it('clusters on trajectories too short for the break window count as undetermined, not hidden', () => {
+    // 7 checkpoints 100 steps apart; Δ = 400 needs 2·4 + 1 = 9.
+    const rows = qualityTable([{ kind: 'polca', clusterings: [b0, b1].map((e) => ({ event: e, trajectories: traj })) }], labels, { delta: 400, tau: 300 });
+    expect(rows[0]).toMatchObject({ clusters: 5, hiddenClusters: 0, undeterminedClusters: 5, hiddenFraction: 0 });
+    expect(rows[0].topHomogeneity.map((h) => h.toFixed(3))).toEqual(['0.818', '0.800', '0.750']);
   });
 
   it('validates its input', () => {
