@@ -4,9 +4,10 @@
  * endpoints, an Arrow run directory, and at the end the clusters, the
  * breakthroughs and METHOD.md §5's quality table.
  *
- *   npm run demo                       # the default configuration (about 15 minutes on 2 cores)
+ *   npm run demo                       # the default configuration (about 10 minutes on 2 cores)
  *   npm run demo -- --quick            # under 2 minutes, for smoke tests
  *   npm run demo -- --out runs/mine    # where the run directory goes
+ *   npm run demo -- --bases none --lr 3e-4 --schedule constant   # an experiment (RESULTS.md)
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
