@@ -224,7 +224,8 @@ function spawnComparedBases(
     '--import', 'tsx', fileURLToPath(import.meta.url), '--compared-bases', o.kinds.join(','), '--out', o.out,
     ...(o.quick ? ['--quick'] : []), ...overrideFlags(o.overrides ?? {}),
   ];
-  const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+  // stdin stays open and unused: the child exits when it closes, so a killed demo leaves no orphan training.
+  const child = spawn(process.execPath, args, { stdio: ['pipe', 'pipe', 'pipe'] });
   let stderr = '';
   child.stderr.on('data', (d: Buffer) => (stderr = (stderr + d.toString()).slice(-4000)));
   let partial = '';
@@ -373,11 +374,21 @@ if (import.meta.url === `file://${process.argv[1]}` || process.argv[1]?.endsWith
     lr?: number; schedule?: 'constant' | 'cosine'; steps?: number; probe?: number; seed?: number;
   }>();
   const overrides: DemoOverrides = { lr: opts.lr, schedule: opts.schedule, steps: opts.steps, probeSize: opts.probe, seed: opts.seed };
+  if (opts.comparedBases) {
+    process.stdin.on('end', () => {
+      process.stderr.write('demo: the parent process is gone; stopping the comparison bases\n');
+      process.exit(2);
+    });
+    process.stdin.resume();
+  }
   const run = opts.comparedBases
     ? runComparedBases({ quick: opts.quick, out: opts.out!, kinds: opts.comparedBases.split(',') as ComparedBasis[], overrides })
     : runDemo({ ...opts, grpcPort: opts.grpc, metricsPort: opts.metrics, overrides });
-  run.catch((e: unknown) => {
-    process.stderr.write(`demo: ${e instanceof Error ? e.stack ?? e.message : String(e)}\n`);
-    process.exitCode = 1;
-  });
+  run
+    .catch((e: unknown) => {
+      process.stderr.write(`demo: ${e instanceof Error ? e.stack ?? e.message : String(e)}\n`);
+      process.exitCode = 1;
+    })
+    // Stop watching the parent's pipe, which would keep this process alive.
+    .finally(() => process.stdin.destroy());
 }

@@ -2,7 +2,7 @@ import { describe, it, expect } from 'vitest';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { lastValueFrom, toArray } from 'rxjs';
 import { DEMO_PLANS, demoPlan, runDemo } from '../../examples/demo.js';
 import { replay } from '../../src/stream/replay.js';
@@ -90,4 +90,21 @@ describe('demo experiment overrides', () => {
     expect(() => demoPlan(false, { steps: 10 })).toThrow(/option 'steps' must be an integer ≥ 40, got 10/);
     expect(() => demoPlan(false, { schedule: 'linear' as 'constant' })).toThrow(/option 'schedule'/);
   });
+});
+
+describe('the comparison-bases process', () => {
+  it('stops when its parent goes away (its stdin closes)', async () => {
+    const out = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'polca-demo-child-')), 'run');
+    const child = spawn(process.execPath, ['--import', 'tsx', 'examples/demo.ts', '--compared-bases', 'random', '--out', out, '--quick'], {
+      stdio: ['pipe', 'pipe', 'pipe'],
+    });
+    let stderr = '';
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    // Wait until it is training, then close its stdin as a dying parent would.
+    await new Promise<void>((resolve) => child.stdout.once('data', () => resolve()));
+    child.stdin.end();
+    const code = await new Promise<number | null>((resolve) => child.on('exit', (c) => resolve(c)));
+    expect(code).toBe(2);
+    expect(stderr).toMatch(/the parent process is gone/);
+  }, 120_000);
 });
