@@ -146,8 +146,13 @@ async function prepare(plan: DemoPlan) {
     warmupSteps: cfg.warmupSteps, schedule: cfg.schedule, totalSteps: cfg.steps, minLrFactor: cfg.minLrFactor,
   });
   model.compile({ optimizer, loss: arithmeticLoss });
-  const probe = { x: layersData(splits.probe).xs, y: targetsOf(splits.probe) };
-  const sample = { x: layersData(splits.hessian).xs, y: targetsOf(splits.hessian) };
+  const inputs = (batch: ArithmeticBatch) => {
+    const { xs, ys } = layersData(batch);
+    ys.dispose();
+    return xs;
+  };
+  const probe = { x: inputs(splits.probe), y: targetsOf(splits.probe) };
+  const sample = { x: inputs(splits.hessian), y: targetsOf(splits.hessian) };
   const meta = datapointMeta(splits.probe);
   const probeMeta = {
     text: meta.map((m) => m.text),
