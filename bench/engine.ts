@@ -28,6 +28,7 @@ const program = new Command()
   .option('--warmup <steps>', 'training steps before measuring', '100')
   .option('--cpu-probe <problems>', 'probe problems on the cpu backend (it is 20-30x slower)', '100')
   .option('--cpu-vectors <k>', 'basis vectors K on the cpu backend', '2')
+  .option('--check-every <list>', "fast path: exact-JVP check at every n-th checkpoint, one row per n (derivativeCheckEvery)", '1,5')
   .parse();
 const o = program.opts();
 
@@ -61,7 +62,7 @@ interface Row {
   check: number;
 }
 
-async function measure(backend: string, derivatives: 'fast' | 'exact'): Promise<Row> {
+async function measure(backend: string, derivatives: 'fast' | 'exact', checkEvery = 1): Promise<Row> {
   await tf.setBackend(backend);
   await tf.ready();
   const K = Number(backend === 'cpu' ? o.cpuVectors : o.vectors);
@@ -81,13 +82,15 @@ async function measure(backend: string, derivatives: 'fast' | 'exact'): Promise<
     basis: { kind: 'hessian', every: 1, k: 1, maxVectors: K },
     secondOrder: 'paper',
     derivatives,
+    derivativeCheckEvery: checkEvery,
   });
   tracker.events$.subscribe((e) => events.push(e));
-  const M = Number(o.checkpoints);
+  // With a check every n-th checkpoint, measure whole cycles of n and average them.
+  const M = checkEvery === 1 ? Number(o.checkpoints) : checkEvery * Math.max(1, Math.round(Number(o.checkpoints) / checkEvery));
   for (let s = 0; s < K + M; s++) {
     if (s > 0) task.trainStep();
     await tracker.step(s);
-    process.stderr.write(`\r${backend}/${derivatives}: checkpoint ${s + 1}/${K + M}   `);
+    process.stderr.write(`\r${backend}/${derivatives}/${checkEvery}: checkpoint ${s + 1}/${K + M}   `);
   }
   await tracker.close();
   process.stderr.write('\n');
@@ -96,10 +99,10 @@ async function measure(backend: string, derivatives: 'fast' | 'exact'): Promise<
   const basis = events.filter((e): e is BasisEvent => e.type === 'basis');
   const growth = cps.slice(0, K).map((c) => c.seconds);
   const checks = events.filter((e): e is PolcaIncrementEvent => e.type === 'polca').map((p) => p.derivativeCheck?.relativeError ?? NaN);
-  const checkpoint = median(plain);
+  const checkpoint = checkEvery === 1 ? median(plain) : plain.reduce((a, b) => a + b, 0) / plain.length;
   const row: Row = {
     backend,
-    derivatives,
+    derivatives: derivatives === 'fast' && checkEvery > 1 ? `fast, check every ${checkEvery}` : derivatives,
     P: tracker.basisVectors[0]?.length ?? 0,
     N: cps[0].losses.length,
     K,
@@ -121,8 +124,10 @@ console.log('| backend | derivatives | P | N | K | forward (s) | train step (s) 
 console.log('|---|---|---|---|---|---|---|---|---|---|---|---|');
 // Rows are printed as they are measured: a long cpu run keeps what it has.
 for (const backend of String(o.backends).split(',')) {
-  for (const derivatives of ['fast', 'exact'] as const) {
-    const r = await measure(backend, derivatives);
+  const variants = [...String(o.checkEvery).split(',').map((n) => ['fast', Number(n)] as const), ['exact', 1] as const];
+  for (const [derivatives, checkEvery] of variants) {
+    if (!Number.isInteger(checkEvery) || checkEvery < 1) throw new Error(`bench/engine: --check-every must list positive integers, got ${JSON.stringify(o.checkEvery)}`);
+    const r = await measure(backend, derivatives, checkEvery);
     console.log(
       `| ${r.backend} | ${r.derivatives} | ${r.P} | ${r.N} | ${r.K} | ${r.forward.toFixed(4)} | ${r.trainStep.toFixed(4)} | ${r.checkpoint.toFixed(3)} | ${r.ratio.toFixed(2)} | ${r.hvpsPerVector.toFixed(1)} | ${r.basisSeconds.toFixed(2)} | ${Number.isFinite(r.check) ? r.check.toExponential(1) : '—'} |`,
     );
