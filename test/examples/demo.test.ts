@@ -63,6 +63,10 @@ describe('npm run demo -- --quick', () => {
     expect(fs.existsSync(path.join(out, 'analysis', 'clusters.ipc'))).toBe(true);
     // The report renders in a real browser: its charts are laid-out SVGs with drawn marks.
     const report = path.join(out, 'report.html');
+    // …with the basis table comparing the Hessian run with the random-basis run.
+    const html = fs.readFileSync(report, 'utf8');
+    expect(html).toContain('POLCA by basis');
+    expect(html).toMatch(/polca, random basis \(random\)/);
     expect(text).toContain(`report: ${report}`);
     const chromium = '/usr/bin/chromium';
     if (!fs.existsSync(chromium)) throw new Error('/usr/bin/chromium is missing: run `bash .ci/deps/chromium.sh`');
