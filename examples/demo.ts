@@ -103,22 +103,42 @@ export interface DemoOverrides {
   probeSize?: number;
   /** Data and initialisation seed. */
   seed?: number;
+  /** Transformer blocks. */
+  layers?: number;
+  /** Model width (a multiple of the 4 heads). */
+  dModel?: number;
+  /** MLP hidden width. */
+  dMlp?: number;
 }
 
 /** The plan with `overrides` applied, checked. */
 export function demoPlan(quick: boolean | undefined, overrides: DemoOverrides = {}): DemoPlan {
   const base = DEMO_PLANS[quick ? 'quick' : 'default'];
-  const { lr, schedule, steps, probeSize, seed } = overrides;
+  const { lr, schedule, steps, probeSize, seed, layers, dModel, dMlp } = overrides;
   const bad = (name: string, want: string, got: unknown) => new RangeError(`demo: option '${name}' must be ${want}, got ${JSON.stringify(got)}`);
   if (lr !== undefined && !(lr > 0 && Number.isFinite(lr))) throw bad('lr', 'a positive number', lr);
   if (schedule !== undefined && schedule !== 'constant' && schedule !== 'cosine') throw bad('schedule', "'constant' or 'cosine'", schedule);
   if (steps !== undefined && !(Number.isInteger(steps) && steps >= 2 * base.every)) throw bad('steps', `an integer ≥ ${2 * base.every}`, steps);
   if (probeSize !== undefined && !(Number.isInteger(probeSize) && probeSize >= 10)) throw bad('probe', 'an integer ≥ 10', probeSize);
   if (seed !== undefined && !Number.isInteger(seed)) throw bad('seed', 'an integer', seed);
+  if (layers !== undefined && !(Number.isInteger(layers) && layers >= 1)) throw bad('layers', 'a positive integer', layers);
+  if (dModel !== undefined && !(Number.isInteger(dModel) && dModel > 0 && dModel % base.config.heads === 0)) {
+    throw bad('d-model', `a positive multiple of the ${base.config.heads} heads`, dModel);
+  }
+  if (dMlp !== undefined && !(Number.isInteger(dMlp) && dMlp >= 1)) throw bad('mlp', 'a positive integer', dMlp);
   return {
     ...base,
     probeSize: probeSize ?? base.probeSize,
-    config: { ...base.config, lr: lr ?? base.config.lr, schedule: schedule ?? base.config.schedule, steps: steps ?? base.config.steps, seed: seed ?? base.config.seed },
+    config: {
+      ...base.config,
+      lr: lr ?? base.config.lr,
+      schedule: schedule ?? base.config.schedule,
+      steps: steps ?? base.config.steps,
+      seed: seed ?? base.config.seed,
+      layers: layers ?? base.config.layers,
+      dModel: dModel ?? base.config.dModel,
+      dMlp: dMlp ?? base.config.dMlp,
+    },
   };
 }
 
@@ -130,6 +150,9 @@ function overrideFlags(o: DemoOverrides): string[] {
   if (o.steps !== undefined) flags.push('--steps', String(o.steps));
   if (o.probeSize !== undefined) flags.push('--probe', String(o.probeSize));
   if (o.seed !== undefined) flags.push('--seed', String(o.seed));
+  if (o.layers !== undefined) flags.push('--layers', String(o.layers));
+  if (o.dModel !== undefined) flags.push('--d-model', String(o.dModel));
+  if (o.dMlp !== undefined) flags.push('--mlp', String(o.dMlp));
   return flags;
 }
 
@@ -372,13 +395,18 @@ if (import.meta.url === `file://${process.argv[1]}` || process.argv[1]?.endsWith
     .option('--steps <n>', 'experiment: training steps', Number)
     .option('--probe <problems>', 'experiment: probe problems (4 datapoints each)', Number)
     .option('--seed <n>', 'experiment: data and initialisation seed', Number)
+    .option('--layers <n>', 'experiment: transformer blocks', Number)
+    .option('--d-model <n>', 'experiment: model width', Number)
+    .option('--mlp <n>', 'experiment: MLP hidden width', Number)
     .addOption(new Option('--compared-bases <kinds>', 'internal: the child role, watching the training along these bases').hideHelp())
     .parse();
   const opts = program.opts<{
     quick?: boolean; out?: string; serve: boolean; keepParams?: boolean; grpc?: number; metrics?: number; bases: 'child' | 'inline' | 'none'; comparedBases?: string;
-    lr?: number; schedule?: 'constant' | 'cosine'; steps?: number; probe?: number; seed?: number;
+    lr?: number; schedule?: 'constant' | 'cosine'; steps?: number; probe?: number; seed?: number; layers?: number; dModel?: number; mlp?: number;
   }>();
-  const overrides: DemoOverrides = { lr: opts.lr, schedule: opts.schedule, steps: opts.steps, probeSize: opts.probe, seed: opts.seed };
+  const overrides: DemoOverrides = {
+    lr: opts.lr, schedule: opts.schedule, steps: opts.steps, probeSize: opts.probe, seed: opts.seed, layers: opts.layers, dModel: opts.dModel, dMlp: opts.mlp,
+  };
   if (opts.comparedBases) {
     process.stdin.on('end', () => {
       process.stderr.write('demo: the parent process is gone; stopping the comparison bases\n');

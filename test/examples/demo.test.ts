@@ -95,6 +95,9 @@ describe('demo experiment overrides', () => {
     expect(() => demoPlan(false, { lr: -1 })).toThrow(/option 'lr' must be a positive number, got -1/);
     expect(() => demoPlan(false, { steps: 10 })).toThrow(/option 'steps' must be an integer ≥ 40, got 10/);
     expect(() => demoPlan(false, { schedule: 'linear' as 'constant' })).toThrow(/option 'schedule'/);
+    const big = demoPlan(false, { layers: 3, dModel: 128, dMlp: 512 });
+    expect([big.config.layers, big.config.dModel, big.config.dMlp, big.config.heads]).toEqual([3, 128, 512, 4]);
+    expect(() => demoPlan(false, { dModel: 30 })).toThrow(/option 'd-model' must be a positive multiple of the 4 heads, got 30/);
   });
 });
 
