@@ -64,11 +64,12 @@ export const DEMO_PLANS: Record<'default' | 'quick', DemoPlan> = {
   },
 };
 
-function targetsOf(batch: ArithmeticBatch): tf.Tensor {
-  const { ys } = layersData(batch);
+/** A fixed batch as the callback's `{x, y}`: one-hot inputs and class-index targets. */
+function probeTensors(batch: ArithmeticBatch): { x: tf.Tensor; y: tf.Tensor } {
+  const { xs, ys } = layersData(batch);
   const y = tf.argMax(ys, -1);
   ys.dispose();
-  return y;
+  return { x: xs, y };
 }
 
 /** Options of {@link runDemo}. */
@@ -169,13 +170,8 @@ async function prepare(plan: DemoPlan) {
     warmupSteps: cfg.warmupSteps, schedule: cfg.schedule, totalSteps: cfg.steps, minLrFactor: cfg.minLrFactor,
   });
   model.compile({ optimizer, loss: arithmeticLoss });
-  const inputs = (batch: ArithmeticBatch) => {
-    const { xs, ys } = layersData(batch);
-    ys.dispose();
-    return xs;
-  };
-  const probe = { x: inputs(splits.probe), y: targetsOf(splits.probe) };
-  const sample = { x: inputs(splits.hessian), y: targetsOf(splits.hessian) };
+  const probe = probeTensors(splits.probe);
+  const sample = probeTensors(splits.hessian);
   const meta = datapointMeta(splits.probe);
   const probeMeta = {
     text: meta.map((m) => m.text),

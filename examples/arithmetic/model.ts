@@ -13,7 +13,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { OUTPUTS_PER_PROBLEM, OUTPUT_POSITIONS, SEQ_LEN, VOCAB_SIZE, type ArithmeticBatch } from './data.js';
 import { layerNorm, softmaxLastAxis, tokenCrossEntropy } from './nn.js';
-import { mulberry32, normalArray } from './prng.js';
+import { initialParamValues, transformerParamSpecs, type ParamSpec } from './transformerParams.js';
 
 /** Architecture of the transformer. */
 export interface TransformerShape {
@@ -27,13 +27,7 @@ export interface TransformerShape {
   dMlp: number;
 }
 
-/** One named parameter: its name and shape, in the order of the flattened θ. */
-export interface ParamSpec {
-  name: string;
-  shape: number[];
-  /** How it is initialised. */
-  init: 'normal' | 'residual' | 'zeros' | 'ones';
-}
+export type { ParamSpec } from './transformerParams.js';
 
 const LN_EPSILON = 1e-5;
 
@@ -47,34 +41,7 @@ const LN_EPSILON = 1e-5;
  */
 export function paramSpecs(shape: TransformerShape): ParamSpec[] {
   checkShape(shape);
-  const { layers, dModel: d, dMlp: m } = shape;
-  const specs: ParamSpec[] = [
-    { name: 'tok_emb', shape: [VOCAB_SIZE, d], init: 'normal' },
-    { name: 'pos_emb', shape: [SEQ_LEN, d], init: 'normal' },
-  ];
-  for (let l = 0; l < layers; l++) {
-    specs.push(
-      { name: `l${l}.ln1.g`, shape: [d], init: 'ones' },
-      { name: `l${l}.ln1.b`, shape: [d], init: 'zeros' },
-      { name: `l${l}.attn.wqkv`, shape: [d, 3 * d], init: 'normal' },
-      { name: `l${l}.attn.bqkv`, shape: [3 * d], init: 'zeros' },
-      { name: `l${l}.attn.wo`, shape: [d, d], init: 'residual' },
-      { name: `l${l}.attn.bo`, shape: [d], init: 'zeros' },
-      { name: `l${l}.ln2.g`, shape: [d], init: 'ones' },
-      { name: `l${l}.ln2.b`, shape: [d], init: 'zeros' },
-      { name: `l${l}.mlp.w1`, shape: [d, m], init: 'normal' },
-      { name: `l${l}.mlp.b1`, shape: [m], init: 'zeros' },
-      { name: `l${l}.mlp.w2`, shape: [m, d], init: 'residual' },
-      { name: `l${l}.mlp.b2`, shape: [d], init: 'zeros' },
-    );
-  }
-  specs.push(
-    { name: 'lnf.g', shape: [d], init: 'ones' },
-    { name: 'lnf.b', shape: [d], init: 'zeros' },
-    { name: 'unembed', shape: [d, VOCAB_SIZE], init: 'normal' },
-    { name: 'unembed.b', shape: [VOCAB_SIZE], init: 'zeros' },
-  );
-  return specs;
+  return transformerParamSpecs({ vocabSize: VOCAB_SIZE, seqLen: SEQ_LEN, ...shape });
 }
 
 /**
@@ -88,17 +55,7 @@ export function paramSpecs(shape: TransformerShape): ParamSpec[] {
  * ```
  */
 export function initialValues(shape: TransformerShape, seed: number, initStd: number): Float32Array[] {
-  const rng = mulberry32(seed);
-  const residualStd = initStd / Math.sqrt(2 * shape.layers);
-  return paramSpecs(shape).map((spec) => {
-    const size = spec.shape.reduce((p, n) => p * n, 1);
-    switch (spec.init) {
-      case 'normal': return normalArray(rng, size, initStd);
-      case 'residual': return normalArray(rng, size, residualStd);
-      case 'zeros': return new Float32Array(size);
-      case 'ones': return new Float32Array(size).fill(1);
-    }
-  });
+  return initialParamValues(paramSpecs(shape), shape.layers, seed, initStd);
 }
 
 /** A transformer's parameters as trainable tfjs variables. */

@@ -13,7 +13,7 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { layerNorm, softmaxLastAxis, tokenCrossEntropy } from '../arithmetic/nn.js';
-import { mulberry32, normalArray } from '../arithmetic/prng.js';
+import { initialParamValues, transformerParamSpecs, type ParamSpec } from '../arithmetic/transformerParams.js';
 
 /** Architecture of the language model. */
 export interface LanguageModelShape {
@@ -31,12 +31,8 @@ export interface LanguageModelShape {
   dMlp: number;
 }
 
-/** One named parameter, in the order of the flattened θ. */
-export interface LmParamSpec {
-  name: string;
-  shape: number[];
-  init: 'normal' | 'residual' | 'zeros' | 'ones';
-}
+/** One named parameter, in the order of the flattened θ (the layout of {@link transformerParamSpecs}). */
+export type LmParamSpec = ParamSpec;
 
 const LN_EPSILON = 1e-5;
 
@@ -51,34 +47,7 @@ const LN_EPSILON = 1e-5;
  */
 export function lmParamSpecs(shape: LanguageModelShape): LmParamSpec[] {
   checkShape(shape);
-  const { layers, dModel: d, dMlp: m, vocabSize: V, seqLen: T } = shape;
-  const specs: LmParamSpec[] = [
-    { name: 'tok_emb', shape: [V, d], init: 'normal' },
-    { name: 'pos_emb', shape: [T, d], init: 'normal' },
-  ];
-  for (let l = 0; l < layers; l++) {
-    specs.push(
-      { name: `l${l}.ln1.g`, shape: [d], init: 'ones' },
-      { name: `l${l}.ln1.b`, shape: [d], init: 'zeros' },
-      { name: `l${l}.attn.wqkv`, shape: [d, 3 * d], init: 'normal' },
-      { name: `l${l}.attn.bqkv`, shape: [3 * d], init: 'zeros' },
-      { name: `l${l}.attn.wo`, shape: [d, d], init: 'residual' },
-      { name: `l${l}.attn.bo`, shape: [d], init: 'zeros' },
-      { name: `l${l}.ln2.g`, shape: [d], init: 'ones' },
-      { name: `l${l}.ln2.b`, shape: [d], init: 'zeros' },
-      { name: `l${l}.mlp.w1`, shape: [d, m], init: 'normal' },
-      { name: `l${l}.mlp.b1`, shape: [m], init: 'zeros' },
-      { name: `l${l}.mlp.w2`, shape: [m, d], init: 'residual' },
-      { name: `l${l}.mlp.b2`, shape: [d], init: 'zeros' },
-    );
-  }
-  specs.push(
-    { name: 'lnf.g', shape: [d], init: 'ones' },
-    { name: 'lnf.b', shape: [d], init: 'zeros' },
-    { name: 'unembed', shape: [d, V], init: 'normal' },
-    { name: 'unembed.b', shape: [V], init: 'zeros' },
-  );
-  return specs;
+  return transformerParamSpecs(shape);
 }
 
 /**
@@ -121,17 +90,9 @@ export function createLanguageModel(shape: LanguageModelShape, options: { seed: 
   const initStd = options.initStd ?? 0.02;
   if (!(initStd > 0)) throw new Error(`createLanguageModel: option initStd must be positive, got ${initStd}`);
   const specs = lmParamSpecs(shape);
-  const rng = mulberry32(options.seed);
-  const residualStd = initStd / Math.sqrt(2 * shape.layers);
+  const values = initialParamValues(specs, shape.layers, options.seed, initStd);
   const prefix = `english${instanceCounter++}`;
-  const params = specs.map((spec) => {
-    const size = spec.shape.reduce((p, n) => p * n, 1);
-    const values =
-      spec.init === 'normal' ? normalArray(rng, size, initStd)
-        : spec.init === 'residual' ? normalArray(rng, size, residualStd)
-          : new Float32Array(size).fill(spec.init === 'ones' ? 1 : 0);
-    return tf.variable(tf.tensor(values, spec.shape), true, `${prefix}/${spec.name}`);
-  });
+  const params = specs.map((spec, i) => tf.variable(tf.tensor(values[i], spec.shape), true, `${prefix}/${spec.name}`));
   let disposed = false;
   return {
     shape,

@@ -4,6 +4,7 @@ import { tableFromArrays, tableToIPC } from 'apache-arrow';
 import { lastValueFrom, toArray } from 'rxjs';
 import { clusterAllBasisVectors, type BasisClustering } from '../analysis/clusterProcedure.js';
 import { clusterBreaks } from '../analysis/clusterBreaks.js';
+import { hasBreakWindow } from '../analysis/breakthrough.js';
 import { formatQualityTable, qualityTable, type ArithmeticLabels, type QualityRow } from '../analysis/quality.js';
 import { TrajectoryBuilder } from '../analysis/trajectories.js';
 import { readManifest } from '../sinks/arrow/manifest.js';
@@ -83,7 +84,8 @@ export async function clustersCommand(dir: string, o: ClustersCommandOptions = {
         lines.push(`${where}: oscillatory (mean trajectory rises), skipped`);
         continue;
       }
-      const breaks = e.clusters.length > 0 && e.steps.length >= 3 ? safeBreaks(c, delta, tau) : [];
+      // A vector found too late for a window of Δ on both sides has no break point to report.
+      const breaks = e.clusters.length > 0 && hasBreakWindow(e.steps, delta, { round: true }) ? clusterBreaks(e, c.trajectories, { delta, tau, round: true }) : [];
       const desc = e.clusters.map((cl, i) => {
         const b = breaks[i];
         return `#${cl.id} ${cl.members.length} pts${b ? ` break ${b.median.step}${b.hidden ? ' (hidden)' : ''}` : ''}`;
@@ -124,13 +126,4 @@ export async function clustersCommand(dir: string, o: ClustersCommandOptions = {
     lines.push('', `memberships written to ${file}`);
   }
   return { text: lines.join('\n'), clusterings, quality, delta, tau, file };
-}
-
-function safeBreaks(c: BasisClustering, delta: number, tau: number) {
-  try {
-    return clusterBreaks(c.event, c.trajectories, { delta, tau, round: true });
-  } catch {
-    // Too few checkpoints for a window of Δ on both sides: no break point to report.
-    return [];
-  }
 }

@@ -7,6 +7,7 @@
  */
 import { checkpointSpacing } from '../analysis/breakthrough.js';
 import { clusterBreaks } from '../analysis/clusterBreaks.js';
+import { hasBreakWindow } from '../analysis/breakthrough.js';
 import { clusterTrajectories, defaultClusterParams, type BasisClustering } from '../analysis/clusterProcedure.js';
 import { formatQualityTable, qualityTable, PLACES, type ArithmeticLabels, type QualityRow } from '../analysis/quality.js';
 import { TrajectoryBuilder } from '../analysis/trajectories.js';
@@ -378,12 +379,9 @@ export function reportModel(
     const matrix = c.trajectories;
     const T = c.event.steps.length;
     let br: ReturnType<typeof clusterBreaks> | undefined;
-    if (breaks) {
-      try {
-        br = clusterBreaks(c.event, matrix, { delta: breaks.delta, tau: breaks.tau, round: true });
-      } catch {
-        // Too few checkpoints for this vector: its clusters get no break times.
-      }
+    // A vector found too late for a window of Δ on both sides: its clusters get no break times.
+    if (breaks && hasBreakWindow(c.event.steps, breaks.delta, { round: true })) {
+      br = clusterBreaks(c.event, matrix, { delta: breaks.delta, tau: breaks.tau, round: true });
     }
     const clusters: ReportCluster[] = c.event.clusters.map((k, j) => ({
       id: k.id,

@@ -4,17 +4,8 @@ import { breakTime } from '../../src/analysis/breakthrough.js';
 import { BreakthroughDetector, findBreakthroughs, normalCdf, transitions } from '../../src/analysis/onlineDetector.js';
 import type { CheckpointEvent, ClustersEvent, PolcaEvent, TransitionEvent } from '../../src/stream/events.js';
 import { polcaEvents } from './helpers.js';
+import { mulberry32 as rng } from '../helpers/prng.js';
 
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 function gauss(r: () => number): number {
   return Math.sqrt(-2 * Math.log(1 - r())) * Math.cos(2 * Math.PI * r());
 }

@@ -12,6 +12,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import * as ad from './autodiff64.js';
 import type { Var } from './autodiff64.js';
+import { mulberry32 as rng } from '../helpers/prng.js';
 
 /** A model in both worlds. All float64 functions take θ flattened. */
 export interface TinyModel {
@@ -61,18 +62,6 @@ export interface TinyModel {
   readonly data: Readonly<Record<string, tf.Tensor>>;
   /** Frees the variables and data tensors. */
   dispose(): void;
-}
-
-/** mulberry32: a small seeded generator, enough for fixtures. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 /** `n` float32-representable values uniform in [−scale, scale). */
