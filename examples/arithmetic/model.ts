@@ -5,14 +5,14 @@
  * and a ReLU MLP, a final layer norm and an untied unembedding. Only the four
  * positions that predict the sum digits are unembedded.
  *
- * ReLU rather than GELU: tfjs's GELU-like activations go through Tanh/Erf/Exp
- * gradients that reuse outputs, which nested differentiation cannot see.
+ * The blocks are `decoderBlock.ts`'s, shared with the English LM.
  *
  * @packageDocumentation
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { OUTPUTS_PER_PROBLEM, OUTPUT_POSITIONS, SEQ_LEN, VOCAB_SIZE, type ArithmeticBatch } from './data.js';
-import { layerNorm, softmaxLastAxis, tokenCrossEntropy } from './nn.js';
+import { decoderBlock, LN_EPSILON } from './decoderBlock.js';
+import { layerNorm, tokenCrossEntropy } from './nn.js';
 import { initialParamValues, transformerParamSpecs, type ParamSpec } from './transformerParams.js';
 
 /** Architecture of the transformer. */
@@ -28,8 +28,6 @@ export interface TransformerShape {
 }
 
 export type { ParamSpec } from './transformerParams.js';
-
-const LN_EPSILON = 1e-5;
 
 /**
  * The parameters of a transformer of the given shape, in a fixed order.
@@ -124,7 +122,6 @@ export function batchTensors(batch: ArithmeticBatch): { inputs: tf.Tensor3D; tar
   };
 }
 
-let causalMaskCache: Float32Array | undefined;
 
 /**
  * Logits of the next-token predictions at the four sum-digit positions,
@@ -142,8 +139,7 @@ export function forwardLogits(
   weights: Record<string, tf.Tensor>,
   inputs: tf.Tensor,
 ): tf.Tensor3D {
-  const { layers, dModel: d, heads } = shape;
-  const dh = d / heads;
+  const { layers, dModel: d } = shape;
   const w = (name: string): tf.Tensor => {
     const t = weights[name];
     if (t === undefined) throw new Error(`forwardLogits: weights has no entry '${name}'`);
@@ -154,45 +150,15 @@ export function forwardLogits(
   }
   const B = inputs.shape[0];
   const T = SEQ_LEN;
-  causalMaskCache ??= (() => {
-    const m = new Float32Array(T * T);
-    for (let i = 0; i < T; i++) for (let j = i + 1; j < T; j++) m[i * T + j] = -1e9;
-    return m;
-  })();
+  const nOut = OUTPUTS_PER_PROBLEM;
   return tf.tidy(() => {
-    const first = OUTPUT_POSITIONS[0];
-    const nOut = OUTPUTS_PER_PROBLEM;
     const tok = tf.matMul(tf.reshape(inputs, [B * T, VOCAB_SIZE]), w('tok_emb'));
     let h: tf.Tensor = tf.add(tf.reshape(tok, [B, T, d]), w('pos_emb'));
-    const scale = 1 / Math.sqrt(dh);
-    const heads4 = (x: tf.Tensor, rows: number): tf.Tensor => tf.transpose(tf.reshape(x, [B, rows, heads, dh]), [0, 2, 1, 3]);
     for (let l = 0; l < layers; l++) {
       // Only positions 7..10 are unembedded, so the last block needs queries, attention
       // output and MLP there alone (keys and values still come from every position).
-      const last = l === layers - 1;
-      const Tq = last ? nOut : T;
-      const a = layerNorm(h, w(`l${l}.ln1.g`), w(`l${l}.ln1.b`), LN_EPSILON);
-      const a2 = tf.reshape(a, [B * T, d]);
-      const aq = last ? tf.reshape(tf.slice(a, [0, first, 0], [B, nOut, d]), [B * nOut, d]) : a2;
-      const wqkv = w(`l${l}.attn.wqkv`);
-      const bqkv = w(`l${l}.attn.bqkv`);
-      // Slicing the (small) weights instead of splitting the (large) activations.
-      const proj = (x: tf.Tensor, part: number): tf.Tensor =>
-        tf.add(tf.matMul(x, tf.slice(wqkv, [0, part * d], [d, d])), tf.slice(bqkv, [part * d], [d]));
-      const q = heads4(proj(aq, 0), Tq);
-      const k = heads4(proj(a2, 1), T);
-      const v = heads4(proj(a2, 2), T);
-      const mask = tf.tensor2d(causalMaskCache!.subarray((T - Tq) * T), [Tq, T]);
-      const scores = tf.add(tf.mul(tf.matMul(q, k, false, true), scale), mask);
-      const attended = tf.matMul(softmaxLastAxis(scores), v); // [B, H, Tq, dh]
-      const merged = tf.reshape(tf.transpose(attended, [0, 2, 1, 3]), [B * Tq, d]);
-      const attnOut = tf.add(tf.matMul(merged, w(`l${l}.attn.wo`)), w(`l${l}.attn.bo`));
-      const hq = last ? tf.slice(h, [0, first, 0], [B, nOut, d]) : h;
-      h = tf.add(hq, tf.reshape(attnOut, [B, Tq, d]));
-      const m = tf.reshape(layerNorm(h, w(`l${l}.ln2.g`), w(`l${l}.ln2.b`), LN_EPSILON), [B * Tq, d]);
-      const hidden = tf.relu(tf.add(tf.matMul(m, w(`l${l}.mlp.w1`)), w(`l${l}.mlp.b1`)));
-      const mlpOut = tf.add(tf.matMul(hidden, w(`l${l}.mlp.w2`)), w(`l${l}.mlp.b2`));
-      h = tf.add(h, tf.reshape(mlpOut, [B, Tq, d]));
+      const queries = l === layers - 1 ? { start: OUTPUT_POSITIONS[0], length: nOut } : undefined;
+      h = decoderBlock(h, w, l, shape, queries);
     }
     const normed = tf.reshape(layerNorm(h, w('lnf.g'), w('lnf.b'), LN_EPSILON), [B * nOut, d]);
     const logits = tf.add(tf.matMul(normed, w('unembed')), w('unembed.b'));

@@ -12,7 +12,8 @@
  * @packageDocumentation
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { layerNorm, softmaxLastAxis, tokenCrossEntropy } from '../arithmetic/nn.js';
+import { decoderBlock, LN_EPSILON } from '../arithmetic/decoderBlock.js';
+import { layerNorm, tokenCrossEntropy } from '../arithmetic/nn.js';
 import { initialParamValues, transformerParamSpecs, type ParamSpec } from '../arithmetic/transformerParams.js';
 
 /** Architecture of the language model. */
@@ -33,8 +34,6 @@ export interface LanguageModelShape {
 
 /** One named parameter, in the order of the flattened θ (the layout of {@link transformerParamSpecs}). */
 export type LmParamSpec = ParamSpec;
-
-const LN_EPSILON = 1e-5;
 
 /**
  * The parameters of a model of the given shape, in a fixed order.
@@ -120,18 +119,6 @@ export function lmWeightMap(model: LanguageModel): Record<string, tf.Tensor> {
   return out;
 }
 
-const maskCache = new Map<number, Float32Array>();
-
-function causalMask(T: number): Float32Array {
-  let m = maskCache.get(T);
-  if (!m) {
-    m = new Float32Array(T * T);
-    for (let i = 0; i < T; i++) for (let j = i + 1; j < T; j++) m[i * T + j] = -1e9;
-    maskCache.set(T, m);
-  }
-  return m;
-}
-
 /**
  * Next-word logits `[R, V]` at selected positions of a batch of windows.
  *
@@ -144,8 +131,7 @@ function causalMask(T: number): Float32Array {
  * ```
  */
 export function lmLogits(shape: LanguageModelShape, weights: Record<string, tf.Tensor>, inputs: tf.Tensor, rows?: tf.Tensor1D): tf.Tensor2D {
-  const { layers, dModel: d, heads, seqLen: T, vocabSize: V } = shape;
-  const dh = d / heads;
+  const { layers, dModel: d, seqLen: T, vocabSize: V } = shape;
   const w = (name: string): tf.Tensor => {
     const t = weights[name];
     if (t === undefined) throw new Error(`lmLogits: weights has no entry '${name}'`);
@@ -158,26 +144,7 @@ export function lmLogits(shape: LanguageModelShape, weights: Record<string, tf.T
   return tf.tidy(() => {
     const tok = tf.gather(w('tok_emb'), tf.reshape(inputs, [B * T]));
     let h: tf.Tensor = tf.add(tf.reshape(tok, [B, T, d]), w('pos_emb'));
-    const scale = 1 / Math.sqrt(dh);
-    const split = (x: tf.Tensor): tf.Tensor => tf.transpose(tf.reshape(x, [B, T, heads, dh]), [0, 2, 1, 3]);
-    const mask = tf.tensor2d(causalMask(T), [T, T]);
-    for (let l = 0; l < layers; l++) {
-      const a = tf.reshape(layerNorm(h, w(`l${l}.ln1.g`), w(`l${l}.ln1.b`), LN_EPSILON), [B * T, d]);
-      const wqkv = w(`l${l}.attn.wqkv`);
-      const bqkv = w(`l${l}.attn.bqkv`);
-      const proj = (part: number): tf.Tensor => tf.add(tf.matMul(a, tf.slice(wqkv, [0, part * d], [d, d])), tf.slice(bqkv, [part * d], [d]));
-      const q = split(proj(0));
-      const k = split(proj(1));
-      const v = split(proj(2));
-      const scores = tf.add(tf.mul(tf.matMul(q, k, false, true), scale), mask);
-      const attended = tf.matMul(softmaxLastAxis(scores), v);
-      const merged = tf.reshape(tf.transpose(attended, [0, 2, 1, 3]), [B * T, d]);
-      const attnOut = tf.add(tf.matMul(merged, w(`l${l}.attn.wo`)), w(`l${l}.attn.bo`));
-      h = tf.add(h, tf.reshape(attnOut, [B, T, d]));
-      const m = tf.reshape(layerNorm(h, w(`l${l}.ln2.g`), w(`l${l}.ln2.b`), LN_EPSILON), [B * T, d]);
-      const hidden = tf.relu(tf.add(tf.matMul(m, w(`l${l}.mlp.w1`)), w(`l${l}.mlp.b1`)));
-      h = tf.add(h, tf.reshape(tf.add(tf.matMul(hidden, w(`l${l}.mlp.w2`)), w(`l${l}.mlp.b2`)), [B, T, d]));
-    }
+    for (let l = 0; l < layers; l++) h = decoderBlock(h, w, l, shape);
     let flat = tf.reshape(h, [B * T, d]);
     // Unembedding is the largest cost (d·V per position): do it only where asked.
     if (rows) flat = tf.gather(flat, rows);
