@@ -110,12 +110,14 @@ export interface DemoOverrides {
   dModel?: number;
   /** MLP hidden width. */
   dMlp?: number;
+  /** Steps between Hessian eigenvectors (the plan's cap on their number stays). */
+  basisEvery?: number;
 }
 
 /** The plan with `overrides` applied, checked. */
 export function demoPlan(quick: boolean | undefined, overrides: DemoOverrides = {}): DemoPlan {
   const base = DEMO_PLANS[quick ? 'quick' : 'default'];
-  const { lr, schedule, steps, probeSize, seed, layers, dModel, dMlp } = overrides;
+  const { lr, schedule, steps, probeSize, seed, layers, dModel, dMlp, basisEvery } = overrides;
   const bad = (name: string, want: string, got: unknown) => new RangeError(`demo: option '${name}' must be ${want}, got ${JSON.stringify(got)}`);
   if (lr !== undefined && !(lr > 0 && Number.isFinite(lr))) throw bad('lr', 'a positive number', lr);
   if (schedule !== undefined && schedule !== 'constant' && schedule !== 'cosine') throw bad('schedule', "'constant' or 'cosine'", schedule);
@@ -127,8 +129,12 @@ export function demoPlan(quick: boolean | undefined, overrides: DemoOverrides = 
     throw bad('d-model', `a positive multiple of the ${base.config.heads} heads`, dModel);
   }
   if (dMlp !== undefined && !(Number.isInteger(dMlp) && dMlp >= 1)) throw bad('mlp', 'a positive integer', dMlp);
+  if (basisEvery !== undefined && !(Number.isInteger(basisEvery) && basisEvery > 0 && basisEvery % base.every === 0)) {
+    throw bad('basis-every', `a positive multiple of the checkpoint interval ${base.every}`, basisEvery);
+  }
   return {
     ...base,
+    basisEvery: basisEvery ?? base.basisEvery,
     probeSize: probeSize ?? base.probeSize,
     config: {
       ...base.config,
@@ -154,6 +160,7 @@ function overrideFlags(o: DemoOverrides): string[] {
   if (o.layers !== undefined) flags.push('--layers', String(o.layers));
   if (o.dModel !== undefined) flags.push('--d-model', String(o.dModel));
   if (o.dMlp !== undefined) flags.push('--mlp', String(o.dMlp));
+  if (o.basisEvery !== undefined) flags.push('--basis-every', String(o.basisEvery));
   return flags;
 }
 
@@ -394,14 +401,15 @@ if (import.meta.url === `file://${process.argv[1]}` || process.argv[1]?.endsWith
     .option('--layers <n>', 'experiment: transformer blocks', Number)
     .option('--d-model <n>', 'experiment: model width', Number)
     .option('--mlp <n>', 'experiment: MLP hidden width', Number)
+    .option('--basis-every <n>', 'experiment: steps between Hessian eigenvectors', Number)
     .addOption(new Option('--compared-bases <kinds>', 'internal: the child role, watching the training along these bases').hideHelp())
     .parse();
   const opts = program.opts<{
     quick?: boolean; out?: string; serve: boolean; keepParams?: boolean; grpc?: number; metrics?: number; bases: 'child' | 'inline' | 'none'; comparedBases?: string;
-    lr?: number; schedule?: 'constant' | 'cosine'; steps?: number; probe?: number; seed?: number; layers?: number; dModel?: number; mlp?: number;
+    lr?: number; schedule?: 'constant' | 'cosine'; steps?: number; probe?: number; seed?: number; layers?: number; dModel?: number; mlp?: number; basisEvery?: number;
   }>();
   const overrides: DemoOverrides = {
-    lr: opts.lr, schedule: opts.schedule, steps: opts.steps, probeSize: opts.probe, seed: opts.seed, layers: opts.layers, dModel: opts.dModel, dMlp: opts.mlp,
+    lr: opts.lr, schedule: opts.schedule, steps: opts.steps, probeSize: opts.probe, seed: opts.seed, layers: opts.layers, dModel: opts.dModel, dMlp: opts.mlp, basisEvery: opts.basisEvery,
   };
   if (opts.comparedBases) {
     process.stdin.on('end', () => {

@@ -98,6 +98,9 @@ describe('demo experiment overrides', () => {
     const big = demoPlan(false, { layers: 3, dModel: 128, dMlp: 512 });
     expect([big.config.layers, big.config.dModel, big.config.dMlp, big.config.heads]).toEqual([3, 128, 512, 4]);
     expect(() => demoPlan(false, { dModel: 30 })).toThrow(/option 'd-model' must be a positive multiple of the 4 heads, got 30/);
+    const sparse = demoPlan(false, { basisEvery: 400 });
+    expect([sparse.basisEvery, sparse.maxVectors, sparse.every]).toEqual([400, DEMO_PLANS.default.maxVectors, DEMO_PLANS.default.every]);
+    expect(() => demoPlan(false, { basisEvery: 30 })).toThrow(/option 'basis-every' must be a positive multiple of the checkpoint interval 20, got 30/);
   });
 });
 
