@@ -3,7 +3,10 @@
  * other tokens of the 10s and 100s places — a diagnostic that does not depend
  * on HDBSCAN's settings. If even the datapoints whose loss falls most along a
  * vector are far from all-carry, no clustering of that vector's trajectories
- * can reach METHOD.md §5's carry homogeneity of 0.9.
+ * can reach METHOD.md §5's carry homogeneity of 0.9. Beside the carry label
+ * it measures the separation of the tokens nearest the carry threshold (the
+ * column below sums to 9 or 10, {@link belowColumnSum}), carry or not, and
+ * does both for the exact loss too.
  *
  *   npx tsx examples/arithmetic/carrySeparation.ts <run-dir> [--kind polca] [--top 200]
  *
@@ -16,6 +19,7 @@ import { isOscillatory } from '../../src/analysis/clusterProcedure.js';
 import { TrajectoryBuilder } from '../../src/analysis/trajectories.js';
 import type { TrajectoryMatrix } from '../../src/analysis/trajectoryMatrix.js';
 import { readManifest } from '../../src/sinks/arrow/manifest.js';
+import { belowColumnSum } from './data.js';
 import { replay } from '../../src/stream/replay.js';
 import type { PolcaEvent, TrajectoryKind } from '../../src/stream/events.js';
 
@@ -39,6 +43,18 @@ export interface VectorSeparation {
   bestAuc: number;
   /** The checkpoint step where it is reached. */
   bestAucStep: number;
+  /**
+   * The same for tokens near the carry threshold against the other tokens of
+   * the 10s and 100s places (NaN without `near` labels).
+   */
+  bestNearAuc: number;
+  /** The checkpoint step where it is reached. */
+  bestNearAucStep: number;
+}
+
+/** Carry labels, plus which datapoints sit near the carry threshold. */
+export interface SeparationLabels extends ArithmeticLabels {
+  near?: ArrayLike<boolean | number>;
 }
 
 /**
@@ -62,8 +78,24 @@ export function auc(a: ArrayLike<number>, b: ArrayLike<number>): number {
   return 1 - uA / (na * nb);
 }
 
+/** The checkpoint where `group` and `rest` are told apart best by AUC, folded to ≥ ½. */
+function bestSeparation(matrix: TrajectoryMatrix, group: number[], rest: number[]): { auc: number; step: number } {
+  let best = 0.5;
+  let step = matrix.steps[0];
+  if (group.length === 0 || rest.length === 0) return { auc: NaN, step };
+  for (let t = 1; t < matrix.length; t++) {
+    const col = matrix.column(t);
+    const a = auc(group.map((i) => col[i]), rest.map((i) => col[i]));
+    if (Math.abs(a - 0.5) > Math.abs(best - 0.5)) {
+      best = a;
+      step = matrix.steps[t];
+    }
+  }
+  return { auc: Math.max(best, 1 - best), step };
+}
+
 /** {@link VectorSeparation} of one trajectory matrix. */
-export function carrySeparation(matrix: TrajectoryMatrix, labels: ArithmeticLabels, basisId: number, top = 200): VectorSeparation {
+export function carrySeparation(matrix: TrajectoryMatrix, labels: SeparationLabels, basisId: number, top = 200): VectorSeparation {
   const T = matrix.length;
   if (T < 2) throw new RangeError(`carrySeparation: basis ${basisId} has ${T} checkpoints; at least 2 are needed`);
   if (!Number.isInteger(top) || top < 1) throw new RangeError(`carrySeparation: top must be a positive integer, got ${top}`);
@@ -73,22 +105,13 @@ export function carrySeparation(matrix: TrajectoryMatrix, labels: ArithmeticLabe
   const keptQ = clusterQuality(kept, labels);
   const byDrop = kept.slice().sort((x, y) => matrix.get(x, T - 1) - matrix.get(y, T - 1) || x - y);
   const topQ = clusterQuality(byDrop.slice(0, top), labels);
-  const tensHundreds = (i: number) => labels.place[i] === 1 || labels.place[i] === 2;
-  const carry: number[] = [];
-  const other: number[] = [];
-  for (let i = 0; i < n; i++) if (tensHundreds(i)) (labels.carry[i] ? carry : other).push(i);
-  let bestAuc = 0.5;
-  let bestAucStep = matrix.steps[0];
-  if (carry.length > 0 && other.length > 0) {
-    for (let t = 1; t < T; t++) {
-      const col = matrix.column(t);
-      const a = auc(carry.map((i) => col[i]), other.map((i) => col[i]));
-      if (Math.abs(a - 0.5) > Math.abs(bestAuc - 0.5)) {
-        bestAuc = a;
-        bestAucStep = matrix.steps[t];
-      }
-    }
-  }
+  const places: number[] = [];
+  for (let i = 0; i < n; i++) if (labels.place[i] === 1 || labels.place[i] === 2) places.push(i);
+  const carry = bestSeparation(matrix, places.filter((i) => labels.carry[i]), places.filter((i) => !labels.carry[i]));
+  const { near } = labels;
+  const nearSep = near
+    ? bestSeparation(matrix, places.filter((i) => near[i]), places.filter((i) => !near[i]))
+    : { auc: NaN, step: matrix.steps[0] };
   return {
     basisId,
     oscillatory: isOscillatory(matrix),
@@ -96,30 +119,64 @@ export function carrySeparation(matrix: TrajectoryMatrix, labels: ArithmeticLabe
     keptHomogeneity: keptQ.homogeneity,
     topHomogeneity: topQ.homogeneity,
     topTensHundreds: topQ.carryTensHundreds,
-    bestAuc: Math.max(bestAuc, 1 - bestAuc),
-    bestAucStep,
+    bestAuc: Number.isNaN(carry.auc) ? 0.5 : carry.auc,
+    bestAucStep: carry.step,
+    bestNearAuc: nearSep.auc,
+    bestNearAucStep: nearSep.step,
   };
 }
 
-/** Separation of every basis vector of a run directory whose probe metadata has `place` and `carry`. */
-export async function runCarrySeparation(dir: string, kind: TrajectoryKind = 'polca', top = 200): Promise<VectorSeparation[]> {
-  const manifest = await readManifest(dir, 'carrySeparation');
-  const meta = (manifest.probeMeta ?? {}) as Record<string, ArrayLike<number | boolean> | undefined>;
-  if (!meta.place || !meta.carry) throw new Error(`carrySeparation: ${dir} has no place/carry probe metadata (an addition run is needed)`);
-  const labels: ArithmeticLabels = { place: meta.place as ArrayLike<number>, carry: meta.carry };
-  const events: PolcaEvent[] = await lastValueFrom(replay(dir).pipe(toArray()));
-  const builder = new TrajectoryBuilder({ kinds: [kind] });
-  for (const e of events) builder.push(e);
-  return builder.basisIds(kind).map((id) => carrySeparation(builder.matrix(kind, id)!, labels, id, top));
+/**
+ * Which probe datapoints sit near the carry threshold: 10s and 100s tokens
+ * whose column below sums to 9 or 10 ({@link belowColumnSum}), from the
+ * problem texts of an addition run's probe metadata.
+ */
+export function nearThreshold(text: ArrayLike<string>, place: ArrayLike<number>): boolean[] {
+  return Array.from({ length: place.length }, (_, i) => {
+    const p = place[i];
+    if (p !== 1 && p !== 2) return false;
+    const m = /^(\d+)\+(\d+)=/.exec(text[i]);
+    if (!m) throw new Error(`nearThreshold: probe text ${JSON.stringify(text[i])} is not an addition problem`);
+    const c = belowColumnSum(Number(m[1]), Number(m[2]), p);
+    return c === 9 || c === 10;
+  });
 }
 
-/** Markdown table of {@link runCarrySeparation}. */
-export function formatSeparation(rows: readonly VectorSeparation[], top: number): string {
+/** Separation of the exact loss and of every basis vector of a run directory whose probe metadata has `place` and `carry`. */
+export async function runCarrySeparation(
+  dir: string,
+  kind: TrajectoryKind = 'polca',
+  top = 200,
+): Promise<{ exactLoss: VectorSeparation; vectors: VectorSeparation[] }> {
+  const manifest = await readManifest(dir, 'carrySeparation');
+  const meta = (manifest.probeMeta ?? {}) as Record<string, ArrayLike<number | boolean | string> | undefined>;
+  if (!meta.place || !meta.carry) throw new Error(`carrySeparation: ${dir} has no place/carry probe metadata (an addition run is needed)`);
+  const place = meta.place as ArrayLike<number>;
+  const labels: SeparationLabels = {
+    place,
+    carry: meta.carry as ArrayLike<boolean>,
+    near: meta.text ? nearThreshold(meta.text as ArrayLike<string>, place) : undefined,
+  };
+  const events: PolcaEvent[] = await lastValueFrom(replay(dir).pipe(toArray()));
+  const builder = new TrajectoryBuilder({ kinds: [kind, 'loss'] });
+  for (const e of events) builder.push(e);
+  const lossId = builder.basisIds('loss')[0];
+  return {
+    exactLoss: carrySeparation(builder.matrix('loss', lossId)!, labels, lossId, top),
+    vectors: builder.basisIds(kind).map((id) => carrySeparation(builder.matrix(kind, id)!, labels, id, top)),
+  };
+}
+
+/** Markdown table of {@link runCarrySeparation}: the exact loss first, then the vectors. */
+export function formatSeparation(result: { exactLoss: VectorSeparation; vectors: readonly VectorSeparation[] }, top: number): string {
   const f = (x: number) => (Number.isNaN(x) ? '-' : x.toFixed(2));
+  const row = (name: string, r: VectorSeparation, osc: string) =>
+    `| ${name} | ${osc} | ${r.kept} | ${f(r.keptHomogeneity)} | ${f(r.topHomogeneity)} | ${f(r.topTensHundreds)} | ${f(r.bestAuc)} (${r.bestAucStep}) | ${f(r.bestNearAuc)} (${r.bestNearAucStep}) |`;
   return [
-    `| vector | oscillatory | kept | carry among kept | carry among top ${top} | of which 10s/100s | best AUC (step) |`,
-    '|---|---|---|---|---|---|---|',
-    ...rows.map((r) => `| ${r.basisId} | ${r.oscillatory ? 'yes' : 'no'} | ${r.kept} | ${f(r.keptHomogeneity)} | ${f(r.topHomogeneity)} | ${f(r.topTensHundreds)} | ${f(r.bestAuc)} (${r.bestAucStep}) |`),
+    `| trajectories | oscillatory | kept | carry among kept | carry among top ${top} | of which 10s/100s | best AUC carry (step) | best AUC near threshold (step) |`,
+    '|---|---|---|---|---|---|---|---|',
+    row('exact loss', result.exactLoss, '-'),
+    ...result.vectors.map((r) => row(`vector ${r.basisId}`, r, r.oscillatory ? 'yes' : 'no')),
   ].join('\n');
 }
 

@@ -57,6 +57,25 @@ export function carryInto(a: number, b: number, power: number): boolean {
 }
 
 /**
+ * The sum of the column below place `power` including the carry entering
+ * that column (0–19): the quantity whose crossing of 10 makes the carry into
+ * `power`. Tokens with 9 or 10 here are the ones the carry is hardest to
+ * tell for, carry and no-carry alike. `power` must be 1–3 (the 1s place has no
+ * column below).
+ *
+ * @example
+ * ```ts
+ * belowColumnSum(150, 850, 2); // 10: 5 + 5 in the 10s column, nothing from the 1s
+ * belowColumnSum(145, 856, 2); // 10: 4 + 5 + the carry of 5 + 6
+ * ```
+ */
+export function belowColumnSum(a: number, b: number, power: number): number {
+  if (!(Number.isInteger(power) && power >= 1 && power <= 3)) throw new RangeError(`belowColumnSum: power must be 1, 2 or 3, got ${power}`);
+  const m = 10 ** power;
+  return Math.floor(((a % m) + (b % m)) / (m / 10));
+}
+
+/**
  * The 12 token ids of `a+b=` followed by the four sum digits, 1000s first.
  *
  * @example

@@ -1,6 +1,6 @@
 import { describe, it, expect } from 'vitest';
 import {
-  OUTPUTS_PER_PROBLEM, SEQ_LEN, VOCAB, datapointMeta, makeBatch, makeSplits, problemText, problemTokens,
+  OUTPUTS_PER_PROBLEM, SEQ_LEN, VOCAB, belowColumnSum, datapointMeta, makeBatch, makeSplits, problemText, problemTokens,
 } from '../../../examples/arithmetic/data.js';
 import { mulberry32 } from '../../../examples/arithmetic/prng.js';
 
@@ -48,6 +48,18 @@ describe('arithmetic data', () => {
       if (ref.carryIn[2] && (Math.floor(a[i] / 10) % 10) + (Math.floor(b[i] / 10) % 10) === 9) counts.ripple++;
     }
     expect(mismatches).toEqual([]);
+    // The column below each place, carry in included, sums to ≥ 10 exactly when that place gets a carry.
+    for (let i = 0; i < 2000; i++) {
+      const da = String(a[i]).split('').reverse().map(Number);
+      const db = String(b[i]).split('').reverse().map(Number);
+      const ref = columnAddition(a[i], b[i]);
+      for (let col = 1; col <= 3; col++) {
+        const below = da[col - 1] + db[col - 1] + (ref.carryIn[col - 1] ? 1 : 0);
+        expect(belowColumnSum(a[i], b[i], col)).toBe(below);
+        expect(below >= 10).toBe(ref.carryIn[col]);
+      }
+    }
+    expect(() => belowColumnSum(123, 456, 0)).toThrow(/power must be 1, 2 or 3, got 0/);
     // The fixture exercised every kind of carry, ripple carries included.
     expect(counts.carry10).toBeGreaterThan(1000);
     expect(counts.carry100).toBeGreaterThan(1000);
