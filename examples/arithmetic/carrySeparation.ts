@@ -83,7 +83,8 @@ function bestSeparation(matrix: TrajectoryMatrix, group: number[], rest: number[
   let best = 0.5;
   let step = matrix.steps[0];
   if (group.length === 0 || rest.length === 0) return { auc: NaN, step };
-  for (let t = 1; t < matrix.length; t++) {
+  // Column 0 of a projected kind is all zeros (AUC ½); the exact loss's is the initial loss.
+  for (let t = 0; t < matrix.length; t++) {
     const col = matrix.column(t);
     const a = auc(group.map((i) => col[i]), rest.map((i) => col[i]));
     if (Math.abs(a - 0.5) > Math.abs(best - 0.5)) {

@@ -59,6 +59,35 @@ describe('npm run demo -- --quick', () => {
     otherCheckpoints.forEach((c, i) => expect(Array.from(c.losses)).toEqual(Array.from(checkpoints[i].losses)));
     const otherBasis = other.filter((e) => e.type === 'basis');
     expect(otherBasis.map((b) => (b as { kind: string }).kind)).toEqual(['random', 'random', 'random', 'random']);
+    // The carry diagnostic reads the run: its exact-loss row equals pairwise AUCs of the checkpoint
+    // losses, with the near-threshold tokens found here by column addition from the probe texts.
+    const sep = spawnSync('npx', ['tsx', 'examples/arithmetic/carrySeparation.ts', out], { encoding: 'utf8', timeout: 120_000 });
+    expect(sep.status).toBe(0);
+    const lossRow = sep.stdout.split('\n').find((l) => l.startsWith('| exact loss |'))!.split('|').map((c) => c.trim());
+    const meta = run.manifest.probeMeta as { text: string[]; place: number[]; carry: boolean[] };
+    const near = meta.text.map((t, i) => {
+      const [a, b] = t.slice(0, 7).split('+').map((v) => v.split('').reverse().map(Number));
+      let carryIn = 0;
+      let below = -1;
+      for (let col = 0; col < meta.place[i]; col++) {
+        below = a[col] + b[col] + carryIn;
+        carryIn = below >= 10 ? 1 : 0;
+      }
+      return below === 9 || below === 10;
+    });
+    const idx = meta.place.flatMap((p, i) => (p === 1 || p === 2 ? [i] : []));
+    const pairAuc = (g: (i: number) => boolean, losses: Float32Array) => {
+      let s = 0;
+      const A = idx.filter(g);
+      const B = idx.filter((i) => !g(i));
+      for (const x of A) for (const y of B) s += losses[x] < losses[y] ? 1 : losses[x] === losses[y] ? 0.5 : 0;
+      const v = s / (A.length * B.length);
+      return Math.max(v, 1 - v);
+    };
+    const best = (g: (i: number) => boolean) => Math.max(...checkpoints.map((c) => pairAuc(g, c.losses)));
+    expect(Number(lossRow[7].split(' ')[0])).toBeCloseTo(best((i) => meta.carry[i]), 2);
+    expect(Number(lossRow[8].split(' ')[0])).toBeCloseTo(best((i) => near[i]), 2);
+    expect(sep.stdout.split('\n').filter((l) => l.startsWith('| vector '))).toHaveLength(4);
     // The clusters command wrote its memberships next to the run.
     expect(fs.existsSync(path.join(out, 'analysis', 'clusters.ipc'))).toBe(true);
     // The report renders in a real browser: its charts are laid-out SVGs with drawn marks.
