@@ -24,7 +24,7 @@ import { formatQualityTable } from '../src/analysis/quality.js';
 import { reportCommand } from '../src/report/index.js';
 import type { PolcaEvent } from '../src/stream/events.js';
 import { ARITHMETIC_CONFIGS, type ArithmeticConfig } from './arithmetic/configs.js';
-import { datapointMeta, makeSplits, type ArithmeticBatch } from './arithmetic/data.js';
+import { carryInto, datapointMeta, makeSplits, type ArithmeticBatch } from './arithmetic/data.js';
 import { arithmeticLoss, createArithmeticLayersModel, layersData } from './arithmetic/layers.js';
 import { AdamW } from './arithmetic/adamw.js';
 
@@ -47,6 +47,11 @@ export interface DemoPlan {
   compareEvery: number;
   /** Vectors per compared basis. */
   compareMaxVectors: number;
+  /**
+   * Experiment (a curriculum, no longer the paper's task): training problems
+   * before this step never carry into the 10s or 100s place. Default 0.
+   */
+  carryFrom?: number;
 }
 
 /** Bases the demo can compare with the Hessian eigenbasis (`axis` is the LCA baseline). */
@@ -112,12 +117,14 @@ export interface DemoOverrides {
   dMlp?: number;
   /** Steps between Hessian eigenvectors (the plan's cap on their number stays). */
   basisEvery?: number;
+  /** Train without carries into the 10s and 100s before this step (see {@link DemoPlan.carryFrom}). */
+  carryFrom?: number;
 }
 
 /** The plan with `overrides` applied, checked. */
 export function demoPlan(quick: boolean | undefined, overrides: DemoOverrides = {}): DemoPlan {
   const base = DEMO_PLANS[quick ? 'quick' : 'default'];
-  const { lr, schedule, steps, probeSize, seed, layers, dModel, dMlp, basisEvery } = overrides;
+  const { lr, schedule, steps, probeSize, seed, layers, dModel, dMlp, basisEvery, carryFrom } = overrides;
   const bad = (name: string, want: string, got: unknown) => new RangeError(`demo: option '${name}' must be ${want}, got ${JSON.stringify(got)}`);
   if (lr !== undefined && !(lr > 0 && Number.isFinite(lr))) throw bad('lr', 'a positive number', lr);
   if (schedule !== undefined && schedule !== 'constant' && schedule !== 'cosine') throw bad('schedule', "'constant' or 'cosine'", schedule);
@@ -132,9 +139,14 @@ export function demoPlan(quick: boolean | undefined, overrides: DemoOverrides = 
   if (basisEvery !== undefined && !(Number.isInteger(basisEvery) && basisEvery > 0 && basisEvery % base.every === 0)) {
     throw bad('basis-every', `a positive multiple of the checkpoint interval ${base.every}`, basisEvery);
   }
+  const totalSteps = steps ?? base.config.steps;
+  if (carryFrom !== undefined && !(Number.isInteger(carryFrom) && carryFrom >= 0 && carryFrom <= totalSteps)) {
+    throw bad('carry-from', `an integer in [0, ${totalSteps}] (the training steps)`, carryFrom);
+  }
   return {
     ...base,
     basisEvery: basisEvery ?? base.basisEvery,
+    ...(carryFrom ? { carryFrom } : {}),
     probeSize: probeSize ?? base.probeSize,
     config: {
       ...base.config,
@@ -161,7 +173,13 @@ function overrideFlags(o: DemoOverrides): string[] {
   if (o.dModel !== undefined) flags.push('--d-model', String(o.dModel));
   if (o.dMlp !== undefined) flags.push('--mlp', String(o.dMlp));
   if (o.basisEvery !== undefined) flags.push('--basis-every', String(o.basisEvery));
+  if (o.carryFrom !== undefined) flags.push('--carry-from', String(o.carryFrom));
   return flags;
+}
+
+/** Problems with no carry into the 10s or the 100s place (the 1000s may still get one). */
+function noCarryBelowThousands(a: number, b: number): boolean {
+  return !carryInto(a, b, 1) && !carryInto(a, b, 2);
 }
 
 /** Everything one training run of the demo needs; the same plan gives the same run, bit for bit. */
@@ -188,9 +206,10 @@ async function prepare(plan: DemoPlan) {
   };
   const common = { probe, hessianSample: sample, fromLogits: true, every: plan.every, secondOrder: 'paper' } as const;
   const fit = async (callbacks: tf.CustomCallbackArgs[] | tf.Callback[]) => {
+    const until = plan.carryFrom ?? 0;
     const batches = tf.data.generator(function* () {
       for (let i = 0; i < cfg.steps; i++) {
-        const { xs, ys } = layersData(splits.train.next(cfg.batchSize));
+        const { xs, ys } = layersData(splits.train.next(cfg.batchSize, i < until ? noCarryBelowThousands : undefined));
         yield { xs, ys };
       }
     });
@@ -402,14 +421,15 @@ if (import.meta.url === `file://${process.argv[1]}` || process.argv[1]?.endsWith
     .option('--d-model <n>', 'experiment: model width', Number)
     .option('--mlp <n>', 'experiment: MLP hidden width', Number)
     .option('--basis-every <n>', 'experiment: steps between Hessian eigenvectors', Number)
+    .option('--carry-from <step>', 'experiment (a curriculum): no carries into the 10s and 100s in training before this step', Number)
     .addOption(new Option('--compared-bases <kinds>', 'internal: the child role, watching the training along these bases').hideHelp())
     .parse();
   const opts = program.opts<{
     quick?: boolean; out?: string; serve: boolean; keepParams?: boolean; grpc?: number; metrics?: number; bases: 'child' | 'inline' | 'none'; comparedBases?: string;
-    lr?: number; schedule?: 'constant' | 'cosine'; steps?: number; probe?: number; seed?: number; layers?: number; dModel?: number; mlp?: number; basisEvery?: number;
+    lr?: number; schedule?: 'constant' | 'cosine'; steps?: number; probe?: number; seed?: number; layers?: number; dModel?: number; mlp?: number; basisEvery?: number; carryFrom?: number;
   }>();
   const overrides: DemoOverrides = {
-    lr: opts.lr, schedule: opts.schedule, steps: opts.steps, probeSize: opts.probe, seed: opts.seed, layers: opts.layers, dModel: opts.dModel, dMlp: opts.mlp, basisEvery: opts.basisEvery,
+    lr: opts.lr, schedule: opts.schedule, steps: opts.steps, probeSize: opts.probe, seed: opts.seed, layers: opts.layers, dModel: opts.dModel, dMlp: opts.mlp, basisEvery: opts.basisEvery, carryFrom: opts.carryFrom,
   };
   if (opts.comparedBases) {
     process.stdin.on('end', () => {

@@ -220,8 +220,12 @@ export interface SplitOptions {
 
 /** Draws training batches from the problems outside the probe and Hessian sets. */
 export interface TrainSampler {
-  /** The next `batchSize` problems, drawn uniformly with replacement from the training pool. */
-  next(batchSize: number): ArithmeticBatch;
+  /**
+   * The next `batchSize` problems, drawn uniformly with replacement from the
+   * training pool — from its problems that `accept` takes, when given (a
+   * curriculum; the stream stays deterministic for a given sequence of calls).
+   */
+  next(batchSize: number, accept?: (a: number, b: number) => boolean): ArithmeticBatch;
 }
 
 /** Disjoint probe set, Hessian sample and training stream. */
@@ -274,17 +278,23 @@ export function makeSplits(options: SplitOptions): ArithmeticSplits {
   // A separate stream, so the training data do not depend on how many draws the held-out sets needed.
   const trainRng: Rng = mulberry32((seed ^ 0x5eed1234) + 1);
   const train: TrainSampler = {
-    next(batchSize: number): ArithmeticBatch {
+    next(batchSize: number, accept?: (a: number, b: number) => boolean): ArithmeticBatch {
       if (!Number.isInteger(batchSize) || batchSize < 1) {
         throw new Error(`TrainSampler.next: batchSize must be a positive integer, got ${batchSize}`);
       }
       const a = new Int32Array(batchSize);
       const b = new Int32Array(batchSize);
+      let tries = 0;
       for (let i = 0; i < batchSize; ) {
+        // A predicate that (nearly) nothing passes would otherwise loop for ever.
+        if (++tries > 10_000 * batchSize) throw new Error('TrainSampler.next: accept rejected 10,000 draws per problem; it takes (almost) no problem');
         const id = randomInt(trainRng, 0, NUM_PROBLEMS - 1);
         if (heldOut.has(id)) continue;
-        a[i] = MIN_OPERAND + Math.floor(id / 900);
-        b[i] = MIN_OPERAND + (id % 900);
+        const x = MIN_OPERAND + Math.floor(id / 900);
+        const y = MIN_OPERAND + (id % 900);
+        if (accept && !accept(x, y)) continue;
+        a[i] = x;
+        b[i] = y;
         i++;
       }
       return makeBatch(a, b);

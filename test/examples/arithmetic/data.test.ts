@@ -130,4 +130,23 @@ describe('arithmetic data', () => {
     expect(Array.from(other.probe.a)).not.toEqual(Array.from(s1.probe.a));
     expect(() => makeSplits({ seed: 0, probeSize: 0 })).toThrow(/makeSplits: option probeSize .* got 0/);
   });
+
+  it('draws training problems that a curriculum predicate accepts, still outside the held-out sets', () => {
+    const s = makeSplits({ seed: 5 });
+    const noCarry = (a: number, b: number) => (a % 10) + (b % 10) < 10 && (a % 100) + (b % 100) < 100;
+    const t = s.train.next(500, noCarry);
+    expect(t.size).toBe(500);
+    for (let i = 0; i < t.size; i++) {
+      // Column by column: neither the 1s nor the 10s column reaches 10.
+      expect((t.a[i] % 10) + (t.b[i] % 10)).toBeLessThan(10);
+      expect((Math.floor(t.a[i] / 10) % 10) + (Math.floor(t.b[i] / 10) % 10)).toBeLessThan(10);
+      expect(s.heldOut.has((t.a[i] - 100) * 900 + (t.b[i] - 100))).toBe(false);
+    }
+    // Without the predicate about 70 % of problems carry into the 10s or 100s.
+    const u = s.train.next(2000);
+    let carries = 0;
+    for (let i = 0; i < u.size; i++) if (!noCarry(u.a[i], u.b[i])) carries++;
+    expect(carries / u.size).toBeGreaterThan(0.6);
+    expect(() => s.train.next(1, () => false)).toThrow(/accept rejected 10,000 draws per problem/);
+  });
 });
