@@ -22,7 +22,7 @@ import { registerWasmKernels } from '../src/engine/wasm/registerWasmKernels.js';
 import { clustersCommand } from '../src/cli/clustersCommand.js';
 import { formatQualityTable } from '../src/analysis/quality.js';
 import { reportCommand } from '../src/report/index.js';
-import type { PolcaEvent } from '../src/stream/events.js';
+import type { PolcaEvent, SecondOrder } from '../src/stream/events.js';
 import { ARITHMETIC_CONFIGS, type ArithmeticConfig } from './arithmetic/configs.js';
 import { carryInto, datapointMeta, makeSplits, type ArithmeticBatch } from './arithmetic/data.js';
 import { arithmeticLoss, createArithmeticLayersModel, layersData } from './arithmetic/layers.js';
@@ -47,12 +47,16 @@ export interface DemoPlan {
   compareEvery: number;
   /** Vectors per compared basis. */
   compareMaxVectors: number;
+  /** Curvature estimator of the second-order POLCA term (METHOD.md §2). Default `paper` (eq. 4). */
+  secondOrder?: SecondOrder;
   /**
    * Experiment (a curriculum, no longer the paper's task): training problems
    * before this step never carry into the 10s or 100s place. Default 0.
    */
   carryFrom?: number;
 }
+
+const SECOND_ORDERS: readonly SecondOrder[] = ['none', 'paper', 'secant', 'directional'];
 
 /** Bases the demo can compare with the Hessian eigenbasis (`axis` is the LCA baseline). */
 export type ComparedBasis = 'random' | 'shuffled' | 'axis';
@@ -118,13 +122,14 @@ export interface DemoOverrides {
   /** Steps between Hessian eigenvectors (the plan's cap on their number stays). */
   basisEvery?: number;
   /** Train without carries into the 10s and 100s before this step (see {@link DemoPlan.carryFrom}). */
-  carryFrom?: number;
+  carryFrom?: number;  /** Curvature estimator (see {@link DemoPlan.secondOrder}). */
+  secondOrder?: SecondOrder;
 }
 
 /** The plan with `overrides` applied, checked. */
 export function demoPlan(quick: boolean | undefined, overrides: DemoOverrides = {}): DemoPlan {
   const base = DEMO_PLANS[quick ? 'quick' : 'default'];
-  const { lr, schedule, steps, probeSize, seed, layers, dModel, dMlp, basisEvery, carryFrom } = overrides;
+  const { lr, schedule, steps, probeSize, seed, layers, dModel, dMlp, basisEvery, carryFrom, secondOrder } = overrides;
   const bad = (name: string, want: string, got: unknown) => new RangeError(`demo: option '${name}' must be ${want}, got ${JSON.stringify(got)}`);
   if (lr !== undefined && !(lr > 0 && Number.isFinite(lr))) throw bad('lr', 'a positive number', lr);
   if (schedule !== undefined && schedule !== 'constant' && schedule !== 'cosine') throw bad('schedule', "'constant' or 'cosine'", schedule);
@@ -143,8 +148,10 @@ export function demoPlan(quick: boolean | undefined, overrides: DemoOverrides = 
   if (carryFrom !== undefined && !(Number.isInteger(carryFrom) && carryFrom >= 0 && carryFrom <= totalSteps)) {
     throw bad('carry-from', `an integer in [0, ${totalSteps}] (the training steps)`, carryFrom);
   }
+  if (secondOrder !== undefined && !SECOND_ORDERS.includes(secondOrder)) throw bad('second-order', SECOND_ORDERS.map((x) => `'${x}'`).join(', '), secondOrder);
   return {
     ...base,
+    ...(secondOrder ? { secondOrder } : {}),
     basisEvery: basisEvery ?? base.basisEvery,
     ...(carryFrom ? { carryFrom } : {}),
     probeSize: probeSize ?? base.probeSize,
@@ -174,6 +181,7 @@ function overrideFlags(o: DemoOverrides): string[] {
   if (o.dMlp !== undefined) flags.push('--mlp', String(o.dMlp));
   if (o.basisEvery !== undefined) flags.push('--basis-every', String(o.basisEvery));
   if (o.carryFrom !== undefined) flags.push('--carry-from', String(o.carryFrom));
+  if (o.secondOrder !== undefined) flags.push('--second-order', o.secondOrder);
   return flags;
 }
 
@@ -204,7 +212,7 @@ async function prepare(plan: DemoPlan) {
     place: Array.from(splits.probe.place),
     carry: meta.map((m) => m.carry),
   };
-  const common = { probe, hessianSample: sample, fromLogits: true, every: plan.every, secondOrder: 'paper' } as const;
+  const common = { probe, hessianSample: sample, fromLogits: true, every: plan.every, secondOrder: plan.secondOrder ?? 'paper' } as const;
   const fit = async (callbacks: tf.CustomCallbackArgs[] | tf.Callback[]) => {
     const until = plan.carryFrom ?? 0;
     const batches = tf.data.generator(function* () {
@@ -421,15 +429,16 @@ if (import.meta.url === `file://${process.argv[1]}` || process.argv[1]?.endsWith
     .option('--d-model <n>', 'experiment: model width', Number)
     .option('--mlp <n>', 'experiment: MLP hidden width', Number)
     .option('--basis-every <n>', 'experiment: steps between Hessian eigenvectors', Number)
+    .addOption(new Option('--second-order <estimator>', 'experiment: curvature estimator of the second-order term').choices([...SECOND_ORDERS]))
     .option('--carry-from <step>', 'experiment (a curriculum): no carries into the 10s and 100s in training before this step', Number)
     .addOption(new Option('--compared-bases <kinds>', 'internal: the child role, watching the training along these bases').hideHelp())
     .parse();
   const opts = program.opts<{
     quick?: boolean; out?: string; serve: boolean; keepParams?: boolean; grpc?: number; metrics?: number; bases: 'child' | 'inline' | 'none'; comparedBases?: string;
-    lr?: number; schedule?: 'constant' | 'cosine'; steps?: number; probe?: number; seed?: number; layers?: number; dModel?: number; mlp?: number; basisEvery?: number; carryFrom?: number;
+    lr?: number; schedule?: 'constant' | 'cosine'; steps?: number; probe?: number; seed?: number; layers?: number; dModel?: number; mlp?: number; basisEvery?: number; carryFrom?: number; secondOrder?: SecondOrder;
   }>();
   const overrides: DemoOverrides = {
-    lr: opts.lr, schedule: opts.schedule, steps: opts.steps, probeSize: opts.probe, seed: opts.seed, layers: opts.layers, dModel: opts.dModel, dMlp: opts.mlp, basisEvery: opts.basisEvery, carryFrom: opts.carryFrom,
+    lr: opts.lr, schedule: opts.schedule, steps: opts.steps, probeSize: opts.probe, seed: opts.seed, layers: opts.layers, dModel: opts.dModel, dMlp: opts.mlp, basisEvery: opts.basisEvery, carryFrom: opts.carryFrom, secondOrder: opts.secondOrder,
   };
   if (opts.comparedBases) {
     process.stdin.on('end', () => {

@@ -132,6 +132,8 @@ describe('demo experiment overrides', () => {
     expect(() => demoPlan(false, { basisEvery: 30 })).toThrow(/option 'basis-every' must be a positive multiple of the checkpoint interval 20, got 30/);
     expect(demoPlan(false, { carryFrom: 1000 }).carryFrom).toBe(1000);
     expect(demoPlan(false).carryFrom).toBeUndefined();
+    expect(demoPlan(false, { secondOrder: 'secant' }).secondOrder).toBe('secant');
+    expect(() => demoPlan(false, { secondOrder: 'exact' as 'secant' })).toThrow(/option 'second-order' must be 'none', 'paper', 'secant', 'directional', got "exact"/);
     expect(() => demoPlan(false, { carryFrom: 5000 })).toThrow(/option 'carry-from' must be an integer in \[0, 3000\] \(the training steps\), got 5000/);
   });
 });
