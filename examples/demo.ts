@@ -119,8 +119,10 @@ export interface DemoOverrides {
   dModel?: number;
   /** MLP hidden width. */
   dMlp?: number;
-  /** Steps between Hessian eigenvectors (the plan's cap on their number stays). */
+  /** Steps between Hessian eigenvectors (the plan's cap on their number stays unless `maxVectors` is given). */
   basisEvery?: number;
+  /** Most Hessian eigenvectors. */
+  maxVectors?: number;
   /** Train without carries into the 10s and 100s before this step (see {@link DemoPlan.carryFrom}). */
   carryFrom?: number;  /** Curvature estimator (see {@link DemoPlan.secondOrder}). */
   secondOrder?: SecondOrder;
@@ -129,7 +131,7 @@ export interface DemoOverrides {
 /** The plan with `overrides` applied, checked. */
 export function demoPlan(quick: boolean | undefined, overrides: DemoOverrides = {}): DemoPlan {
   const base = DEMO_PLANS[quick ? 'quick' : 'default'];
-  const { lr, schedule, steps, probeSize, seed, layers, dModel, dMlp, basisEvery, carryFrom, secondOrder } = overrides;
+  const { lr, schedule, steps, probeSize, seed, layers, dModel, dMlp, basisEvery, maxVectors, carryFrom, secondOrder } = overrides;
   const bad = (name: string, want: string, got: unknown) => new RangeError(`demo: option '${name}' must be ${want}, got ${JSON.stringify(got)}`);
   if (lr !== undefined && !(lr > 0 && Number.isFinite(lr))) throw bad('lr', 'a positive number', lr);
   if (schedule !== undefined && schedule !== 'constant' && schedule !== 'cosine') throw bad('schedule', "'constant' or 'cosine'", schedule);
@@ -144,6 +146,7 @@ export function demoPlan(quick: boolean | undefined, overrides: DemoOverrides = 
   if (basisEvery !== undefined && !(Number.isInteger(basisEvery) && basisEvery > 0 && basisEvery % base.every === 0)) {
     throw bad('basis-every', `a positive multiple of the checkpoint interval ${base.every}`, basisEvery);
   }
+  if (maxVectors !== undefined && !(Number.isInteger(maxVectors) && maxVectors >= 1)) throw bad('max-vectors', 'a positive integer', maxVectors);
   const totalSteps = steps ?? base.config.steps;
   if (carryFrom !== undefined && !(Number.isInteger(carryFrom) && carryFrom >= 0 && carryFrom <= totalSteps)) {
     throw bad('carry-from', `an integer in [0, ${totalSteps}] (the training steps)`, carryFrom);
@@ -153,6 +156,7 @@ export function demoPlan(quick: boolean | undefined, overrides: DemoOverrides = 
     ...base,
     ...(secondOrder ? { secondOrder } : {}),
     basisEvery: basisEvery ?? base.basisEvery,
+    maxVectors: maxVectors ?? base.maxVectors,
     ...(carryFrom ? { carryFrom } : {}),
     probeSize: probeSize ?? base.probeSize,
     config: {
@@ -180,6 +184,7 @@ function overrideFlags(o: DemoOverrides): string[] {
   if (o.dModel !== undefined) flags.push('--d-model', String(o.dModel));
   if (o.dMlp !== undefined) flags.push('--mlp', String(o.dMlp));
   if (o.basisEvery !== undefined) flags.push('--basis-every', String(o.basisEvery));
+  if (o.maxVectors !== undefined) flags.push('--max-vectors', String(o.maxVectors));
   if (o.carryFrom !== undefined) flags.push('--carry-from', String(o.carryFrom));
   if (o.secondOrder !== undefined) flags.push('--second-order', o.secondOrder);
   return flags;
@@ -429,16 +434,17 @@ if (import.meta.url === `file://${process.argv[1]}` || process.argv[1]?.endsWith
     .option('--d-model <n>', 'experiment: model width', Number)
     .option('--mlp <n>', 'experiment: MLP hidden width', Number)
     .option('--basis-every <n>', 'experiment: steps between Hessian eigenvectors', Number)
+    .option('--max-vectors <n>', 'experiment: most Hessian eigenvectors', Number)
     .addOption(new Option('--second-order <estimator>', 'experiment: curvature estimator of the second-order term').choices([...SECOND_ORDERS]))
     .option('--carry-from <step>', 'experiment (a curriculum): no carries into the 10s and 100s in training before this step', Number)
     .addOption(new Option('--compared-bases <kinds>', 'internal: the child role, watching the training along these bases').hideHelp())
     .parse();
   const opts = program.opts<{
     quick?: boolean; out?: string; serve: boolean; keepParams?: boolean; grpc?: number; metrics?: number; bases: 'child' | 'inline' | 'none'; comparedBases?: string;
-    lr?: number; schedule?: 'constant' | 'cosine'; steps?: number; probe?: number; seed?: number; layers?: number; dModel?: number; mlp?: number; basisEvery?: number; carryFrom?: number; secondOrder?: SecondOrder;
+    lr?: number; schedule?: 'constant' | 'cosine'; steps?: number; probe?: number; seed?: number; layers?: number; dModel?: number; mlp?: number; basisEvery?: number; maxVectors?: number; carryFrom?: number; secondOrder?: SecondOrder;
   }>();
   const overrides: DemoOverrides = {
-    lr: opts.lr, schedule: opts.schedule, steps: opts.steps, probeSize: opts.probe, seed: opts.seed, layers: opts.layers, dModel: opts.dModel, dMlp: opts.mlp, basisEvery: opts.basisEvery, carryFrom: opts.carryFrom, secondOrder: opts.secondOrder,
+    lr: opts.lr, schedule: opts.schedule, steps: opts.steps, probeSize: opts.probe, seed: opts.seed, layers: opts.layers, dModel: opts.dModel, dMlp: opts.mlp, basisEvery: opts.basisEvery, maxVectors: opts.maxVectors, carryFrom: opts.carryFrom, secondOrder: opts.secondOrder,
   };
   if (opts.comparedBases) {
     process.stdin.on('end', () => {

@@ -130,6 +130,8 @@ describe('demo experiment overrides', () => {
     const sparse = demoPlan(false, { basisEvery: 400 });
     expect([sparse.basisEvery, sparse.maxVectors, sparse.every]).toEqual([400, DEMO_PLANS.default.maxVectors, DEMO_PLANS.default.every]);
     expect(() => demoPlan(false, { basisEvery: 30 })).toThrow(/option 'basis-every' must be a positive multiple of the checkpoint interval 20, got 30/);
+    expect(demoPlan(false, { basisEvery: 60, maxVectors: 50 }).maxVectors).toBe(50);
+    expect(() => demoPlan(false, { maxVectors: 0 })).toThrow(/option 'max-vectors' must be a positive integer, got 0/);
     expect(demoPlan(false, { carryFrom: 1000 }).carryFrom).toBe(1000);
     expect(demoPlan(false).carryFrom).toBeUndefined();
     expect(demoPlan(false, { secondOrder: 'secant' }).secondOrder).toBe('secant');
