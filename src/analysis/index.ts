@@ -16,3 +16,4 @@ export * from './alertRules.js';
 export * from './webhook.js';
 export * from './quality.js';
 export * from './posLabels.js';
+export * from './lossBudget.js';

@@ -5,13 +5,17 @@
  *   polca clusters <dir> [--kinds polca,loss] [--min-cluster-size 150] [--delta 100] [--tau 1000]
  *   polca backfill <dir> --model <module>
  *   polca report <dir> [--out report.html]
+ *   polca budget <dir> [--edges 0,500,1000,2000]
  */
 import { Command, InvalidArgumentError } from 'commander';
 import { POLCA_VERSION } from '../version.js';
 import { replayCommand } from './replayCommand.js';
 import { clustersCommand } from './clustersCommand.js';
 import { backfillCommand } from './backfillCommand.js';
-import type { TrajectoryKind } from '../stream/events.js';
+import { lastValueFrom, toArray } from 'rxjs';
+import type { PolcaEvent, PolcaIncrementEvent, TrajectoryKind } from '../stream/events.js';
+import { replay } from '../stream/replay.js';
+import { formatBudget, lossBudget } from '../analysis/lossBudget.js';
 
 const int = (name: string) => (value: string) => {
   const n = Number(value);
@@ -86,6 +90,19 @@ export function buildProgram(): Command {
       const compare = o.compare ? String(o.compare).split(',') : undefined;
       const file = await reportCommand(dir, { out: o.out, compare, minClusterSize: o.minClusterSize, minSamples: o.minSamples });
       process.stdout.write(`report written to ${file}\n`);
+    });
+  program
+    .command('budget')
+    .description('how much of the probe loss changes the POLCA terms account for, by step range')
+    .argument('<dir>', 'run directory')
+    .option('--edges <steps>', 'first steps of the ranges, comma-separated', '0,500,1000,2000')
+    .action(async (dir: string, o) => {
+      const edges = String(o.edges).split(',').map((v) => Number(v));
+      if (edges.some((e) => !Number.isInteger(e) || e < 0)) throw new InvalidArgumentError(`--edges must be non-negative integer steps, got ${JSON.stringify(o.edges)}`);
+      const events: PolcaEvent[] = await lastValueFrom(replay(dir).pipe(toArray()));
+      const first = events.find((e): e is PolcaIncrementEvent => e.type === 'polca');
+      if (!first) throw new Error(`polca budget: ${dir} has no POLCA intervals`);
+      process.stdout.write(formatBudget(lossBudget(events, edges), `recorded (${first.secondOrder})`) + '\n');
     });
   return program;
 }

@@ -113,6 +113,23 @@ describe('polca command line', () => {
     expect(json[1].losses).toHaveLength(300);
     const clusters = cli('clusters', dir, '--kinds', 'polca', '--min-cluster-size', '30', '--min-samples', '10', '--no-write');
     expect(clusters).toMatch(/basis 0: 3 clusters/);
+    // The budget of the planted run, recomputed by hand for the first range.
+    const budget = cli('budget', dir, '--edges', '0,500');
+    const { events } = plantedRun();
+    let dd = 0;
+    let vv = 0;
+    for (const e of events) {
+      if (e.type !== 'polca' || e.fromStep >= 500) continue;
+      for (let x = 0; x < e.lossAfter.length; x++) {
+        dd += (e.lossAfter[x] - e.lossBefore[x]) ** 2;
+        vv += e.values[0][x] ** 2;
+      }
+    }
+    const row = budget.split('\n').find((l) => l.startsWith('| 0–500 |'))!.split('|').map((c) => c.trim());
+    expect(row[2]).toBe('25');
+    expect(Number(row[4].split(' / ')[0])).toBeCloseTo(vv / dd, 3);
+    expect(budget).toMatch(/recorded \(paper\)/);
+    expect(budget).toMatch(/\| 500–end \| 35 \| 1 \|/);
     let err = '';
     try {
       cli('clusters', '/nonexistent/run');

@@ -1,6 +1,6 @@
 import { describe, it, expect } from 'vitest';
-import { lossBudget, formatBudget } from '../../../examples/arithmetic/lossBudget.js';
-import type { PolcaEvent, PolcaIncrementEvent } from '../../../src/stream/events.js';
+import { lossBudget, formatBudget } from '../../src/analysis/lossBudget.js';
+import type { PolcaEvent, PolcaIncrementEvent } from '../../src/stream/events.js';
 
 // Two datapoints with quadratic losses ℓ_x(θ) = ½ θᵀA_xθ + c_xᵀθ on θ ∈ R², the full
 // axis basis, and three checkpoints: along a complete basis the secant (trapezoid) terms
