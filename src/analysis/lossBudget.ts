@@ -87,10 +87,12 @@ export function lossBudget(events: readonly PolcaEvent[], edges: readonly number
         }
       }
     });
+    // No loss change at all (an empty range, or a converged model's float32 losses): no ratio.
+    const per = (v: number) => (acc.dd > 0 ? v / acc.dd : NaN);
     return {
       from, to, intervals: acc.n, vectors: acc.k,
-      recorded: acc.rec / acc.dd, recordedLeftover: acc.recL / acc.dd,
-      firstOrder: acc.fo / acc.dd, firstOrderLeftover: acc.foL / acc.dd,
+      recorded: per(acc.rec), recordedLeftover: per(acc.recL),
+      firstOrder: per(acc.fo), firstOrderLeftover: per(acc.foL),
       secant: acc.secDd > 0 ? acc.sec / acc.secDd : NaN, secantLeftover: acc.secDd > 0 ? acc.secL / acc.secDd : NaN,
     };
   });

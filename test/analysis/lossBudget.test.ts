@@ -58,6 +58,11 @@ describe('loss budget diagnostic', () => {
     expect(split.map((r) => r.intervals)).toEqual([1, 1]);
     expect(split[1].secant).toBeNaN();
     expect(formatBudget(split, 'recorded (none)')).toMatch(/\| 10–end \| 1 \| 2 \| .* \| - \/ - \|/);
+    // A range without intervals, or without any loss change, has no ratios.
+    expect(lossBudget(events, [0, 100])[1].recorded).toBeNaN();
+    const still = interval(0);
+    still.lossAfter = still.lossBefore;
+    expect(lossBudget([still], [0])[0].firstOrderLeftover).toBeNaN();
     expect(() => lossBudget(events, [10, 0])).toThrow(/edges must be increasing finite steps, got \[10,0\]/);
   });
 });
