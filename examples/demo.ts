@@ -22,7 +22,7 @@ import { registerWasmKernels } from '../src/engine/wasm/registerWasmKernels.js';
 import { clustersCommand } from '../src/cli/clustersCommand.js';
 import { formatQualityTable } from '../src/analysis/quality.js';
 import { reportCommand } from '../src/report/index.js';
-import type { PolcaEvent, SecondOrder } from '../src/stream/events.js';
+import { SECOND_ORDERS, type PolcaEvent, type SecondOrder } from '../src/stream/events.js';
 import { ARITHMETIC_CONFIGS, type ArithmeticConfig } from './arithmetic/configs.js';
 import { carryInto, datapointMeta, makeSplits, type ArithmeticBatch } from './arithmetic/data.js';
 import { arithmeticLoss, createArithmeticLayersModel, layersData } from './arithmetic/layers.js';
@@ -55,8 +55,6 @@ export interface DemoPlan {
    */
   carryFrom?: number;
 }
-
-const SECOND_ORDERS: readonly SecondOrder[] = ['none', 'paper', 'secant', 'directional'];
 
 /** Bases the demo can compare with the Hessian eigenbasis (`axis` is the LCA baseline). */
 export type ComparedBasis = 'random' | 'shuffled' | 'axis';
@@ -124,7 +122,8 @@ export interface DemoOverrides {
   /** Most Hessian eigenvectors. */
   maxVectors?: number;
   /** Train without carries into the 10s and 100s before this step (see {@link DemoPlan.carryFrom}). */
-  carryFrom?: number;  /** Curvature estimator (see {@link DemoPlan.secondOrder}). */
+  carryFrom?: number;
+  /** Curvature estimator (see {@link DemoPlan.secondOrder}). */
   secondOrder?: SecondOrder;
 }
 
@@ -154,16 +153,16 @@ export function demoPlan(quick: boolean | undefined, overrides: DemoOverrides = 
   if (secondOrder !== undefined && !SECOND_ORDERS.includes(secondOrder)) throw bad('second-order', SECOND_ORDERS.map((x) => `'${x}'`).join(', '), secondOrder);
   return {
     ...base,
-    ...(secondOrder ? { secondOrder } : {}),
+    secondOrder: secondOrder ?? base.secondOrder,
     basisEvery: basisEvery ?? base.basisEvery,
     maxVectors: maxVectors ?? base.maxVectors,
-    ...(carryFrom ? { carryFrom } : {}),
+    carryFrom: carryFrom ?? base.carryFrom,
     probeSize: probeSize ?? base.probeSize,
     config: {
       ...base.config,
       lr: lr ?? base.config.lr,
       schedule: schedule ?? base.config.schedule,
-      steps: steps ?? base.config.steps,
+      steps: totalSteps,
       seed: seed ?? base.config.seed,
       layers: layers ?? base.config.layers,
       dModel: dModel ?? base.config.dModel,
@@ -172,22 +171,29 @@ export function demoPlan(quick: boolean | undefined, overrides: DemoOverrides = 
   };
 }
 
+/**
+ * The experiment flags, one row per {@link DemoOverrides} key: the command
+ * line reads them, and the parent hands its overrides to the child process
+ * through them.
+ */
+const EXPERIMENT_FLAGS: readonly { key: keyof DemoOverrides; flag: string; help: string; choices?: readonly string[] }[] = [
+  { key: 'lr', flag: '--lr', help: 'peak learning rate' },
+  { key: 'schedule', flag: '--schedule', help: 'learning-rate schedule', choices: ['constant', 'cosine'] },
+  { key: 'steps', flag: '--steps', help: 'training steps' },
+  { key: 'probeSize', flag: '--probe', help: 'probe problems (4 datapoints each)' },
+  { key: 'seed', flag: '--seed', help: 'data and initialisation seed' },
+  { key: 'layers', flag: '--layers', help: 'transformer blocks' },
+  { key: 'dModel', flag: '--d-model', help: 'model width' },
+  { key: 'dMlp', flag: '--mlp', help: 'MLP hidden width' },
+  { key: 'basisEvery', flag: '--basis-every', help: 'steps between Hessian eigenvectors' },
+  { key: 'maxVectors', flag: '--max-vectors', help: 'most Hessian eigenvectors' },
+  { key: 'secondOrder', flag: '--second-order', help: 'curvature estimator of the second-order term', choices: SECOND_ORDERS },
+  { key: 'carryFrom', flag: '--carry-from', help: '(a curriculum) no carries into the 10s and 100s in training before this step' },
+];
+
 /** Command-line flags that reproduce `overrides` (for the child process). */
-function overrideFlags(o: DemoOverrides): string[] {
-  const flags: string[] = [];
-  if (o.lr !== undefined) flags.push('--lr', String(o.lr));
-  if (o.schedule !== undefined) flags.push('--schedule', o.schedule);
-  if (o.steps !== undefined) flags.push('--steps', String(o.steps));
-  if (o.probeSize !== undefined) flags.push('--probe', String(o.probeSize));
-  if (o.seed !== undefined) flags.push('--seed', String(o.seed));
-  if (o.layers !== undefined) flags.push('--layers', String(o.layers));
-  if (o.dModel !== undefined) flags.push('--d-model', String(o.dModel));
-  if (o.dMlp !== undefined) flags.push('--mlp', String(o.dMlp));
-  if (o.basisEvery !== undefined) flags.push('--basis-every', String(o.basisEvery));
-  if (o.maxVectors !== undefined) flags.push('--max-vectors', String(o.maxVectors));
-  if (o.carryFrom !== undefined) flags.push('--carry-from', String(o.carryFrom));
-  if (o.secondOrder !== undefined) flags.push('--second-order', o.secondOrder);
-  return flags;
+export function overrideFlags(o: DemoOverrides): string[] {
+  return EXPERIMENT_FLAGS.flatMap(({ key, flag }) => (o[key] === undefined ? [] : [flag, String(o[key])]));
 }
 
 /** Problems with no carry into the 10s or the 100s place (the 1000s may still get one). */
@@ -416,8 +422,29 @@ function progress(total: number, tty: boolean, log: (s: string) => void) {
   };
 }
 
-if (import.meta.url === `file://${process.argv[1]}` || process.argv[1]?.endsWith('demo.ts')) {
+/** The demo's command-line options, parsed. */
+export interface DemoArgs {
+  quick?: boolean;
+  out?: string;
+  serve: boolean;
+  keepParams?: boolean;
+  grpc?: number;
+  metrics?: number;
+  bases: 'child' | 'inline' | 'none';
+  /** Set in the child role only. */
+  comparedBases?: string;
+  overrides: DemoOverrides;
+}
+
+/**
+ * Parses the demo's arguments (without the node and script entries).
+ * Experiment flags land in `overrides`, so {@link overrideFlags} and this
+ * round-trip.
+ */
+export function parseDemoArgs(argv: readonly string[]): DemoArgs {
   const program = new Command()
+    .name('npm run demo --')
+    .exitOverride()
     .option('--quick', 'a short run for smoke tests (under 2 minutes)')
     .option('--out <dir>', 'run directory (default: a fresh directory under runs/)')
     .option('--no-serve', 'do not start the gRPC and metrics servers')
@@ -425,27 +452,27 @@ if (import.meta.url === `file://${process.argv[1]}` || process.argv[1]?.endsWith
     .option('--metrics <port>', 'Prometheus metrics port (default: any free port)', (v) => Number(v))
     .option('--keep-params', 'keep θ of every checkpoint for `polca backfill` (4·P bytes per checkpoint)')
     .addOption(new Option('--bases <where>', 'where the comparison bases run').choices(['child', 'inline', 'none']).default('child'))
-    .option('--lr <x>', 'experiment: peak learning rate', Number)
-    .addOption(new Option('--schedule <s>', 'experiment: learning-rate schedule').choices(['constant', 'cosine']))
-    .option('--steps <n>', 'experiment: training steps', Number)
-    .option('--probe <problems>', 'experiment: probe problems (4 datapoints each)', Number)
-    .option('--seed <n>', 'experiment: data and initialisation seed', Number)
-    .option('--layers <n>', 'experiment: transformer blocks', Number)
-    .option('--d-model <n>', 'experiment: model width', Number)
-    .option('--mlp <n>', 'experiment: MLP hidden width', Number)
-    .option('--basis-every <n>', 'experiment: steps between Hessian eigenvectors', Number)
-    .option('--max-vectors <n>', 'experiment: most Hessian eigenvectors', Number)
-    .addOption(new Option('--second-order <estimator>', 'experiment: curvature estimator of the second-order term').choices([...SECOND_ORDERS]))
-    .option('--carry-from <step>', 'experiment (a curriculum): no carries into the 10s and 100s in training before this step', Number)
-    .addOption(new Option('--compared-bases <kinds>', 'internal: the child role, watching the training along these bases').hideHelp())
-    .parse();
-  const opts = program.opts<{
-    quick?: boolean; out?: string; serve: boolean; keepParams?: boolean; grpc?: number; metrics?: number; bases: 'child' | 'inline' | 'none'; comparedBases?: string;
-    lr?: number; schedule?: 'constant' | 'cosine'; steps?: number; probe?: number; seed?: number; layers?: number; dModel?: number; mlp?: number; basisEvery?: number; maxVectors?: number; carryFrom?: number; secondOrder?: SecondOrder;
-  }>();
-  const overrides: DemoOverrides = {
-    lr: opts.lr, schedule: opts.schedule, steps: opts.steps, probeSize: opts.probe, seed: opts.seed, layers: opts.layers, dModel: opts.dModel, dMlp: opts.mlp, basisEvery: opts.basisEvery, maxVectors: opts.maxVectors, carryFrom: opts.carryFrom, secondOrder: opts.secondOrder,
-  };
+    .addOption(new Option('--compared-bases <kinds>', 'internal: the child role, watching the training along these bases').hideHelp());
+  const experiments = EXPERIMENT_FLAGS.map((f) => {
+    const option = new Option(`${f.flag} <value>`, `experiment: ${f.help}`);
+    program.addOption(f.choices ? option.choices(f.choices) : option.argParser(Number));
+    return { key: f.key, name: option.attributeName() };
+  });
+  program.parse([...argv], { from: 'user' });
+  const values = program.opts<Record<string, unknown>>();
+  const overrides = Object.fromEntries(experiments.flatMap(({ key, name }) => (values[name] === undefined ? [] : [[key, values[name]]])));
+  return { ...program.opts<Omit<DemoArgs, 'overrides'>>(), overrides };
+}
+
+if (import.meta.url === `file://${process.argv[1]}` || process.argv[1]?.endsWith('demo.ts')) {
+  let opts: DemoArgs;
+  try {
+    opts = parseDemoArgs(process.argv.slice(2));
+  } catch (e) {
+    // commander has printed the message or the help.
+    process.exit((e as { exitCode?: number }).exitCode ?? 1);
+  }
+  const { overrides } = opts;
   if (opts.comparedBases) {
     process.stdin.on('end', () => {
       process.stderr.write('demo: the parent process is gone; stopping the comparison bases\n');

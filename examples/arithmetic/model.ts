@@ -122,7 +122,6 @@ export function batchTensors(batch: ArithmeticBatch): { inputs: tf.Tensor3D; tar
   };
 }
 
-
 /**
  * Logits of the next-token predictions at the four sum-digit positions,
  * `[batch, 4, VOCAB_SIZE]`, from one-hot inputs `[batch, SEQ_LEN, VOCAB_SIZE]`.

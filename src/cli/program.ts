@@ -1,5 +1,5 @@
 /**
- * The `polca` command line: replay, clusters, backfill and report on run directories.
+ * The `polca` command line: replay, clusters, backfill, report and budget on run directories.
  *
  *   polca replay <dir> [--pace recorded] [--speed 10] [--json] [--grpc 50051] [--metrics 9464]
  *   polca clusters <dir> [--kinds polca,loss] [--min-cluster-size 150] [--delta 100] [--tau 1000]
@@ -12,10 +12,8 @@ import { POLCA_VERSION } from '../version.js';
 import { replayCommand } from './replayCommand.js';
 import { clustersCommand } from './clustersCommand.js';
 import { backfillCommand } from './backfillCommand.js';
-import { lastValueFrom, toArray } from 'rxjs';
-import type { PolcaEvent, PolcaIncrementEvent, TrajectoryKind } from '../stream/events.js';
-import { replay } from '../stream/replay.js';
-import { formatBudget, lossBudget } from '../analysis/lossBudget.js';
+import { budgetCommand } from './budgetCommand.js';
+import type { TrajectoryKind } from '../stream/events.js';
 
 const int = (name: string) => (value: string) => {
   const n = Number(value);
@@ -99,10 +97,7 @@ export function buildProgram(): Command {
     .action(async (dir: string, o) => {
       const edges = String(o.edges).split(',').map((v) => Number(v));
       if (edges.some((e) => !Number.isInteger(e) || e < 0)) throw new InvalidArgumentError(`--edges must be non-negative integer steps, got ${JSON.stringify(o.edges)}`);
-      const events: PolcaEvent[] = await lastValueFrom(replay(dir).pipe(toArray()));
-      const first = events.find((e): e is PolcaIncrementEvent => e.type === 'polca');
-      if (!first) throw new Error(`polca budget: ${dir} has no POLCA intervals`);
-      process.stdout.write(formatBudget(lossBudget(events, edges), `recorded (${first.secondOrder})`) + '\n');
+      process.stdout.write((await budgetCommand(dir, edges)).text + '\n');
     });
   return program;
 }

@@ -5,9 +5,8 @@
  *
  * @packageDocumentation
  */
-import { checkpointSpacing } from '../analysis/breakthrough.js';
+import { checkpointSpacing, hasBreakWindow } from '../analysis/breakthrough.js';
 import { clusterBreaks } from '../analysis/clusterBreaks.js';
-import { hasBreakWindow } from '../analysis/breakthrough.js';
 import { clusterTrajectories, defaultClusterParams, type BasisClustering } from '../analysis/clusterProcedure.js';
 import { formatQualityTable, qualityTable, PLACES, type ArithmeticLabels, type QualityRow } from '../analysis/quality.js';
 import { TrajectoryBuilder } from '../analysis/trajectories.js';

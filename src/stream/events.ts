@@ -19,6 +19,9 @@ export type HvpMode = 'exact' | 'finite-difference';
 /** How the per-datapoint curvature of the second-order POLCA term is estimated (METHOD.md §2). */
 export type SecondOrder = 'none' | 'paper' | 'secant' | 'directional';
 
+/** Every {@link SecondOrder}, for validating options and listing choices. */
+export const SECOND_ORDERS: readonly SecondOrder[] = ['none', 'paper', 'secant', 'directional'];
+
 /** Which rule produced the basis vectors. */
 export type BasisKind = 'hessian' | 'random' | 'shuffled' | 'axis' | 'fixed';
 

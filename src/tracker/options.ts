@@ -2,7 +2,7 @@ import type * as tf from '@tensorflow/tfjs-core';
 import type { ProbeClosure } from '../engine/directional.js';
 import type { LossClosure } from '../engine/hvp.js';
 import type { HvpModeOption } from '../engine/hessianOperator.js';
-import type { BasisKind, SecondOrder } from '../stream/events.js';
+import { SECOND_ORDERS, type BasisKind, type SecondOrder } from '../stream/events.js';
 import { describe } from '../errors/describe.js';
 
 /** Basis grown during training by a rule (METHOD.md §1 and the paper's ablations). */
@@ -99,7 +99,7 @@ export function resolveOptions(o: PolcaOptions): ResolvedOptions {
   if (o.hessianLoss !== undefined && typeof o.hessianLoss !== 'function') fail('hessianLoss', 'a function returning a tf.Scalar', o.hessianLoss);
   const every = positiveInt('every', o.every ?? 20);
   const secondOrder = o.secondOrder ?? 'paper';
-  if (!['none', 'paper', 'secant', 'directional'].includes(secondOrder)) fail('secondOrder', "'none', 'paper', 'secant' or 'directional'", secondOrder);
+  if (!SECOND_ORDERS.includes(secondOrder)) fail('secondOrder', "'none', 'paper', 'secant' or 'directional'", secondOrder);
   const derivatives = o.derivatives ?? 'fast';
   if (derivatives !== 'fast' && derivatives !== 'exact') fail('derivatives', "'fast' or 'exact'", derivatives);
   const derivativeCheckEvery = positiveInt('derivativeCheckEvery', o.derivativeCheckEvery ?? 1);

@@ -4,7 +4,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { spawn, spawnSync } from 'node:child_process';
 import { lastValueFrom, toArray } from 'rxjs';
-import { DEMO_PLANS, demoPlan } from '../../examples/demo.js';
+import { DEMO_PLANS, demoPlan, overrideFlags, parseDemoArgs, type DemoOverrides } from '../../examples/demo.js';
 import { replay } from '../../src/stream/replay.js';
 import { readRun } from '../../src/sinks/arrow/readRun.js';
 import type { CheckpointEvent, PolcaEvent, PolcaIncrementEvent } from '../../src/stream/events.js';
@@ -135,6 +135,14 @@ describe('demo experiment overrides', () => {
     expect(demoPlan(false, { carryFrom: 1000 }).carryFrom).toBe(1000);
     expect(demoPlan(false).carryFrom).toBeUndefined();
     expect(demoPlan(false, { secondOrder: 'secant' }).secondOrder).toBe('secant');
+    // The child process gets the parent's overrides through the same flags the command line reads.
+    const all: DemoOverrides = {
+      lr: 3e-4, schedule: 'constant', steps: 6000, probeSize: 250, seed: 2, layers: 3, dModel: 128, dMlp: 512,
+      basisEvery: 400, maxVectors: 30, secondOrder: 'secant', carryFrom: 1000,
+    };
+    expect(parseDemoArgs(overrideFlags(all)).overrides).toEqual(all);
+    expect(parseDemoArgs(['--quick', '--mlp', '1024'])).toMatchObject({ quick: true, bases: 'child', serve: true, overrides: { dMlp: 1024 } });
+    expect(Object.keys(parseDemoArgs([]).overrides)).toEqual([]);
     expect(() => demoPlan(false, { secondOrder: 'exact' as 'secant' })).toThrow(/option 'second-order' must be 'none', 'paper', 'secant', 'directional', got "exact"/);
     expect(() => demoPlan(false, { carryFrom: 5000 })).toThrow(/option 'carry-from' must be an integer in \[0, 3000\] \(the training steps\), got 5000/);
   });
