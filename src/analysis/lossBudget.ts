@@ -15,6 +15,7 @@
  *
  * @packageDocumentation
  */
+import { mergeIntervals } from './mergeIntervals.js';
 import type { PolcaEvent, PolcaIncrementEvent } from '../stream/events.js';
 
 /** Energies of one step range, each divided by Σ Δℓ². */
@@ -53,7 +54,8 @@ export function lossBudget(events: readonly PolcaEvent[], edges: readonly number
   if (edges.length === 0 || edges.some((e, i) => !Number.isFinite(e) || (i > 0 && e <= edges[i - 1]))) {
     throw new RangeError(`lossBudget: edges must be increasing finite steps, got ${JSON.stringify(edges)}`);
   }
-  const polca = events.filter((e): e is PolcaIncrementEvent => e.type === 'polca');
+  // Filled-in terms of later vectors belong to their interval's budget.
+  const polca = mergeIntervals(events);
   return edges.map((from, r) => {
     const to = r + 1 < edges.length ? edges[r + 1] : Infinity;
     const acc = { dd: 0, rec: 0, recL: 0, fo: 0, foL: 0, sec: 0, secL: 0, secDd: 0, n: 0, k: 0 };

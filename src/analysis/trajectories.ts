@@ -71,8 +71,11 @@ export interface TrajectoryBuilderOptions {
  *   event are trusted). LCA is POLCA on an axis-aligned basis, a separate run.
  *
  * A basis vector's trajectories start when it first appears in a `polca`
- * event (no backfill here); an interval missing in the middle is an error
- * because the cumulative sum would silently be wrong.
+ * event. Filled-in intervals (`filled: true`, full-length trajectories)
+ * extend them backwards: a filled interval ending where the trajectory
+ * starts is prepended, which adds its increments to every later value. An
+ * interval missing in the middle is an error because the cumulative sum
+ * would silently be wrong.
  *
  * @example
  * ```ts
@@ -205,10 +208,12 @@ export class TrajectoryBuilder {
           const der = e.derivatives[k];
           let m = mats.get(id);
           if (!m) mats.set(id, (m = new TrajectoryMatrix(this.nProbe, this.capacity)));
-          if (e.fromStep <= m.lastStep) continue;
-          const sq = new Float32Array(der.length);
-          for (let i = 0; i < der.length; i++) sq[i] = der[i] * der[i];
-          m.append(e.fromStep, sq);
+          if (e.fromStep > m.lastStep || e.fromStep < m.firstStep) {
+            const sq = new Float32Array(der.length);
+            for (let i = 0; i < der.length; i++) sq[i] = der[i] * der[i];
+            if (e.fromStep > m.lastStep) m.append(e.fromStep, sq);
+            else m.prepend(e.fromStep, sq);
+          }
           continue;
         }
         const inc = kind === 'polca-first' ? e.firstOrder[k] : e.values[k];
@@ -221,6 +226,13 @@ export class TrajectoryBuilder {
           mats.set(id, m);
           sums.set(id, sum);
           m.append(e.fromStep, sum);
+        } else if (e.filled && m.firstStep === e.toStep) {
+          if (inc.length !== this.nProbe) {
+            throw new RangeError(`TrajectoryBuilder.push: basis ${id} has ${inc.length} values, expected ${this.nProbe}`);
+          }
+          for (let i = 0; i < inc.length; i++) sum[i] += inc[i];
+          m.prepend(e.fromStep, new Float32Array(this.nProbe), inc);
+          continue;
         } else if (m.lastStep !== e.fromStep) {
           throw new RangeError(
             `TrajectoryBuilder.push: polca event for basis ${id} starts at step ${e.fromStep} ` +

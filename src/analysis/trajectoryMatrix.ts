@@ -117,6 +117,36 @@ export class TrajectoryMatrix {
     return out;
   }
 
+  /** Step of the first column (Infinity when empty). */
+  get firstStep(): number {
+    return this.stepList.length === 0 ? Infinity : this.stepList[0];
+  }
+
+  /**
+   * Inserts a column before the first one and, when `shift` is given, adds
+   * `shift[i]` to every existing value of row i. This is how a cumulative
+   * trajectory grows backwards: prepending the interval (s₀, s₁] with
+   * increments c puts 0 at s₀ and adds c to every later column.
+   *
+   * @throws RangeError if `step` is not below the first step or a length is wrong.
+   */
+  prepend(step: number, values: ArrayLike<number>, shift?: ArrayLike<number>): void {
+    if (values.length !== this.n) throw new RangeError(`TrajectoryMatrix.prepend: expected ${this.n} values, got ${values.length}`);
+    if (shift && shift.length !== this.n) throw new RangeError(`TrajectoryMatrix.prepend: expected ${this.n} shifts, got ${shift.length}`);
+    if (!(step < this.firstStep)) throw new RangeError(`TrajectoryMatrix.prepend: step must be below ${this.firstStep}, got ${step}`);
+    const T = this.stepList.length;
+    if (T === this.capacity) this.grow();
+    const c = this.capacity;
+    const data = this.data;
+    for (let i = 0; i < this.n; i++) {
+      const start = i * c;
+      const add = shift ? shift[i] : 0;
+      for (let t = T; t > 0; t--) data[start + t] = data[start + t - 1] + add;
+      data[start] = values[i];
+    }
+    this.stepList.unshift(step);
+  }
+
   private grow(): void {
     const oldC = this.capacity;
     const newC = oldC * 2;

@@ -19,7 +19,8 @@ export function evaluateProbe(probe: ProbeClosure, expected?: number): Float32Ar
   }
 }
 
-function probeTensor(probe: ProbeClosure, expected?: number): tf.Tensor1D {
+/** The probe's losses as a tensor, shape and dtype checked (for use inside a tidy or a gradient). */
+export function probeTensor(probe: ProbeClosure, expected?: number): tf.Tensor1D {
   const y = probe();
   if (!(y instanceof tf.Tensor) || y.rank !== 1) {
     throw new Error(`option 'probe' must return a Tensor1D of per-datapoint losses, got ${describe(y)}`);

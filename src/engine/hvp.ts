@@ -152,3 +152,30 @@ function scalarLoss(loss: LossClosure): tf.Scalar {
   }
   return y;
 }
+
+/**
+ * The curvature bᵀHb of a scalar loss along a host direction b (length P),
+ * from one Hessian-vector product (exact, or the central difference of
+ * gradients), dotted with b in double precision. θ is left bit for bit as it
+ * was. An exact product that throws (an op without a second derivative)
+ * falls back to the central difference.
+ */
+export function curvatureAlong(space: ParamSpace, loss: LossClosure, b: Float32Array, mode: 'exact' | 'finite-difference'): number {
+  const bt = space.toDevice(b, 'b');
+  try {
+    let hv: tf.Tensor1D;
+    try {
+      hv = mode === 'exact' ? exactHvp(space, loss, bt) : finiteDifferenceHvp(space, loss, bt);
+    } catch (e) {
+      if (mode !== 'exact') throw e;
+      hv = finiteDifferenceHvp(space, loss, bt);
+    }
+    const host = hv.dataSync() as Float32Array;
+    hv.dispose();
+    let s = 0;
+    for (let i = 0; i < b.length; i++) s += b[i] * host[i];
+    return s;
+  } finally {
+    bt.dispose();
+  }
+}

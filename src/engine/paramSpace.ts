@@ -119,6 +119,15 @@ export class ParamSpace {
     };
   }
 
+  /** Writes a host vector of length P (for example a θ kept from an earlier checkpoint) into the variables, bit for bit. */
+  assignHost(theta: Float32Array): void {
+    const flat = this.toDevice(theta, 'theta');
+    const parts = this.split(flat);
+    flat.dispose();
+    this.params.forEach((p, i) => p.assign(parts[i]));
+    parts.forEach((t) => t.dispose());
+  }
+
   /** Writes the snapshot back into the variables, bit for bit. */
   restore(snap: ParamSnapshot): void {
     this.params.forEach((p, i) => p.assign(snap.values[i]));

@@ -288,6 +288,7 @@ export function eventMessage(
           fromStep: event.fromStep,
           toStep: event.toStep,
           secondOrder: event.secondOrder,
+          filled: event.filled === true,
           nonFinite: event.nonFinite,
           meanLossChange: finiteMean(change),
           meanResidual: finiteMean(event.residual),

@@ -92,6 +92,16 @@ export class TrajectoryStore {
         this.bases.set(id, b);
       }
       const values = event.values[k];
+      if (event.filled && b.steps[0] === event.toStep && !b.truncated) {
+        // A filled-in earlier interval: the curve grows backwards, every later value moves by its increments.
+        for (let i = 0; i < this.n; i++) b.running[i] += values[i];
+        for (const c of b.columns) if (c) for (let i = 0; i < this.n; i++) c[i] += values[i];
+        b.columns[0] = Float32Array.from(values);
+        b.columns.unshift(null);
+        b.steps.unshift(event.fromStep);
+        this.stored += this.n;
+        continue;
+      }
       const col = new Float32Array(this.n);
       for (let i = 0; i < this.n; i++) col[i] = b.running[i] += values[i];
       b.steps.push(event.toStep);

@@ -23,7 +23,10 @@ export type SecondOrder = 'none' | 'paper' | 'secant' | 'directional';
 export const SECOND_ORDERS: readonly SecondOrder[] = ['none', 'paper', 'secant', 'directional'];
 
 /** Which rule produced the basis vectors. */
-export type BasisKind = 'hessian' | 'random' | 'shuffled' | 'axis' | 'fixed';
+export type BasisKind = 'hessian' | 'random' | 'shuffled' | 'axis' | 'movement' | 'gradient-covariance' | 'fixed';
+
+/** Every {@link BasisKind}, for validating options and listing choices. */
+export const BASIS_KINDS: readonly BasisKind[] = ['hessian', 'shuffled', 'random', 'axis', 'movement', 'gradient-covariance', 'fixed'];
 
 /** First event of every run. */
 export interface RunStartEvent {
@@ -84,11 +87,11 @@ export interface BasisEvent {
   /** Training step at which it was found. */
   step: number;
   kind: BasisKind;
-  /** Ritz value (eigenvalue of Π⊥HΠ⊥) for Hessian bases; bᵀHb is not computed for others (NaN). */
+  /** Ritz value (eigenvalue of Π⊥HΠ⊥) for Hessian bases, of Π⊥GᵀGΠ⊥ for `gradient-covariance`; bᵀHb is not computed for others (NaN). */
   eigenvalue: number;
-  /** ‖Π⊥HΠ⊥ b − λ b‖ for Hessian bases, NaN otherwise. */
+  /** ‖Π⊥HΠ⊥ b − λ b‖ for Hessian bases (Π⊥GᵀGΠ⊥ for `gradient-covariance`), NaN otherwise. */
   residual: number;
-  /** Hessian-vector products spent to find it (shared across vectors found together). */
+  /** Hessian-vector products (GᵀG products for `gradient-covariance`) spent to find it (shared across vectors found together). */
   hvps: number;
   /** The vector itself (length P), when the tracker was asked to emit vectors. */
   vector?: Float32Array;
@@ -126,6 +129,15 @@ export interface PolcaIncrementEvent {
    * Absent in exact mode.
    */
   derivativeCheck?: { basisId: number; relativeError: number; step: number };
+  /**
+   * True when these are the terms of vectors that joined the basis after
+   * `toStep`, filled in from the θ history (option `fullLength`). A filled
+   * event covers one interval for the vectors found together, arrives after
+   * the interval's live event, and a vector's filled intervals arrive newest
+   * first. Its `residual` is the loss change minus the terms of its own
+   * vectors only. Absent on live intervals.
+   */
+  filled?: boolean;
 }
 
 /** Last event of every run. */

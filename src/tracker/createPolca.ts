@@ -6,14 +6,18 @@ import { fixedBasis } from '../engine/basis/fixedBasis.js';
 import { hessianBasis } from '../engine/basis/hessianBasis.js';
 import { randomBasis } from '../engine/basis/randomBasis.js';
 import { shuffledBasis } from '../engine/basis/shuffledBasis.js';
+import { movementBasis } from '../engine/basis/movementBasis.js';
+import { gradientCovarianceBasis } from '../engine/basis/gradientCovarianceBasis.js';
 import {
   centralDifference,
   evaluateProbe,
   exactDirectionalAtOffsets,
   exactDirectionalDerivatives,
+  probeTensor,
   probeAtOffsets,
 } from '../engine/directional.js';
 import { HessianOperator, type HvpCheck } from '../engine/hessianOperator.js';
+import { curvatureAlong } from '../engine/hvp.js';
 import { ParamSpace, type ParamSnapshot } from '../engine/paramSpace.js';
 import { completenessResidual, polcaIncrements } from '../engine/polcaIncrements.js';
 import { Random } from '../engine/random.js';
@@ -61,6 +65,24 @@ interface TrackedVector {
   derivative: Float32Array;
   curvature?: Float32Array;
   aggregateCurvature?: number;
+}
+
+/** θ and probe losses of one checkpoint, kept on the host for filling in later vectors' earlier intervals. */
+interface HistoryEntry {
+  step: number;
+  theta: Float32Array;
+  losses: Float32Array;
+}
+
+/**
+ * Vectors found together whose earlier intervals are still to be filled in:
+ * the next interval is (history[toIndex − 1], history[toIndex]], and
+ * `derivativeTo` holds each vector's ⟨b, ∇ℓ_x⟩ at history[toIndex].
+ */
+interface FillJob {
+  vectors: TrackedVector[];
+  toIndex: number;
+  derivativeTo: Float32Array[];
 }
 
 /**
@@ -112,6 +134,10 @@ function makeBuilder(opts: ResolvedOptions, P: number): BasisBuilder {
       return randomBasis();
     case 'axis':
       return axisBasis();
+    case 'movement':
+      return movementBasis();
+    case 'gradient-covariance':
+      return gradientCovarianceBasis();
     case 'fixed':
       return fixedBasis(opts.basis.vectors, P);
   }
@@ -130,6 +156,8 @@ class Tracker implements PolcaTracker {
   private queue: Promise<void> = Promise.resolve();
   private checkCursor = 0;
   private intervalsDone = 0;
+  private readonly history: HistoryEntry[] = [];
+  private readonly fills: FillJob[] = [];
 
   constructor(
     private readonly options: PolcaOptions,
@@ -173,6 +201,7 @@ class Tracker implements PolcaTracker {
       this.lastStep = step;
       this.subject.next({ type: 'step', time: Date.now(), step, loss: info.loss, lr: info.lr });
       if (step % this.opts.every === 0) await this.checkpoint(step);
+      this.fillSome(this.opts.fullLength.intervalsPerStep);
     } catch (e) {
       this.fail(e);
       throw e;
@@ -207,6 +236,7 @@ class Tracker implements PolcaTracker {
     const n = this.n as number;
     const losses = evaluateProbe(this.options.probe, n);
     const snap = this.space.snapshot();
+    if (this.opts.fullLength.enabled) this.history.push({ step, theta: this.space.read(), losses });
     let keepSnap = false;
     try {
       let polca: PolcaIncrementEvent | null = null;
@@ -220,6 +250,10 @@ class Tracker implements PolcaTracker {
         // Re-check the HVP at every basis checkpoint (start() checked the first one).
         if (this.hessian && this.builder.needsHessian && this.prev) this.hessian.check(this.opts.seed + step);
         found = await this.grow(step, snap, losses);
+        if (found.length > 0 && this.history.length > 1) {
+          const vectors = found.map((f) => f.vector);
+          this.fills.push({ vectors, toIndex: this.history.length - 1, derivativeTo: vectors.map((v) => v.derivative) });
+        }
       }
 
       this.subject.next({ type: 'checkpoint', time: Date.now(), step, losses, ...finiteMean(losses), seconds: (performance.now() - t0) / 1000 });
@@ -279,15 +313,8 @@ class Tracker implements PolcaTracker {
       firstOrder.push(r.firstOrder);
     });
     const lossBefore = prev.losses;
-    let nonFinite = 0;
-    for (let x = 0; x < lossesNow.length; x++) {
-      let ok = Number.isFinite(lossBefore[x]) && Number.isFinite(lossesNow[x]);
-      for (let k = 0; ok && k < values.length; k++) ok = Number.isFinite(values[k][x]) && Number.isFinite(before[k].derivative[x]);
-      if (!ok) {
-        nonFinite++;
-        for (const arr of [...values, ...firstOrder]) arr[x] = NaN;
-      }
-    }
+    const derivatives = before.map((b) => b.derivative);
+    const nonFinite = maskNonFinite(lossBefore, lossesNow, values, firstOrder, derivatives);
     return {
       type: 'polca',
       time: Date.now(),
@@ -297,7 +324,7 @@ class Tracker implements PolcaTracker {
       projections,
       values,
       firstOrder,
-      derivatives: before.map((b) => b.derivative),
+      derivatives,
       lossBefore,
       lossAfter: lossesNow,
       residual: completenessResidual(lossBefore, lossesNow, values),
@@ -332,10 +359,10 @@ class Tracker implements PolcaTracker {
     losses: Float32Array,
     opt: { check?: boolean; exact?: Float32Array; offsets?: { plus: Float32Array; minus: Float32Array } } = {},
   ): number | undefined {
-    const n = this.n as number;
     const probe = this.options.probe;
+    const n = this.n as number;
     const fast = this.opts.derivatives === 'fast';
-    const needOffsets = (fast && !opt.exact) || this.opts.secondOrder === 'paper';
+    const needOffsets = fast && !opt.exact;
     const offsets = needOffsets ? opt.offsets ?? probeAtOffsets(this.space, probe, snap, v.parts, v.epsilon, n) : null;
     let err: number | undefined;
     if (opt.exact) {
@@ -355,12 +382,97 @@ class Tracker implements PolcaTracker {
         v.derivative = exact;
       }
     }
-    if (this.opts.secondOrder === 'paper') v.aggregateCurvature = meanSecondDifference(offsets!.plus, offsets!.minus, losses, v.epsilon);
+    if (this.opts.secondOrder === 'paper') v.aggregateCurvature = this.probeCurvature(v);
     if (this.opts.secondOrder === 'directional') {
       const { plus, minus } = exactDirectionalAtOffsets(this.space, probe, snap, v.parts, v.epsilon, n);
       v.curvature = centralDifference(plus, minus, v.epsilon);
     }
     return err;
+  }
+
+  /** λ(X, b) = bᵀH(X)b of the probe's mean loss at the current θ, from one Hessian-vector product (METHOD.md eq. 4). */
+  private probeCurvature(v: TrackedVector): number {
+    const n = this.n as number;
+    const meanLoss = () => tf.mean(probeTensor(this.options.probe, n)) as tf.Scalar;
+    return curvatureAlong(this.space, meanLoss, v.host, this.hessian?.mode ?? (this.opts.hvp === 'finite-difference' ? 'finite-difference' : 'exact'));
+  }
+
+  /**
+   * Fills in up to `limit` earlier intervals of each group of late vectors
+   * (newest first), emitting one `polca` event with `filled: true` per
+   * interval. Derivatives are exact JVPs at the kept θ; θ is restored bit
+   * for bit afterwards.
+   */
+  private fillSome(limit: number): void {
+    if (this.fills.length === 0) return;
+    const n = this.n as number;
+    const probe = this.options.probe;
+    const snap = this.space.snapshot();
+    try {
+      for (const job of this.fills) {
+        for (let done = 0; done < limit && job.toIndex > 0; done++) {
+          const from = this.history[job.toIndex - 1];
+          const to = this.history[job.toIndex];
+          this.space.assignHost(from.theta);
+          const fromSnap = this.opts.secondOrder === 'directional' ? this.space.snapshot() : null;
+          const derivatives: Float32Array[] = [];
+          const values: Float32Array[] = [];
+          const firstOrder: Float32Array[] = [];
+          const projections: number[] = [];
+          try {
+            job.vectors.forEach((v, k) => {
+              const d = exactDirectionalDerivatives(this.space, probe, v.parts, n);
+              let curvatureFrom: Float32Array | undefined;
+              if (fromSnap) {
+                const { plus, minus } = exactDirectionalAtOffsets(this.space, probe, fromSnap, v.parts, v.epsilon, n);
+                curvatureFrom = centralDifference(plus, minus, v.epsilon);
+              }
+              const aggregateCurvature = this.opts.secondOrder === 'paper' ? this.probeCurvature(v) : undefined;
+              const projection = hostProjection(v.host, from.theta, to.theta);
+              const r = polcaIncrements(
+                { projection, derivativeFrom: d, derivativeTo: job.derivativeTo[k], curvatureFrom, aggregateCurvature },
+                this.opts.secondOrder,
+              );
+              derivatives.push(d);
+              values.push(r.values);
+              firstOrder.push(r.firstOrder);
+              projections.push(projection);
+            });
+          } finally {
+            fromSnap?.dispose();
+          }
+          const nonFinite = maskNonFinite(from.losses, to.losses, values, firstOrder, derivatives);
+          this.subject.next({
+            type: 'polca',
+            time: Date.now(),
+            fromStep: from.step,
+            toStep: to.step,
+            basisIds: job.vectors.map((v) => v.id),
+            projections,
+            values,
+            firstOrder,
+            derivatives,
+            lossBefore: from.losses,
+            lossAfter: to.losses,
+            residual: completenessResidual(from.losses, to.losses, values),
+            secondOrder: this.opts.secondOrder,
+            nonFinite,
+            filled: true,
+          });
+          job.derivativeTo = derivatives;
+          job.toIndex--;
+        }
+      }
+    } finally {
+      this.space.restore(snap);
+      snap.dispose();
+    }
+    while (this.fills.length > 0 && this.fills[0].toIndex === 0) this.fills.shift();
+  }
+
+  /** Intervals still to be filled in, over all late vectors. */
+  get pendingFills(): number {
+    return this.fills.reduce((s, j) => s + j.toIndex, 0);
   }
 
   private async grow(step: number, snap: ParamSnapshot, losses: Float32Array): Promise<{ vector: TrackedVector; info: FoundVector }[]> {
@@ -370,6 +482,7 @@ class Tracker implements PolcaTracker {
       step,
       space: this.space,
       hessian: this.hessian,
+      probe: this.options.probe,
       existing: this.vectors.map((v) => v.host),
       k,
       rng: this.rng,
@@ -403,6 +516,16 @@ class Tracker implements PolcaTracker {
   async close(): Promise<void> {
     await this.queue;
     if (this.closed) return;
+    try {
+      // A closed run's trajectories are full-length: finish the filling-in, yielding between slices.
+      while (this.fills.length > 0) {
+        this.fillSome(1);
+        await yieldToEventLoop();
+      }
+    } catch (e) {
+      this.fail(e);
+      throw e;
+    }
     this.closed = true;
     this.subject.next({ type: 'run-end', time: Date.now(), step: this.lastStep, reason: 'closed' });
     this.subject.complete();
@@ -412,22 +535,34 @@ class Tracker implements PolcaTracker {
   private release(): void {
     this.prev?.theta.dispose();
     this.prev = null;
+    this.history.length = 0;
+    this.fills.length = 0;
     for (const v of this.vectors) v.parts.forEach((t) => t.dispose());
   }
 }
 
-/** Mean over datapoints of the second difference (ℓ(+) − 2ℓ + ℓ(−)) / ε², finite ones only, in double precision: bᵀH(X)b of the probe mean loss. */
-function meanSecondDifference(plus: Float32Array, minus: Float32Array, zero: Float32Array, eps: number): number {
-  let s = 0;
-  let count = 0;
-  for (let x = 0; x < plus.length; x++) {
-    const c = plus[x] - 2 * zero[x] + minus[x];
-    if (Number.isFinite(c)) {
-      s += c;
-      count++;
+/**
+ * Sets the POLCA values of datapoints with a non-finite loss or derivative to
+ * NaN in every array; returns how many there were.
+ */
+function maskNonFinite(before: Float32Array, after: Float32Array, values: Float32Array[], firstOrder: Float32Array[], derivatives: Float32Array[]): number {
+  let nonFinite = 0;
+  for (let x = 0; x < after.length; x++) {
+    let ok = Number.isFinite(before[x]) && Number.isFinite(after[x]);
+    for (let k = 0; ok && k < values.length; k++) ok = Number.isFinite(values[k][x]) && Number.isFinite(derivatives[k][x]);
+    if (!ok) {
+      nonFinite++;
+      for (const arr of [...values, ...firstOrder]) arr[x] = NaN;
     }
   }
-  return count > 0 ? s / count / (eps * eps) : NaN;
+  return nonFinite;
+}
+
+/** ⟨b, θ_to − θ_from⟩ from host copies, in double precision. */
+function hostProjection(b: Float32Array, from: Float32Array, to: Float32Array): number {
+  let s = 0;
+  for (let i = 0; i < b.length; i++) s += b[i] * (to[i] - from[i]);
+  return s;
 }
 
 function finiteMean(losses: Float32Array): { meanLoss: number; nonFinite: number } {

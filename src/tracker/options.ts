@@ -2,12 +2,15 @@ import type * as tf from '@tensorflow/tfjs-core';
 import type { ProbeClosure } from '../engine/directional.js';
 import type { LossClosure } from '../engine/hvp.js';
 import type { HvpModeOption } from '../engine/hessianOperator.js';
-import { SECOND_ORDERS, type BasisKind, type SecondOrder } from '../stream/events.js';
+import { BASIS_KINDS, SECOND_ORDERS, type BasisKind, type SecondOrder } from '../stream/events.js';
 import { describe } from '../errors/describe.js';
 
 /** Basis grown during training by a rule (METHOD.md §1 and the paper's ablations). */
 export interface GrownBasisOptions {
-  /** `hessian`: Algorithm 1; `shuffled`: Algorithm 1 at a random past checkpoint; `random`: random orthonormal; `axis`: largest-magnitude parameters (LCA). */
+  /**
+   * `hessian`: Algorithm 1; `shuffled`: Algorithm 1 at a random past checkpoint; `random`: random orthonormal; `axis`: largest-magnitude parameters (LCA);
+   * `movement`: θ's displacement since the previous basis checkpoint, off the basis; `gradient-covariance`: top eigenvectors of Π⊥GᵀGΠ⊥, G the probe's per-datapoint gradients.
+   */
   kind: Exclude<BasisKind, 'fixed'>;
   /** Basis checkpoint interval in steps, a multiple of `every`. Default 200. */
   every?: number;
@@ -61,6 +64,19 @@ export interface PolcaOptions {
   lanczos?: { tol?: number; maxIter?: number };
   /** Put each basis vector in its `basis` event. Default false. */
   emitVectors?: boolean;
+  /**
+   * Full-length trajectories (METHOD.md §2, "Online operation"): when a vector
+   * joins the basis at step s, its POLCA terms for every earlier interval are
+   * filled in from the θ of every earlier checkpoint, kept on the host (4·P
+   * bytes per checkpoint), and emitted as `polca` events with `filled: true`,
+   * newest interval first. The work is done in slices between training steps:
+   * `intervalsPerStep` intervals per vector group per `step` call (each costs
+   * one exact JVP of the probe, plus one probe HVP with `secondOrder: 'paper'`
+   * or two JVPs with `'directional'`); `close()` finishes what is left.
+   * Default `true` (`intervalsPerStep` 1) for grown bases; `false` keeps no
+   * θ history and leaves a vector's trajectory starting where it was found.
+   */
+  fullLength?: boolean | { intervalsPerStep?: number };
   /** Seed of every random choice. Default 1. */
   seed?: number;
   /** Free-form model description recorded in the run-start event. */
@@ -81,6 +97,8 @@ export interface ResolvedOptions {
   lanczos: { tol: number; maxIter: number };
   emitVectors: boolean;
   seed: number;
+  /** Filling-in of earlier intervals; `intervalsPerStep` 0 when off. */
+  fullLength: { enabled: boolean; intervalsPerStep: number };
 }
 
 const fail = (option: string, want: string, got: unknown): never => {
@@ -115,7 +133,7 @@ export function resolveOptions(o: PolcaOptions): ResolvedOptions {
   let basis: ResolvedOptions['basis'];
   if (b.kind === 'fixed') {
     basis = b;
-  } else if (['hessian', 'shuffled', 'random', 'axis'].includes(b.kind)) {
+  } else if (BASIS_KINDS.includes(b.kind)) {
     const g = b as GrownBasisOptions;
     basis = {
       kind: g.kind,
@@ -128,7 +146,7 @@ export function resolveOptions(o: PolcaOptions): ResolvedOptions {
       throw new Error(`createPolca: option 'hessianLoss' is required when basis.kind is '${g.kind}'`);
     }
   } else {
-    return fail('basis.kind', "'hessian', 'shuffled', 'random', 'axis' or 'fixed'", (b as { kind: unknown }).kind);
+    return fail('basis.kind', `${BASIS_KINDS.slice(0, -1).map((k) => `'${k}'`).join(', ')} or '${BASIS_KINDS.at(-1)}'`, (b as { kind: unknown }).kind);
   }
   return {
     every,
@@ -141,5 +159,13 @@ export function resolveOptions(o: PolcaOptions): ResolvedOptions {
     lanczos: { tol, maxIter },
     emitVectors: o.emitVectors ?? false,
     seed: o.seed ?? 1,
+    fullLength: resolveFullLength(o.fullLength, basis.kind !== 'fixed'),
   };
+}
+
+function resolveFullLength(f: PolcaOptions['fullLength'], grown: boolean): ResolvedOptions['fullLength'] {
+  if (f === undefined) return { enabled: grown, intervalsPerStep: 1 };
+  if (typeof f === 'boolean') return { enabled: f && grown, intervalsPerStep: 1 };
+  if (!f || typeof f !== 'object') return fail('fullLength', 'a boolean or { intervalsPerStep }', f);
+  return { enabled: grown, intervalsPerStep: positiveInt('fullLength.intervalsPerStep', f.intervalsPerStep ?? 1) };
 }

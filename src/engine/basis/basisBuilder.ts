@@ -1,3 +1,4 @@
+import type * as tf from '@tensorflow/tfjs-core';
 import type { BasisKind } from '../../stream/events.js';
 import type { HessianOperator } from '../hessianOperator.js';
 import type { ParamSpace } from '../paramSpace.js';
@@ -10,6 +11,12 @@ export interface BasisGrowContext {
   space: ParamSpace;
   /** Hessian of the training sample's loss; null when no `hessianLoss` was given. */
   hessian: HessianOperator | null;
+  /**
+   * Per-datapoint losses of the probe set at the current θ (the tracker's
+   * `probe` option): a float32 Tensor1D of fixed length N. Needed by the
+   * `gradient-covariance` basis, which differentiates it; others ignore it.
+   */
+  probe?: () => tf.Tensor1D;
   /** The basis so far (unit, orthogonal), host copies. */
   existing: readonly Float32Array[];
   /** How many vectors to add now. */

@@ -228,7 +228,7 @@ export class EventEncoder {
       ? { checkBasisId: null, checkRelativeError: null, checkStep: null }
       : { checkBasisId: int32(check.basisId, 'polca.derivativeCheck.basisId'), checkRelativeError: num(check.relativeError, 'polca.derivativeCheck.relativeError'), checkStep: int32(check.step, 'polca.derivativeCheck.step') };
 
-    this.tables.intervals.row({ seq, time: e.time, fromStep, toStep, numBasis: k, secondOrder, nonFinite, ...checkRow });
+    this.tables.intervals.row({ seq, time: e.time, fromStep, toStep, numBasis: k, secondOrder, nonFinite, ...checkRow, source: e.filled ? 'filled' : 'live' });
     const pr = this.tables.projections;
     for (let b = 0; b < k; b++) pr.row({ seq, fromStep, toStep, basisId: ids[b], projection: projections[b] });
     const pt = this.tables.polca;

@@ -263,5 +263,6 @@ function decodePolca(seq: number, time: number, c: Record<TableName, Cursor>): P
   if (checkBasisId !== null) {
     e.derivativeCheck = { basisId: checkBasisId, relativeError: iv.get('checkRelativeError') as number, step: iv.get('checkStep') as number };
   }
+  if (iv.get('source') === 'filled') e.filled = true;
   return e;
 }

@@ -90,10 +90,10 @@ export const lossesSchema = [i32('seq'), i32('step'), i32('datapoint'), f32('los
  * - `seq` (Int32), `time` (Float64)
  * - `id` (Int32): index of the vector in the basis.
  * - `step` (Int32): step at which it was found.
- * - `kind` (Utf8): `hessian`, `random`, `shuffled`, `axis` or `fixed`.
- * - `eigenvalue` (Float64): Ritz value (NaN for non-Hessian bases).
- * - `residual` (Float64): ‖Π⊥HΠ⊥b − λb‖ (NaN for non-Hessian bases).
- * - `hvps` (Int32): Hessian-vector products spent to find it.
+ * - `kind` (Utf8): `hessian`, `random`, `shuffled`, `axis`, `movement`, `gradient-covariance` or `fixed`.
+ * - `eigenvalue` (Float64): Ritz value (of Π⊥GᵀGΠ⊥ for `gradient-covariance`; NaN for the other non-Hessian bases).
+ * - `residual` (Float64): ‖Π⊥HΠ⊥b − λb‖ (Π⊥GᵀGΠ⊥ for `gradient-covariance`; NaN for the other non-Hessian bases).
+ * - `hvps` (Int32): Hessian-vector products (GᵀG products for `gradient-covariance`) spent to find it.
  * - `vector` (List<Float32>, null unless the tracker emitted vectors): the vector b (length P).
  */
 export const basisSchema = [
@@ -111,10 +111,13 @@ export const basisSchema = [
  * - `nonFinite` (Int32): datapoints excluded because a loss or derivative was not finite.
  * - `checkBasisId`, `checkStep` (Int32, nullable), `checkRelativeError` (Float64, nullable):
  *   the directional-derivative accuracy check, null in exact mode.
+ * - `source` (Utf8): `live` for an interval computed as training passed it;
+ *   `filled` for the terms of vectors found later, filled in from the θ
+ *   history (full-length trajectories; such an interval has a row of each).
  */
 export const intervalsSchema = [
   i32('seq'), f64('time'), i32('fromStep'), i32('toStep'), i32('numBasis'), utf8('secondOrder'), i32('nonFinite'),
-  i32('checkBasisId', true), f64('checkRelativeError', true), i32('checkStep', true),
+  i32('checkBasisId', true), f64('checkRelativeError', true), i32('checkStep', true), utf8('source'),
 ];
 
 /**

@@ -38,6 +38,12 @@ export interface PolcaIncrement {
   'lossBefore'?: (number | string)[];
   'lossAfter'?: (number | string)[];
   'residual'?: (number | string)[];
+  /**
+   * True for the terms of vectors found after to_step, filled in from the θ
+   * history (full-length trajectories); such an interval also has a live
+   * event. residual is then the loss change minus these vectors' terms only.
+   */
+  'filled'?: (boolean);
 }
 
 /**
@@ -74,4 +80,10 @@ export interface PolcaIncrement__Output {
   'lossBefore': (number)[];
   'lossAfter': (number)[];
   'residual': (number)[];
+  /**
+   * True for the terms of vectors found after to_step, filled in from the θ
+   * history (full-length trajectories); such an interval also has a live
+   * event. residual is then the loss change minus these vectors' terms only.
+   */
+  'filled': (boolean);
 }

@@ -1,0 +1,110 @@
+import * as tf from '@tensorflow/tfjs-core';
+import { describe } from '../../errors/describe.js';
+import { evaluateProbe, exactDirectionalDerivatives, type ProbeClosure } from '../directional.js';
+import { topEigenpairs, type Eigenpairs } from '../lanczos.js';
+import type { ParamSpace } from '../paramSpace.js';
+import { releaseLeakedTape } from '../tape.js';
+import { NonConvergenceError } from '../tridiagonalEigen.js';
+import { orthonormalizeAgainst } from './orthonormalize.js';
+import { toUnitFloat32, type BasisBuilder, type FoundVector } from './basisBuilder.js';
+
+/**
+ * Gradient covariance (METHOD.md §1, the paper's open question): the top-k
+ * eigenvectors of Π⊥GᵀGΠ⊥, G the N × P matrix of per-datapoint gradients
+ * ∇ℓ_x(θ) of the probe losses at the current θ and Π⊥ the projector off the
+ * basis so far. They maximise Σ_x ⟨b, ∇ℓ_x⟩² — the spread of the factor of
+ * POLCA that tells datapoints apart.
+ *
+ * Lanczos (full reorthogonalisation, deflated by the basis) on the matvec
+ * v ↦ Gᵀ(Gv): Gv is the exact JVP of the per-datapoint losses
+ * ({@link exactDirectionalDerivatives}: one forward, two backward passes),
+ * Gᵀu the gradient of Σ_x u_x ℓ_x (one forward, one backward pass); G is
+ * never formed. The eigenvalue is the Ritz value (a sum over the N
+ * datapoints, not a mean), the residual the Ritz residual, `hvps` the matvecs
+ * spent. When Lanczos stops at its ceiling the best Ritz pairs are used, as
+ * for the Hessian basis. GᵀG has rank ≤ N: beyond it, the vectors are
+ * arbitrary directions of its null space with eigenvalue 0.
+ *
+ * θ is not moved. Needs the probe in the grow context.
+ *
+ * @example
+ * ```ts
+ * const tracker = createPolca({ params, probe, basis: { kind: 'gradient-covariance', every: 200, k: 1, maxVectors: 50 } });
+ * ```
+ */
+export function gradientCovarianceBasis(): BasisBuilder {
+  return {
+    kind: 'gradient-covariance',
+    needsHessian: false,
+    async grow(ctx) {
+      const probe = ctx.probe;
+      if (typeof probe !== 'function') {
+        throw new Error(`basis.kind 'gradient-covariance' needs the probe closure (BasisGrowContext 'probe'), got ${describe(probe)}`);
+      }
+      const space = ctx.space;
+      const n = evaluateProbe(probe).length;
+      const free = space.size - ctx.existing.length;
+      let result: Eigenpairs;
+      try {
+        result = await topEigenpairs({
+          matvec: (v) => gradientCovarianceProduct(space, probe, v, n),
+          dim: space.size,
+          k: ctx.k,
+          deflate: ctx.existing,
+          tol: ctx.lanczos.tol,
+          maxIter: Math.max(ctx.k, Math.min(ctx.lanczos.maxIter, free)),
+          seed: 2000 + ctx.step,
+          onIteration: ctx.onProgress,
+        });
+      } catch (e) {
+        if (e instanceof NonConvergenceError && e.partial) result = e.partial as Eigenpairs;
+        else throw e;
+      }
+      const out: FoundVector[] = [];
+      const against: ArrayLike<number>[] = [...ctx.existing];
+      result.vectors.forEach((v, i) => {
+        const w = orthonormalizeAgainst(v, against);
+        if (!w) return;
+        against.push(w);
+        out.push({ vector: toUnitFloat32(w), eigenvalue: result.values[i], residual: result.residuals[i], hvps: result.matvecs });
+      });
+      return out;
+    },
+  };
+}
+
+/**
+ * GᵀGv for the per-datapoint gradients G of the probe losses at the current
+ * θ: Gv by the exact JVP, then Gᵀ(Gv) as ∇_θ Σ_x (Gv)_x ℓ_x. Every tensor is
+ * freed; θ is not touched.
+ */
+export function gradientCovarianceProduct(space: ParamSpace, probe: ProbeClosure, v: ArrayLike<number>, n: number): Float32Array {
+  const flat = space.toDevice(v);
+  let gv: Float32Array;
+  try {
+    const parts = space.split(flat);
+    try {
+      gv = exactDirectionalDerivatives(space, probe, parts, n);
+    } finally {
+      parts.forEach((t) => t.dispose());
+    }
+  } finally {
+    flat.dispose();
+  }
+  let out: tf.Tensor1D;
+  try {
+    out = tf.tidy(() => {
+      const u = tf.tensor1d(gv, 'float32');
+      const { grads } = tf.engine().gradients(() => tf.sum(tf.mul(u, probe())), [...space.params], undefined, true);
+      return space.flattenLike(grads);
+    });
+  } catch (e) {
+    releaseLeakedTape();
+    throw e;
+  }
+  try {
+    return Float32Array.from(out.dataSync() as Float32Array);
+  } finally {
+    out.dispose();
+  }
+}
