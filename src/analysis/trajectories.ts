@@ -93,6 +93,8 @@ export class TrajectoryBuilder {
   private readonly perBasis = new Map<TrajectoryKind, Map<number, TrajectoryMatrix>>();
   private readonly sums = new Map<TrajectoryKind, Map<number, Float64Array>>();
   private readonly basisKinds = new Map<number, BasisKind>();
+  /** Per projected-loss kind and vector: the interval increments, kept to re-sum when an earlier interval is filled in. */
+  private readonly increments = new Map<TrajectoryKind, Map<number, { steps: number[]; incs: ArrayLike<number>[] }>>();
   private intervals = 0;
 
   constructor(options: TrajectoryBuilderOptions = {}) {
@@ -111,7 +113,10 @@ export class TrajectoryBuilder {
     for (const k of this.kinds) {
       if (!isBasisFree(k)) {
         this.perBasis.set(k, new Map());
-        if (isProjectedLoss(k)) this.sums.set(k, new Map());
+        if (isProjectedLoss(k)) {
+          this.sums.set(k, new Map());
+          this.increments.set(k, new Map());
+        }
       }
     }
   }
@@ -230,8 +235,19 @@ export class TrajectoryBuilder {
           if (inc.length !== this.nProbe) {
             throw new RangeError(`TrajectoryBuilder.push: basis ${id} has ${inc.length} values, expected ${this.nProbe}`);
           }
-          for (let i = 0; i < inc.length; i++) sum[i] += inc[i];
-          m.prepend(e.fromStep, new Float32Array(this.nProbe), inc);
+          // Summed again from the new first interval, in double precision, so the values do not depend on the order the intervals arrived in.
+          const h = this.increments.get(kind)!.get(id)!;
+          h.steps.unshift(e.fromStep);
+          h.incs.unshift(inc);
+          const rebuilt = new TrajectoryMatrix(this.nProbe, Math.max(this.capacity, h.steps.length));
+          const running = new Float64Array(this.nProbe);
+          rebuilt.append(h.steps[0], running);
+          h.incs.forEach((c, t) => {
+            for (let i = 0; i < c.length; i++) running[i] += c[i];
+            rebuilt.append(h.steps[t + 1], running);
+          });
+          mats.set(id, rebuilt);
+          sums.set(id, running);
           continue;
         } else if (m.lastStep !== e.fromStep) {
           throw new RangeError(
@@ -244,6 +260,10 @@ export class TrajectoryBuilder {
         }
         for (let i = 0; i < inc.length; i++) sum[i] += inc[i];
         m.append(e.toStep, sum);
+        let h = this.increments.get(kind)!.get(id);
+        if (!h) this.increments.get(kind)!.set(id, (h = { steps: [e.fromStep], incs: [] }));
+        h.steps.push(e.toStep);
+        h.incs.push(inc);
       }
     }
   }

@@ -1,3 +1,4 @@
+import { mergeIntervals } from '../../src/analysis/mergeIntervals.js';
 import { describe, it, expect, beforeAll } from 'vitest';
 import * as tf from '@tensorflow/tfjs';
 import '@tensorflow/tfjs-backend-wasm';
@@ -13,7 +14,9 @@ describe('examples/custom-loop', () => {
       const events = await run('tiny', 60);
       expect(events[0].type).toBe('run-start');
       expect(events.at(-1)!.type).toBe('run-end');
-      expect(events.filter((e) => e.type === 'polca')).toHaveLength(6);
+      expect(events.filter((e) => e.type === 'polca' && !e.filled)).toHaveLength(6);
+      // Full-length: vector 1's earlier intervals are filled in, so every interval holds both vectors.
+      expect(mergeIntervals(events).map((e) => e.basisIds)).toEqual(Array.from({ length: 6 }, () => [0, 1]));
       expect(events.filter((e) => e.type === 'basis')).toHaveLength(2);
     }
   });

@@ -1,3 +1,4 @@
+import { mergeIntervals } from '../../src/analysis/mergeIntervals.js';
 import { describe, it, expect } from 'vitest';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
@@ -40,7 +41,9 @@ describe('npm run demo -- --quick', () => {
     // Consistency: each interval's losses are those of its two checkpoints, and the
     // residual closes the decomposition: Δℓ = Σ_b POLCA + r.
     const polca = events.filter((e): e is PolcaIncrementEvent => e.type === 'polca');
-    expect(polca).toHaveLength(20);
+    expect(polca.filter((p) => !p.filled)).toHaveLength(20);
+    // Full-length trajectories: with the filled-in intervals, every interval holds all four vectors.
+    expect(mergeIntervals(events).map((e) => [e.fromStep, e.basisIds])).toEqual(Array.from({ length: 20 }, (_, i) => [20 * i, [0, 1, 2, 3]]));
     for (const p of polca) {
       const before = checkpoints.find((c) => c.step === p.fromStep)!;
       const after = checkpoints.find((c) => c.step === p.toStep)!;

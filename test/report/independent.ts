@@ -25,7 +25,8 @@ export function band(values: readonly number[]): { median: number; q25: number; 
  * Float32 trajectory store holds it), starting at 0 at its first fromStep.
  */
 export function projectedLoss(events: readonly PolcaEvent[], id: number): { steps: number[]; rows: number[][] } {
-  const polca = events.filter((e): e is PolcaIncrementEvent => e.type === 'polca' && e.basisIds.includes(id));
+  // Live and filled-in intervals, in step order (a vector found late has its earlier intervals filled in afterwards).
+  const polca = events.filter((e): e is PolcaIncrementEvent => e.type === 'polca' && e.basisIds.includes(id)).sort((a, b) => a.fromStep - b.fromStep);
   const n = polca[0].lossBefore.length;
   const sums = new Array<number>(n).fill(0);
   const steps = [polca[0].fromStep];

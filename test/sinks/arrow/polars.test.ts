@@ -52,7 +52,7 @@ function expectedRows(events: PolcaEvent[]): Record<TableName, Row[]> {
         const c = e.derivativeCheck;
         t.intervals.push({
           seq, time: e.time, fromStep, toStep, numBasis: e.basisIds.length, secondOrder: e.secondOrder, nonFinite: e.nonFinite,
-          checkBasisId: c?.basisId ?? null, checkRelativeError: c?.relativeError ?? null, checkStep: c?.step ?? null,
+          checkBasisId: c?.basisId ?? null, checkRelativeError: c?.relativeError ?? null, checkStep: c?.step ?? null, source: e.filled ? 'filled' : 'live',
         });
         e.basisIds.forEach((basisId, k) => {
           t.projections.push({ seq, fromStep, toStep, basisId, projection: e.projections[k] });
