@@ -57,13 +57,13 @@ export interface DemoPlan {
 }
 
 /** Bases the demo can compare with the Hessian eigenbasis (`axis` is the LCA baseline). */
-export type ComparedBasis = 'random' | 'shuffled' | 'axis';
+export type ComparedBasis = 'random' | 'shuffled' | 'axis' | 'movement' | 'gradient-covariance';
 
 /** The demo's two plans. */
 export const DEMO_PLANS: Record<'default' | 'quick', DemoPlan> = {
   default: {
     config: ARITHMETIC_CONFIGS.default, every: 20, basisEvery: 200, maxVectors: 15, probeSize: 500, hessianSize: 256,
-    compare: ['random', 'shuffled', 'axis'], compareEvery: 400, compareMaxVectors: 8,
+    compare: ['random', 'shuffled', 'axis', 'movement', 'gradient-covariance'], compareEvery: 400, compareMaxVectors: 8,
   },
   quick: {
     config: { ...ARITHMETIC_CONFIGS.quick, steps: 400 }, every: 20, basisEvery: 100, maxVectors: 4, probeSize: 150, hessianSize: 100,
@@ -265,6 +265,8 @@ const BASIS_ROW: Record<ComparedBasis, string> = {
   random: 'random orthonormal',
   shuffled: 'shuffled-checkpoint Hessian',
   axis: 'axis (LCA, largest parameters)',
+  movement: 'movement (θ displacement)',
+  'gradient-covariance': 'gradient covariance (top of GᵀG)',
 };
 
 /**

@@ -20,6 +20,12 @@ export interface BackfillOptions {
   overwrite?: boolean;
   /** Called after every checkpoint. */
   onProgress?: (done: number, total: number) => void;
+  /**
+   * The basis to compute POLCA along, instead of the run's own: orthonormal
+   * vectors of length P (for controls such as a known direction of
+   * movement). Default: the run's basis vectors, in id order.
+   */
+  vectors?: Float32Array[];
 }
 
 /** What {@link backfill} wrote. */
@@ -52,9 +58,14 @@ export async function backfill(dir: string, options: BackfillOptions): Promise<B
   });
   if (records.length === 0) throw new Error(`backfill: ${dir} has no parameter log (record the run with keepParams: true)`);
   const basis = [...decodeEvents(run)].filter((e): e is BasisEvent => e.type === 'basis');
-  if (basis.length === 0) throw new Error(`backfill: ${dir} has no basis vectors`);
-  const missing = basis.find((b) => !b.vector);
-  if (missing) throw new Error(`backfill: basis vector ${missing.id} of ${dir} was recorded without its values (record the run with keepParams: true)`);
+  if (!options.vectors) {
+    if (basis.length === 0) throw new Error(`backfill: ${dir} has no basis vectors`);
+    const missing = basis.find((b) => !b.vector);
+    if (missing) throw new Error(`backfill: basis vector ${missing.id} of ${dir} was recorded without its values (record the run with keepParams: true)`);
+  } else if (!Array.isArray(options.vectors) || options.vectors.length === 0) {
+    throw new Error(`backfill: option 'vectors' must be a non-empty array of Float32Array, got ${options.vectors}`);
+  }
+  const vectors = options.vectors ?? basis.sort((a, b) => a.id - b.id).map((b) => b.vector!);
   const space = new ParamSpace(options.params, 'backfill');
   if (space.size !== run.manifest.numParams) {
     throw new Error(`backfill: option 'params' has P = ${space.size} scalars but the run has ${run.manifest.numParams}`);
@@ -66,7 +77,7 @@ export async function backfill(dir: string, options: BackfillOptions): Promise<B
     params: options.params,
     probe: options.probe,
     every,
-    basis: { kind: 'fixed', vectors: basis.sort((a, b) => a.id - b.id).map((b) => b.vector!) },
+    basis: { kind: 'fixed', vectors },
     secondOrder: config.secondOrder,
     derivatives: config.derivatives,
     seed: config.seed,
@@ -91,7 +102,7 @@ export async function backfill(dir: string, options: BackfillOptions): Promise<B
     space.restore(snap);
     snap.dispose();
   }
-  return { out, checkpoints: records.length, vectors: basis.length };
+  return { out, checkpoints: records.length, vectors: vectors.length };
 }
 
 function gcd(xs: number[]): number {

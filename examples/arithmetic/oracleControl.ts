@@ -1,0 +1,157 @@
+/**
+ * The oracle-direction control: is the pipeline (POLCA → filters → HDBSCAN →
+ * carry homogeneity) able to find a carry cluster along a direction that is
+ * known to carry the carry skill?
+ *
+ * On a curriculum run (`npm run demo -- --carry-from 1000 --keep-params
+ * --second-order secant --bases none --out DIR`) the model learns carry as
+ * its own, later skill. This script backfills that run with a fixed basis:
+ * the unit displacement (θ_to − θ_from)/‖·‖ over the steps where carry is
+ * learned, the run's own Hessian vectors, and `--random` random directions,
+ * orthonormalised in that order, then clusters the projected losses and
+ * prints, per direction, the best eligible carry homogeneity.
+ *
+ *   npx tsx examples/arithmetic/oracleControl.ts DIR [--from 1000] [--to 2000] [--random 8]
+ *
+ * How to read it: a sound pipeline finds a ≥ 0.9 carry cluster along the
+ * displacement. If it does not, the fault is in the pipeline, not the basis.
+ *
+ * @packageDocumentation
+ */
+import * as path from 'node:path';
+import { Command, Option } from 'commander';
+import { backfill } from '../../src/run/backfill.js';
+import { clustersCommand } from '../../src/cli/clustersCommand.js';
+import { clusterQuality, type ArithmeticLabels } from '../../src/analysis/quality.js';
+import { readParams, readRun } from '../../src/sinks/arrow/readRun.js';
+import { decodeEvents } from '../../src/sinks/arrow/decodeEvents.js';
+import type { BasisEvent, TrajectoryKind } from '../../src/stream/events.js';
+import { mulberry32, normalArray } from './prng.js';
+import backfillModel from './backfillModel.js';
+
+/** What each direction of the control basis is. */
+export type DirectionRole = 'displacement' | 'hessian' | 'random';
+
+/**
+ * Orthonormalises `vectors` in order (modified Gram–Schmidt, twice, in
+ * double precision), dropping any whose part off the earlier ones is below
+ * 1e-6 of its length; returns float32 unit vectors and the kept indices.
+ */
+export function orthonormalize(vectors: readonly ArrayLike<number>[]): { vectors: Float32Array[]; kept: number[] } {
+  const out: Float64Array[] = [];
+  const kept: number[] = [];
+  vectors.forEach((v, i) => {
+    const w = Float64Array.from(v);
+    const norm0 = norm(w);
+    for (let pass = 0; pass < 2; pass++) {
+      for (const u of out) {
+        let d = 0;
+        for (let j = 0; j < w.length; j++) d += u[j] * w[j];
+        for (let j = 0; j < w.length; j++) w[j] -= d * u[j];
+      }
+    }
+    const n = norm(w);
+    if (!(n > 1e-6 * norm0)) return;
+    for (let j = 0; j < w.length; j++) w[j] /= n;
+    out.push(w);
+    kept.push(i);
+  });
+  return { vectors: out.map((w) => Float32Array.from(w)), kept };
+}
+
+function norm(w: Float64Array): number {
+  let s = 0;
+  for (let j = 0; j < w.length; j++) s += w[j] * w[j];
+  return Math.sqrt(s);
+}
+
+/** One row of the control's table. */
+export interface ControlRow {
+  kind: TrajectoryKind;
+  role: DirectionRole;
+  basisId: number;
+  oscillatory: boolean;
+  clusters: number;
+  /** Best carry homogeneity over the direction's eligible clusters (NaN when none is eligible). */
+  best: number;
+  /** Size of that cluster. */
+  size: number;
+}
+
+/** Runs the control on a curriculum run directory; returns the rows and the backfilled run's directory. */
+export async function oracleControl(dir: string, o: { from: number; to: number; random: number; seed?: number }) {
+  const run = await readRun(dir);
+  const { params: records } = await readParams(dir);
+  const at = (step: number) => {
+    const r = records.find((p) => p.step === step);
+    if (!r) throw new Error(`oracleControl: ${dir} kept no θ at step ${step} (steps ${records[0]?.step}…${records.at(-1)?.step})`);
+    return r.theta;
+  };
+  const a = at(o.from);
+  const b = at(o.to);
+  const displacement = Float64Array.from(b, (x, i) => x - a[i]);
+  const hessian = [...decodeEvents(run)].filter((e): e is BasisEvent => e.type === 'basis' && e.vector !== undefined).sort((x, y) => x.id - y.id);
+  const rand = mulberry32(o.seed ?? 7);
+  const P = a.length;
+  const randoms = Array.from({ length: o.random }, () => normalArray(rand, P, 1));
+  const candidates: { role: DirectionRole; v: ArrayLike<number> }[] = [
+    { role: 'displacement', v: displacement },
+    ...hessian.map((h) => ({ role: 'hessian' as const, v: h.vector! })),
+    ...randoms.map((v) => ({ role: 'random' as const, v })),
+  ];
+  const { vectors, kept } = orthonormalize(candidates.map((c) => c.v));
+  const roles = kept.map((i) => candidates[i].role);
+
+  const model = await backfillModel(run.manifest);
+  const out = path.join(dir, 'oracle');
+  await backfill(dir, { ...model, vectors, out, overwrite: true });
+
+  const kinds: TrajectoryKind[] = ['polca', 'polca-first', 'loss'];
+  const result = await clustersCommand(out, { kinds });
+  const meta = run.manifest.probeMeta as Record<string, ArrayLike<number | boolean>>;
+  const labels: ArithmeticLabels = { place: meta.place as ArrayLike<number>, carry: meta.carry };
+  const rows: ControlRow[] = [];
+  for (const kind of kinds) {
+    for (const c of result.clusterings.get(kind) ?? []) {
+      const q = c.event.clusters.map((cl) => clusterQuality(cl.members, labels)).filter((x) => x.eligible);
+      const best = q.reduce((m, x) => (x.homogeneity > m.homogeneity ? x : m), { homogeneity: NaN, size: 0 } as { homogeneity: number; size: number });
+      rows.push({
+        kind,
+        role: kind === 'loss' ? 'displacement' : roles[c.event.basisId],
+        basisId: c.event.basisId,
+        oscillatory: c.oscillatory,
+        clusters: c.event.clusters.length,
+        best: q.length > 0 ? Math.max(...q.map((x) => x.homogeneity)) : NaN,
+        size: best.size,
+      });
+    }
+  }
+  return { rows, out, text: result.text };
+}
+
+/** Markdown table of the control's rows. */
+export function formatControl(rows: readonly ControlRow[]): string {
+  const f = (x: number) => (Number.isNaN(x) ? '-' : x.toFixed(3));
+  return [
+    '| trajectories | direction | basis id | clusters | best eligible carry homogeneity (size) |',
+    '|---|---|---|---|---|',
+    ...rows.map((r) =>
+      r.kind === 'loss'
+        ? `| exact loss | - | - | ${r.clusters} | ${f(r.best)} (${r.size}) |`
+        : `| ${r.kind} | ${r.role} | ${r.basisId} | ${r.oscillatory ? 'oscillatory' : r.clusters} | ${f(r.best)}${r.size ? ` (${r.size})` : ''} |`,
+    ),
+  ].join('\n');
+}
+
+if (import.meta.url === `file://${process.argv[1]}`) {
+  const cmd = new Command('oracleControl')
+    .argument('<run-dir>', 'a curriculum run recorded with --keep-params')
+    .addOption(new Option('--from <step>', 'start of the displacement').default('1000'))
+    .addOption(new Option('--to <step>', 'end of the displacement').default('2000'))
+    .addOption(new Option('--random <n>', 'random directions').default('8'))
+    .action(async (dir: string, opts: { from: string; to: string; random: string }) => {
+      const { rows, out, text } = await oracleControl(dir, { from: Number(opts.from), to: Number(opts.to), random: Number(opts.random) });
+      process.stdout.write(`${text}\n\n## Oracle-direction control (${out})\n${formatControl(rows)}\n`);
+    });
+  await cmd.parseAsync();
+}
