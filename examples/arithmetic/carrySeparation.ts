@@ -249,18 +249,18 @@ export async function runCarrySeparation(
 
 /**
  * Markdown table of {@link runCarrySeparation}: the exact loss first, then the
- * vectors. The columns of earlier versions keep their names, with the new ones
- * placed beside the numbers they refine.
+ * vectors. The newer columns come last so that the earlier ones keep their
+ * positions (readers such as the demo's test pick them by index).
  */
 export function formatSeparation(result: { exactLoss: VectorSeparation; vectors: readonly VectorSeparation[] }, top: number): string {
   const f = (x: number) => (Number.isNaN(x) ? '-' : x.toFixed(2));
   const at = (x: number, step: number) => (Number.isNaN(x) ? '-' : `${f(x)} (${step})`);
   const row = (name: string, r: VectorSeparation, osc: string) =>
-    `| ${name} | ${osc} | ${r.kept} | ${f(r.keptHomogeneity)} | ${f(r.topHomogeneity)} | ${f(r.topTensHundreds)} | ${f(r.topShapeHomogeneity)} | ` +
-    `${at(r.bestAuc, r.bestAucStep)} | ${at(r.bestAucTens, r.bestAucTensStep)} | ${at(r.bestAucHundreds, r.bestAucHundredsStep)} | ${at(r.bestNearAuc, r.bestNearAucStep)} |`;
+    `| ${name} | ${osc} | ${r.kept} | ${f(r.keptHomogeneity)} | ${f(r.topHomogeneity)} | ${f(r.topTensHundreds)} | ${f(r.bestAuc)} (${r.bestAucStep}) | ${f(r.bestNearAuc)} (${r.bestNearAucStep}) | ` +
+    `${f(r.topShapeHomogeneity)} | ${at(r.bestAucTens, r.bestAucTensStep)} | ${at(r.bestAucHundreds, r.bestAucHundredsStep)} |`;
   return [
-    `| trajectories | oscillatory | kept | carry among kept | carry among top ${top} | of which 10s/100s | carry among top ${top} by drop over Δ = ${result.exactLoss.shapeDelta} | ` +
-      'best AUC carry (step) | best AUC carry 10s (step) | best AUC carry 100s (step) | best AUC near threshold (step) |',
+    `| trajectories | oscillatory | kept | carry among kept | carry among top ${top} | of which 10s/100s | best AUC carry (step) | best AUC near threshold (step) | ` +
+      `carry among top ${top} by drop over Δ = ${result.exactLoss.shapeDelta} | best AUC carry 10s (step) | best AUC carry 100s (step) |`,
     '|---|---|---|---|---|---|---|---|---|---|---|',
     row('exact loss', result.exactLoss, '-'),
     ...result.vectors.map((r) => row(`vector ${r.basisId}`, r, r.oscillatory ? 'yes' : 'no')),

@@ -186,20 +186,22 @@ describe('carry separation diagnostic', () => {
     }
   });
 
-  it('prints the per-place AUCs and the shape-based top share beside the pooled ones', () => {
+  it('prints the shape-based top share and the per-place AUCs after the earlier columns, which keep their places', () => {
     const place = [1, 1, 1, 1, 2, 2, 2, 2, 0, 3];
     const carry = [1, 1, 0, 0, 1, 1, 0, 0, 1, 0];
     const m = new TrajectoryMatrix(10);
-    for (let t = 0; t < 7; t++) m.append(20 * t, Float32Array.from([-2, -1, 1, 2, 0, 3, -3, 1.5, -9, 9], (v) => v * t));
+    // Straight lines v·t: every checkpoint orders the datapoints alike, so the first (step 20) is best.
+    for (let t = 0; t < 7; t++) m.append(20 * t, Float32Array.from([-2, -1, 1, 2, 0, 3, -3, 1.5, -9, -1], (v) => v * t));
     const s = carrySeparation(m, { place, carry }, 3, 4);
     const lines = formatSeparation({ exactLoss: { ...s, basisId: 0 }, vectors: [s] }, 4).split('\n');
     expect(lines[0]).toBe(
-      '| trajectories | oscillatory | kept | carry among kept | carry among top 4 | of which 10s/100s | carry among top 4 by drop over Δ = 100 | ' +
-        'best AUC carry (step) | best AUC carry 10s (step) | best AUC carry 100s (step) | best AUC near threshold (step) |',
+      '| trajectories | oscillatory | kept | carry among kept | carry among top 4 | of which 10s/100s | best AUC carry (step) | best AUC near threshold (step) | ' +
+        'carry among top 4 by drop over Δ = 100 | best AUC carry 10s (step) | best AUC carry 100s (step) |',
     );
     expect(lines[1].split('|').length).toBe(lines[0].split('|').length);
-    // Kept: 0, 1, 4, 6, 8 (carry 0, 1, 4, 8); by end value −9t, −3t, −2t, −t, 0: top 4 all but 4, ¾ carry; same by drop over 5 intervals.
-    expect(lines[3]).toBe('| vector 3 | no | 5 | 0.80 | 0.75 | 0.67 | 0.75 | 0.56 (20) | 1.00 (20) | 0.75 (20) | - |');
+    // Kept (v < 0): 0, 1, 6, 8, 9, of which carry 0, 1, 8. The top 4 by end value, and by drop over 5 intervals
+    // (−5v), are 8, 6, 0, 1 (1 before 9 on the tie): ¾ carry, 2 of the 3 carries in the 10s. AUCs as in the test above.
+    expect(lines[3]).toBe('| vector 3 | no | 5 | 0.60 | 0.75 | 0.67 | 0.56 (20) | - (0) | 0.75 | 1.00 (20) | 0.75 (20) |');
   });
 
   it('finds the checkpoint that best tells near-threshold tokens from the rest of their places', () => {
