@@ -91,6 +91,12 @@ export interface DemoOptions {
   metricsPort?: number;
   /** Keep θ of every checkpoint (for `polca backfill`). */
   keepParams?: boolean;
+  /** The run's name: the `run` label of its metrics. Default: the run directory's base name. */
+  runName?: string;
+  /** POST transitions and alerts to this URL while training. */
+  webhook?: string;
+  /** Body of the webhook POSTs: `json` (the event) or `slack` (`{ text }`). Default `json`. */
+  webhookFormat?: 'json' | 'slack';
   /** Where the comparison bases run: `child` (default) a second process on another core, repeating the same deterministic training; `inline` in this process; `none` skips them. */
   bases?: 'child' | 'inline' | 'none';
   log?: (s: string) => void;
@@ -329,7 +335,11 @@ export async function runDemo(o: DemoOptions = {}): Promise<string> {
     basis: { kind: 'hessian', every: plan.basisEvery, k: 1, maxVectors: plan.maxVectors },
     log: { dir: out, keepParams: o.keepParams ?? false, probeMeta: setup.probeMeta },
     serve: o.serve === false ? undefined : { grpc: { port: o.grpcPort ?? 0 }, metrics: { port: o.metricsPort ?? 0 } },
-    analysis: { alerts: { signal: 'probe' } },
+    // Live clustering and transition detection are on by default with a log or a server; the quick plan's
+    // 400 steps (21 checkpoints) need a shorter Δ and noise window to decide anything before training ends.
+    analysis: { alerts: { signal: 'probe' }, transitions: o.quick ? { delta: 3 * plan.every, minNoise: 10 } : {} },
+    runName: o.runName,
+    alerts: o.webhook ? { webhook: { url: o.webhook, format: o.webhookFormat ?? 'json' } } : undefined,
   });
   // The other bases watch the same training, so their rows of the basis
   // table differ only by the basis: in a child process that repeats the
@@ -430,6 +440,9 @@ export interface DemoArgs {
   out?: string;
   serve: boolean;
   keepParams?: boolean;
+  runName?: string;
+  webhook?: string;
+  webhookFormat?: 'json' | 'slack';
   grpc?: number;
   metrics?: number;
   bases: 'child' | 'inline' | 'none';
@@ -453,6 +466,9 @@ export function parseDemoArgs(argv: readonly string[]): DemoArgs {
     .option('--grpc <port>', 'gRPC port (default: any free port)', (v) => Number(v))
     .option('--metrics <port>', 'Prometheus metrics port (default: any free port)', (v) => Number(v))
     .option('--keep-params', 'keep θ of every checkpoint for `polca backfill` (4·P bytes per checkpoint)')
+    .option('--run-name <name>', "the run label of the metrics (default: the run directory's name)")
+    .option('--webhook <url>', 'POST breakthroughs and alerts to this URL while training')
+    .addOption(new Option('--webhook-format <format>', 'webhook body: the event as JSON, or a Slack message').choices(['json', 'slack']).default('json'))
     .addOption(new Option('--bases <where>', 'where the comparison bases run').choices(['child', 'inline', 'none']).default('child'))
     .addOption(new Option('--compared-bases <kinds>', 'internal: the child role, watching the training along these bases').hideHelp());
   const experiments = EXPERIMENT_FLAGS.map((f) => {

@@ -75,8 +75,19 @@ export function matchClusterIds(
 
 /** Options of {@link ClusterTracker}. */
 export interface ClusterTrackerOptions extends Omit<ClusterProcedureOptions, 'kind' | 'basisId' | 'time'> {
-  /** Re-cluster after every `every` POLCA intervals (checkpoints). Required, ≥ 1. */
-  every: number;
+  /**
+   * When to re-cluster. A number M: after every M live POLCA intervals
+   * (filled-in earlier intervals of late vectors do not count). `'auto'`: at
+   * a live interval whenever the seconds spent clustering so far are at most
+   * `budget` of the seconds since the tracker's first event, so that
+   * clustering stays that fraction of the run's time whatever N, the number
+   * of vectors and the machine (see {@link ClusterTrackerStats}). Required.
+   */
+  every: number | 'auto';
+  /** With `every: 'auto'`: the largest fraction of the run's wall time spent clustering. Default 0.05. */
+  budget?: number;
+  /** With `every: 'auto'`: live intervals between two rounds at least. Default 1. */
+  minEvery?: number;
   /** Kinds to cluster. Default `['polca']`. */
   kinds?: readonly TrajectoryKind[];
   /** Do not cluster trajectories shorter than this many checkpoints. Default 3. */
@@ -87,24 +98,44 @@ export interface ClusterTrackerOptions extends Omit<ClusterProcedureOptions, 'ki
   finalRecluster?: boolean;
   /** Clock for event time stamps. Default `Date.now`. */
   now?: () => number;
+  /** Clock in milliseconds measuring the time spent clustering (and, with `every: 'auto'`, the run's). Default `performance.now`. */
+  clock?: () => number;
   /** Extra kinds for the internal {@link TrajectoryBuilder} to keep (for example `loss` for the detector). */
   extraKinds?: readonly TrajectoryKind[];
   /**
    * Basis vectors clustered per pushed event. HDBSCAN costs O(N²T) per
    * vector (seconds at N = 5000), so a round over many vectors can be spread
    * over the following events instead of stalling the one that triggered it;
-   * a new round replaces what is left of the previous one, and `run-end`
-   * finishes it. Default Infinity (the whole round at once).
+   * with a number `every`, a new round replaces what is left of the previous
+   * one (with `'auto'`, no round starts before the last one is done), and
+   * `run-end` finishes it. Default Infinity (the whole round at once).
    */
   maxPerPush?: number;
 }
 
+/** What a {@link ClusterTracker} has spent, for checking that clustering stays a small part of a run. */
+export interface ClusterTrackerStats {
+  /** Rounds started (the final one at run end included). */
+  rounds: number;
+  /** (kind, basis vector) clusterings computed. */
+  clusterings: number;
+  /** Seconds spent clustering. */
+  seconds: number;
+  /** Seconds from the first event to the last one pushed. */
+  elapsed: number;
+  /** The longest single clustering, in seconds (how long one event was held up). */
+  longest: number;
+}
+
 /**
- * Feeds events into a {@link TrajectoryBuilder} and, every `every` POLCA
- * intervals, re-clusters every basis vector of every requested kind with
+ * Feeds events into a {@link TrajectoryBuilder} and, every `every` live
+ * POLCA intervals (or as the time budget allows, `every: 'auto'`),
+ * re-clusters every basis vector of every requested kind with
  * {@link clusterTrajectories}, returning `clusters` events whose ids persist
  * where membership mostly persists ({@link matchClusterIds}). Ids are unique
- * per (kind, basis vector) over the whole run.
+ * per basis vector over the whole run and across kinds (the basis-free kinds
+ * share basis −1), so (basis vector, cluster id) names one cluster of one
+ * kind: a `transition` on it needs no kind.
  *
  * @example
  * ```ts
@@ -115,27 +146,43 @@ export interface ClusterTrackerOptions extends Omit<ClusterProcedureOptions, 'ki
 export class ClusterTracker {
   /** The builder holding the trajectories (shared with callers who need them). */
   readonly builder: TrajectoryBuilder;
-  private readonly every: number;
+  private readonly every: number | 'auto';
+  private readonly budget: number;
+  private readonly minEvery: number;
+  private readonly clock: () => number;
   private readonly kinds: TrajectoryKind[];
   private readonly minCheckpoints: number;
   private readonly threshold: number;
   private readonly finalRecluster: boolean;
   private readonly now: () => number;
   private readonly procedure: Omit<ClusterProcedureOptions, 'kind' | 'basisId' | 'time'>;
-  private readonly state = new Map<string, { event: ClustersEvent; labels: Int32Array; nextId: number }>();
+  private readonly state = new Map<string, { event: ClustersEvent; labels: Int32Array }>();
+  private readonly nextIds = new Map<number, number>();
   private lastClusteredAt = 0;
+  private liveIntervals = 0;
+  private liveAtLastRound = 0;
+  private readonly spent = { rounds: 0, clusterings: 0, ms: 0, longest: 0 };
+  private firstAt = NaN;
+  private lastAt = NaN;
   private pending: { kind: TrajectoryKind; basisId: number }[] = [];
   private readonly maxPerPush: number;
 
   constructor(options: ClusterTrackerOptions) {
     const fn = 'ClusterTracker';
-    const { every, kinds, minCheckpoints, jaccardThreshold, finalRecluster, now, extraKinds, maxPerPush, ...procedure } = options;
+    const { every, budget, minEvery, clock, kinds, minCheckpoints, jaccardThreshold, finalRecluster, now, extraKinds, maxPerPush, ...procedure } = options;
     this.maxPerPush = maxPerPush ?? Infinity;
     if (!(this.maxPerPush === Infinity || (Number.isInteger(this.maxPerPush) && this.maxPerPush >= 1))) {
       throw new RangeError(`${fn}: options.maxPerPush must be a positive integer or Infinity, got ${maxPerPush}`);
     }
-    if (!Number.isInteger(every) || every < 1) throw new RangeError(`${fn}: options.every must be a positive integer, got ${every}`);
+    if (every !== 'auto' && (!Number.isInteger(every) || every < 1)) {
+      throw new RangeError(`${fn}: options.every must be a positive integer or 'auto', got ${JSON.stringify(every)}`);
+    }
     this.every = every;
+    this.budget = budget ?? 0.05;
+    if (!(this.budget > 0 && this.budget <= 1)) throw new RangeError(`${fn}: options.budget must be in (0, 1], got ${budget}`);
+    this.minEvery = minEvery ?? 1;
+    if (!Number.isInteger(this.minEvery) || this.minEvery < 1) throw new RangeError(`${fn}: options.minEvery must be a positive integer, got ${minEvery}`);
+    this.clock = clock ?? (() => performance.now());
     this.kinds = [...(kinds ?? ['polca'])];
     if (this.kinds.length === 0) throw new RangeError(`${fn}: options.kinds must not be empty`);
     this.minCheckpoints = minCheckpoints ?? 3;
@@ -154,18 +201,38 @@ export class ClusterTracker {
 
   /** Consumes one event and returns the `clusters` events it triggered (often none). */
   push(event: PolcaEvent): ClustersEvent[] {
+    const t = this.clock();
+    if (Number.isNaN(this.firstAt)) this.firstAt = t;
+    this.lastAt = t;
     this.builder.push(event);
     const n = this.builder.intervalCount;
     if (event.type === 'run-end') {
       if (this.finalRecluster && n > this.lastClusteredAt) return this.recluster();
       return this.drain(Infinity);
     }
-    if (event.type === 'polca' && n % this.every === 0) {
-      // A new round replaces what is left of the previous one.
-      this.lastClusteredAt = n;
-      this.pending = this.targets();
+    if (event.type === 'polca' && !event.filled) {
+      this.liveIntervals++;
+      if (this.roundDue()) {
+        this.lastClusteredAt = n;
+        this.liveAtLastRound = this.liveIntervals;
+        this.spent.rounds++;
+        // A new round replaces what is left of the previous one.
+        this.pending = this.targets();
+      }
     }
     return this.drain(this.maxPerPush);
+  }
+
+  private roundDue(): boolean {
+    if (this.every !== 'auto') return this.liveIntervals % this.every === 0;
+    if (this.pending.length > 0 || this.liveIntervals - this.liveAtLastRound < this.minEvery) return false;
+    return this.spent.ms <= this.budget * (this.lastAt - this.firstAt);
+  }
+
+  /** Time and work spent so far. */
+  get stats(): ClusterTrackerStats {
+    const elapsed = Number.isNaN(this.firstAt) ? 0 : (this.lastAt - this.firstAt) / 1000;
+    return { rounds: this.spent.rounds, clusterings: this.spent.clusterings, seconds: this.spent.ms / 1000, elapsed, longest: this.spent.longest / 1000 };
   }
 
   /** (kind, basis vector) pairs still waiting in the current round when `maxPerPush` spreads it. */
@@ -176,6 +243,8 @@ export class ClusterTracker {
   /** Re-clusters everything now (also what a spread-out round still had pending). */
   recluster(): ClustersEvent[] {
     this.lastClusteredAt = this.builder.intervalCount;
+    this.liveAtLastRound = this.liveIntervals;
+    this.spent.rounds++;
     this.pending = this.targets();
     return this.drain(Infinity);
   }
@@ -197,6 +266,7 @@ export class ClusterTracker {
   private clusterOne(kind: TrajectoryKind, basisId: number): ClustersEvent | undefined {
     const m = this.builder.matrix(kind, basisId);
     if (!m || m.length < this.minCheckpoints) return undefined;
+    const t0 = this.clock();
     const r = clusterTrajectories(m, { ...this.procedure, kind, basisId, time: this.now() });
     const key = `${kind}:${basisId}`;
     const prev = this.state.get(key);
@@ -204,7 +274,7 @@ export class ClusterTracker {
       prev ? prev.event.clusters : [],
       r.event.clusters.map((c) => c.members),
       this.threshold,
-      prev ? prev.nextId : 0,
+      this.nextIds.get(basisId) ?? 0,
     );
     const remap = new Map<number, number>();
     r.event.clusters.forEach((c, k) => {
@@ -212,8 +282,12 @@ export class ClusterTracker {
       c.id = ids[k];
     });
     for (let i = 0; i < r.labels.length; i++) if (r.labels[i] >= 0) r.labels[i] = remap.get(r.labels[i])!;
-    const nextId = Math.max(prev ? prev.nextId : 0, ...ids.map((x) => x + 1));
-    this.state.set(key, { event: r.event, labels: r.labels, nextId });
+    this.nextIds.set(basisId, Math.max(this.nextIds.get(basisId) ?? 0, ...ids.map((x) => x + 1)));
+    this.state.set(key, { event: r.event, labels: r.labels });
+    const ms = this.clock() - t0;
+    this.spent.ms += ms;
+    this.spent.clusterings++;
+    this.spent.longest = Math.max(this.spent.longest, ms);
     return r.event;
   }
 

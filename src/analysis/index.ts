@@ -17,3 +17,4 @@ export * from './webhook.js';
 export * from './quality.js';
 export * from './posLabels.js';
 export * from './lossBudget.js';
+export * from './breakParameters.js';

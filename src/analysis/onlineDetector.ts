@@ -7,11 +7,16 @@
 import { Observable, type OperatorFunction } from 'rxjs';
 import type { PolcaEvent, TrajectoryKind, TransitionEvent } from '../stream/events.js';
 import { checkpointSpacing, deltaToOffset } from './breakthrough.js';
+import { DEFAULT_DELTA_INTERVALS } from './breakParameters.js';
 
 /** Options of {@link findBreakthroughs} and the online detector. */
 export interface PeakOptions {
-  /** Δ in steps; must be a multiple of the checkpoint spacing unless `round`. */
-  delta: number;
+  /**
+   * Δ in steps; must be a multiple of the checkpoint spacing unless `round`.
+   * Default {@link DEFAULT_DELTA_INTERVALS} checkpoint intervals (the one
+   * default `polca clusters` and `polca report` use too).
+   */
+  delta?: number;
   /** Round Δ to the nearest multiple of the spacing. Default false. */
   round?: boolean;
   /**
@@ -63,7 +68,7 @@ interface Resolved {
 }
 
 function resolve(options: PeakOptions, spacing: number, fn: string): Resolved {
-  const d = deltaToOffset(spacing, options.delta, { round: options.round }, fn);
+  const d = options.delta === undefined ? DEFAULT_DELTA_INTERVALS : deltaToOffset(spacing, options.delta, { round: options.round }, fn);
   const confirm = options.confirm ?? Math.ceil(d / 2);
   if (!Number.isInteger(confirm) || confirm < 1) throw new RangeError(`${fn}: options.confirm must be a positive integer, got ${confirm}`);
   const z = options.z ?? 8;
@@ -217,8 +222,15 @@ export interface DatapointSet {
 export interface BreakthroughDetectorOptions extends PeakOptions {
   /** Named datapoint sets to watch. */
   sets?: readonly DatapointSet[];
-  /** Only `clusters` events of this kind are watched. Default `'polca'`. */
+  /** Only `clusters` events of this kind are watched. Default `'polca'`; see `clusterKinds`. */
   clusterKind?: TrajectoryKind;
+  /**
+   * Only `clusters` events of these kinds are watched (overrides
+   * `clusterKind`). Cluster ids must then be unique per basis vector across
+   * the kinds, as {@link ClusterTracker} makes them, since a transition names
+   * a cluster by basis vector and id only.
+   */
+  clusterKinds?: readonly TrajectoryKind[];
   /** Clock for event time stamps. Default `Date.now`. */
   now?: () => number;
 }
@@ -261,14 +273,14 @@ function emptyCurve(): Curve {
 export class BreakthroughDetector {
   private readonly options: PeakOptions;
   private readonly sets: { set: DatapointSet; idx: Int32Array; curve: Curve; sum: number }[];
-  private readonly clusterKind: TrajectoryKind;
+  private readonly clusterKinds: ReadonlySet<TrajectoryKind>;
   private readonly now: () => number;
   private readonly clusters = new Map<string, Curve>();
 
   constructor(options: BreakthroughDetectorOptions) {
     const fn = 'BreakthroughDetector';
     // Validates everything but the Δ/spacing ratio, which is checked per curve once its spacing is known.
-    resolve(options, options.delta, fn);
+    resolve(options, options.delta ?? 1, fn);
     this.options = {
       delta: options.delta,
       round: options.round,
@@ -278,7 +290,8 @@ export class BreakthroughDetector {
       minNoise: options.minNoise,
       direction: options.direction,
     };
-    this.clusterKind = options.clusterKind ?? 'polca';
+    this.clusterKinds = new Set(options.clusterKinds ?? [options.clusterKind ?? 'polca']);
+    if (this.clusterKinds.size === 0) throw new RangeError(`${fn}: options.clusterKinds must not be empty`);
     this.now = options.now ?? Date.now;
     const names = new Set<string>();
     this.sets = (options.sets ?? []).map((set) => {
@@ -297,9 +310,9 @@ export class BreakthroughDetector {
   push(event: PolcaEvent): TransitionEvent[] {
     const out: TransitionEvent[] = [];
     if (event.type === 'clusters') {
-      if (event.kind !== this.clusterKind) return out;
+      if (!this.clusterKinds.has(event.kind)) return out;
       for (const c of event.clusters) {
-        const key = `${event.basisId}:${c.id}`;
+        const key = `${event.kind}:${event.basisId}:${c.id}`;
         let curve = this.clusters.get(key);
         if (!curve) this.clusters.set(key, (curve = emptyCurve()));
         curve.steps = Array.from(event.steps);
@@ -321,7 +334,8 @@ export class BreakthroughDetector {
           this.appendLoss(s, event.toStep, event.lossAfter, out);
           continue;
         }
-        const k = event.basisIds.indexOf(s.set.basisId);
+        // A filled-in interval lies in the past of the curve; the set's curve along b is built from live intervals.
+        const k = event.filled ? -1 : event.basisIds.indexOf(s.set.basisId);
         if (k < 0) continue;
         const values = event.values[k];
         if (s.curve.steps.length === 0) this.appendValue(s, event.fromStep, 0, out);

@@ -11,6 +11,15 @@ import type { AlertEvent, PolcaEvent, TransitionEvent } from '../stream/events.j
 export interface WebhookOptions {
   /** Endpoint receiving one POST per event (`content-type: application/json`). */
   url: string;
+  /**
+   * Body of each POST. `'json'` (default): the event as JSON, with `run`
+   * added when set. `'slack'`: a Slack incoming-webhook message,
+   * `{ text }` (see {@link webhookText}), which Slack, Mattermost, Rocket.Chat
+   * and Discord's `/slack` endpoints accept.
+   */
+  format?: 'json' | 'slack';
+  /** Name of the run, put in every body. */
+  run?: string;
   /** Event types to send. Default `['transition', 'alert']`. */
   types?: readonly ('transition' | 'alert')[];
   /** Events waiting to be sent, at most; when full the oldest is dropped. Default 100. */
@@ -57,6 +66,24 @@ export interface WebhookStats {
 
 class RetryableError extends Error {}
 
+/**
+ * One line of text describing a transition or alert, as the `slack` body
+ * format sends it.
+ *
+ * @example
+ * ```ts
+ * webhookText({ type: 'transition', time: 0, step: 240, detectedAt: 360, target: { kind: 'cluster', basisId: 2, clusterId: 5 }, magnitude: 1.2, confidence: 0.97 }, 'addition');
+ * // 'polca run addition: breakthrough at step 240 along basis vector 2, cluster 5 (detected at step 360, confidence 0.97, magnitude 1.2)'
+ * ```
+ */
+export function webhookText(event: TransitionEvent | AlertEvent, run?: string): string {
+  const who = run ? `polca run ${run}` : 'polca';
+  if (event.type === 'alert') return `${who}: alert ${event.rule} at step ${event.step}: ${event.message}`;
+  const t = event.target;
+  const what = t.kind === 'cluster' ? (t.basisId < 0 ? `exact-loss cluster ${t.clusterId}` : `basis vector ${t.basisId}, cluster ${t.clusterId}`) : `datapoint set ${t.name}`;
+  return `${who}: breakthrough at step ${event.step} along ${what} (detected at step ${event.detectedAt}, confidence ${event.confidence.toFixed(2)}, magnitude ${event.magnitude.toPrecision(2)})`;
+}
+
 function posInt(v: number, name: string, min = 1): number {
   if (!Number.isInteger(v) || v < min) throw new RangeError(`WebhookSink: options.${name} must be an integer ≥ ${min}, got ${v}`);
   return v;
@@ -78,6 +105,8 @@ function posInt(v: number, name: string, min = 1): number {
  */
 export class WebhookSink {
   private readonly url: string;
+  private readonly format: 'json' | 'slack';
+  private readonly run: string | undefined;
   private readonly types: Set<string>;
   private readonly maxQueue: number;
   private readonly retries: number;
@@ -111,6 +140,10 @@ export class WebhookSink {
       throw new RangeError(`${fn}: options.url must be http(s), got ${JSON.stringify(options.url)}`);
     }
     this.url = options.url;
+    this.format = options.format ?? 'json';
+    if (this.format !== 'json' && this.format !== 'slack') throw new RangeError(`${fn}: options.format must be 'json' or 'slack', got ${JSON.stringify(options.format)}`);
+    if (options.run !== undefined && typeof options.run !== 'string') throw new RangeError(`${fn}: options.run must be a string, got ${JSON.stringify(options.run)}`);
+    this.run = options.run;
     const types = options.types ?? ['transition', 'alert'];
     for (const t of types) if (t !== 'transition' && t !== 'alert') throw new RangeError(`${fn}: options.types may hold 'transition' and 'alert', got ${JSON.stringify(t)}`);
     this.types = new Set(types);
@@ -220,7 +253,7 @@ export class WebhookSink {
   }
 
   private async deliver(event: TransitionEvent | AlertEvent): Promise<void> {
-    const body = JSON.stringify(event);
+    const body = this.format === 'slack' ? JSON.stringify({ text: webhookText(event, this.run) }) : JSON.stringify(this.run === undefined ? event : { run: this.run, ...event });
     for (let attempt = 0; ; attempt++) {
       if (this.abort.signal.aborted) {
         this.counters.dropped++;

@@ -5,6 +5,8 @@ import { lastValueFrom, toArray } from 'rxjs';
 import { clusterAllBasisVectors, type BasisClustering } from '../analysis/clusterProcedure.js';
 import { clusterBreaks } from '../analysis/clusterBreaks.js';
 import { hasBreakWindow } from '../analysis/breakthrough.js';
+import { defaultDelta, flatAfter } from '../analysis/breakParameters.js';
+import { readLiveAnalysis } from '../run/liveAnalysis.js';
 import { formatQualityTable, qualityTable, type ArithmeticLabels, type QualityRow } from '../analysis/quality.js';
 import { TrajectoryBuilder } from '../analysis/trajectories.js';
 import { readManifest } from '../sinks/arrow/manifest.js';
@@ -18,9 +20,14 @@ export interface ClustersCommandOptions {
   minClusterSize?: number;
   minSamples?: number;
   selection?: 'eom' | 'leaf';
-  /** Δ of eq. (6) in steps. Default 5 checkpoint intervals (the paper: 100 steps at 20-step checkpoints). */
+  /**
+   * Δ of eq. (6) in steps. Default: the Δ the run's live detector used
+   * (`analysis/live.json`), else 5 checkpoint intervals (the paper: 100 steps
+   * at 20-step checkpoints) — the same rule as the live detector and
+   * `polca report`.
+   */
   delta?: number;
-  /** τ of eq. (7) in steps. Default {@link flatAfter} of the mean probe loss. */
+  /** τ of eq. (7) in steps. Default {@link flatAfter} of the mean probe loss (shared with `polca report`). */
   tau?: number;
   /** Write `analysis/clusters.ipc` into the run directory. Default true. */
   write?: boolean;
@@ -36,18 +43,7 @@ export interface ClustersResult {
   file: string | null;
 }
 
-/**
- * τ of eq. (7): the first checkpoint step after which the mean probe loss
- * stays within `fraction` of its total drop from its final value — the
- * step after which the aggregate loss is flat.
- */
-export function flatAfter(steps: readonly number[], meanLoss: readonly number[], fraction = 0.05): number {
-  const last = meanLoss[meanLoss.length - 1];
-  const drop = Math.max(...meanLoss) - last;
-  let i = meanLoss.length - 1;
-  while (i > 0 && Math.abs(meanLoss[i - 1] - last) <= fraction * drop) i--;
-  return steps[i];
-}
+export { flatAfter };
 
 /**
  * `polca clusters <run-dir>`: clusters every basis vector's trajectories of
@@ -67,14 +63,17 @@ export async function clustersCommand(dir: string, o: ClustersCommandOptions = {
   const checkpoints = events.filter((e): e is CheckpointEvent => e.type === 'checkpoint');
   if (checkpoints.length < 3) throw new Error(`polca clusters: ${dir} has ${checkpoints.length} checkpoints; at least 3 are needed`);
   const spacing = checkpoints[1].step - checkpoints[0].step;
-  const delta = o.delta ?? 5 * spacing;
+  const live = readLiveAnalysis(dir);
+  const delta = o.delta ?? live?.delta ?? defaultDelta(spacing);
   const tau = o.tau ?? flatAfter(checkpoints.map((c) => c.step), checkpoints.map((c) => c.meanLoss));
+  const minClusterSize = o.minClusterSize ?? live?.minClusterSize ?? undefined;
+  const minSamples = o.minSamples ?? live?.minSamples ?? undefined;
 
   const lines: string[] = [`run ${dir}: N = ${manifest.numProbe}, P = ${manifest.numParams}, ${basis.length} basis vectors, ${checkpoints.length} checkpoints; Δ = ${delta}, τ = ${tau}`];
   const clusterings = new Map<TrajectoryKind, BasisClustering[]>();
   const rows: { kind: string; basisId: number; clusterId: number; datapoint: number }[] = [];
   for (const kind of kinds) {
-    const found = clusterAllBasisVectors(builder, kind, { minClusterSize: o.minClusterSize, minSamples: o.minSamples, selection: o.selection });
+    const found = clusterAllBasisVectors(builder, kind, { minClusterSize, minSamples, selection: o.selection });
     clusterings.set(kind, found);
     lines.push('', `## ${kind}`);
     for (const c of found) {

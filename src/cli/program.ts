@@ -41,6 +41,7 @@ export function buildProgram(): Command {
     .option('--host <host>', 'address to bind the servers to', '127.0.0.1')
     .option('--token <token>', 'bearer token required by the gRPC server')
     .option('--linger <seconds>', 'keep the servers up this long after the replay ends', positive('--linger'))
+    .option('--run <name>', "the run label of the metrics (default: the directory's name)")
     .action(async (dir: string, o) => {
       if (o.pace !== 'fast' && o.pace !== 'recorded') throw new InvalidArgumentError(`--pace must be 'fast' or 'recorded', got ${JSON.stringify(o.pace)}`);
       await replayCommand(dir, o);

@@ -1,3 +1,4 @@
+import * as path from 'node:path';
 import { replay } from '../stream/replay.js';
 import { startServer } from '../serve/startServer.js';
 import type { PolcaEvent } from '../stream/events.js';
@@ -12,6 +13,8 @@ export interface ReplayCommandOptions {
   host?: string;
   token?: string;
   linger?: number;
+  /** The run's name for the `run` label of the metrics. Default: the directory's base name. */
+  run?: string;
 }
 
 /** One line describing an event, typed arrays summarised. */
@@ -80,6 +83,7 @@ export async function replayCommand(dir: string, o: ReplayCommandOptions = {}, o
   });
   const server = await startServer({
     events$: shared,
+    run: o.run ?? path.basename(path.resolve(dir)),
     grpc: o.grpc !== undefined ? { port: o.grpc, host, token: o.token } : undefined,
     metrics: o.metrics !== undefined ? { port: o.metrics, host } : undefined,
     closeOnComplete: false,

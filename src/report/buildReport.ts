@@ -6,12 +6,41 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { formatQualityTable, type QualityRow } from '../analysis/quality.js';
+import { defaultClusterParams } from '../analysis/clusterProcedure.js';
+import { readLiveAnalysis } from '../run/liveAnalysis.js';
 import { decodeEvents } from '../sinks/arrow/decodeEvents.js';
 import { readRun } from '../sinks/arrow/readRun.js';
 import { bandChart, compositionChart, eigenvalueChart, lineChart } from './charts.js';
 import { renderSvg } from './renderSvg.js';
 import { reportHtml, type ReportCharts } from './reportHtml.js';
-import { reportModel, type ReportModel, type ReportOptions } from './reportModel.js';
+import { reportModel, type BasisPanel, type ReportModel, type ReportOptions } from './reportModel.js';
+
+/**
+ * Names of a panel's charts: `b3` for POLCA (the titles the report always
+ * had), `polca-first b3`, `fisher b3`, `loss clusters`… for the other kinds.
+ *
+ * @example
+ * ```ts
+ * panelTitles({ kind: 'fisher', basisId: 2 } as BasisPanel).title; // 'fisher b2: projected Fisher ⟨b, ∇ℓ_x⟩²'
+ * ```
+ */
+export function panelTitles(p: Pick<BasisPanel, 'kind' | 'basisId'>): { name: string; title: string; yTitle: string } {
+  const b = `b${p.basisId}`;
+  switch (p.kind) {
+    case 'polca':
+      return { name: b, title: `${b}: projected loss L_b(x, t)`, yTitle: 'L_b(x, t)' };
+    case 'polca-first':
+      return { name: `polca-first ${b}`, title: `polca-first ${b}: first-order projected loss`, yTitle: 'L_b(x, t), first order' };
+    case 'lca':
+      return { name: `lca ${b}`, title: `lca ${b}: projected loss along an axis`, yTitle: 'L_b(x, t)' };
+    case 'fisher':
+      return { name: `fisher ${b}`, title: `fisher ${b}: projected Fisher ⟨b, ∇ℓ_x⟩²`, yTitle: '⟨b, ∇ℓ_x⟩²' };
+    case 'loss':
+      return { name: 'exact-loss clusters', title: 'exact-loss clusters: exact loss ℓ_x(θ_t)', yTitle: 'ℓ_x(θ_t)' };
+    case 'loss-change':
+      return { name: 'loss-change clusters', title: 'loss-change clusters: ℓ_x(θ_t) − ℓ_x(θ_t−1)', yTitle: 'Δℓ_x' };
+  }
+}
 
 /** Options of {@link buildReport}. */
 export interface BuildReportOptions extends ReportOptions {
@@ -35,8 +64,8 @@ export interface BuildReportOptions extends ReportOptions {
  * ```
  */
 export async function renderCharts(model: ReportModel, onProgress?: ReportOptions['onProgress']): Promise<ReportCharts> {
-  const charts: ReportCharts = { panels: [] };
-  const total = model.panels.length;
+  const charts: ReportCharts = { panels: [], kindPanels: [] };
+  const total = model.panels.length + model.kindPanels.length;
   if (model.trainingLoss.length > 0) {
     charts.trainingLoss = await renderSvg(lineChart(model.trainingLoss, 'loss', { title: 'training loss', yTitle: 'loss' }));
   }
@@ -46,13 +75,21 @@ export async function renderCharts(model: ReportModel, onProgress?: ReportOption
   if (model.eigenvalues.length > 0) {
     charts.eigenvalues = await renderSvg(eigenvalueChart(model.eigenvalues, { title: 'basis eigenvalues' }));
   }
-  for (const p of model.panels) {
-    const projected = await renderSvg(bandChart(p.projected, { title: `b${p.basisId}: projected loss L_b(x, t)`, yTitle: 'L_b(x, t)' }));
-    const exact = p.exact.length > 0 ? await renderSvg(bandChart(p.exact, { title: `b${p.basisId}: exact loss ℓ_x(θ_t)`, yTitle: 'ℓ_x(θ_t)' })) : undefined;
+  const render = async (p: BasisPanel) => {
+    const { name, title, yTitle } = panelTitles(p);
+    const projected = await renderSvg(bandChart(p.projected, { title, yTitle }));
+    const exact = p.exact.length > 0 ? await renderSvg(bandChart(p.exact, { title: `${name}: exact loss ℓ_x(θ_t)`, yTitle: 'ℓ_x(θ_t)' })) : undefined;
     const compositions: string[] = [];
-    for (const c of p.compositions) compositions.push(await renderSvg(compositionChart(c, { title: `b${p.basisId}: composition by ${c.column}` })));
-    charts.panels.push({ projected, exact, compositions });
+    for (const c of p.compositions) compositions.push(await renderSvg(compositionChart(c, { title: `${name}: composition by ${c.column}` })));
+    return { projected, exact, compositions };
+  };
+  for (const p of model.panels) {
+    charts.panels.push(await render(p));
     onProgress?.({ phase: 'render', done: charts.panels.length, total });
+  }
+  for (const p of model.kindPanels) {
+    charts.kindPanels.push(await render(p));
+    onProgress?.({ phase: 'render', done: charts.panels.length + charts.kindPanels.length, total });
   }
   return charts;
 }
@@ -82,6 +119,29 @@ async function compareBases(dir: string, model: ReportModel, options: BuildRepor
 }
 
 /**
+ * The report's options with the run's live analysis filled in where they are
+ * not given: its Δ (so the live detector, `polca clusters` and the report
+ * agree on a run) and its HDBSCAN sizes. Asking for other sizes than the
+ * live clustering used makes the report recompute the clusters rather than
+ * show the recorded ones.
+ */
+function withLiveParameters(dir: string, n: number, options: BuildReportOptions): BuildReportOptions {
+  const live = readLiveAnalysis(dir);
+  if (!live) return options;
+  const defaults = defaultClusterParams(n);
+  const liveSize = live.minClusterSize ?? defaults.minClusterSize;
+  const liveSamples = live.minSamples ?? defaults.minSamples;
+  const otherSizes = (options.minClusterSize ?? liveSize) !== liveSize || (options.minSamples ?? liveSamples) !== liveSamples;
+  return {
+    ...options,
+    delta: options.delta ?? live.delta ?? undefined,
+    minClusterSize: options.minClusterSize ?? live.minClusterSize ?? undefined,
+    minSamples: options.minSamples ?? live.minSamples ?? undefined,
+    recluster: options.recluster || otherSizes,
+  };
+}
+
+/**
  * Reads a run directory and returns the report as one HTML document with
  * inline SVG charts (no script, no external reference): run header, training
  * and probe loss, basis eigenvalues, the quality table when the probe has
@@ -98,7 +158,7 @@ async function compareBases(dir: string, model: ReportModel, options: BuildRepor
 export async function buildReport(dir: string, options: BuildReportOptions = {}): Promise<string> {
   const run = await readRun(dir);
   const events = [...decodeEvents(run)];
-  const model = reportModel(events, run.manifest.probeMeta ?? {}, options);
+  const model = reportModel(events, run.manifest.probeMeta ?? {}, withLiveParameters(dir, run.manifest.numProbe, options));
   if (!run.complete) model.notes.unshift('The run directory is incomplete (its writer did not close): the report shows the events recovered from it.');
   if (options.compare && options.compare.length > 0) model.basisQuality = await compareBases(dir, model, options);
   const charts = await renderCharts(model, options.onProgress);

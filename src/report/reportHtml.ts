@@ -14,6 +14,8 @@ export interface ReportCharts {
   eigenvalues?: string;
   /** Per panel (same order as `model.panels`): projected bands, exact-loss bands, compositions. */
   panels: { projected: string; exact?: string; compositions: string[] }[];
+  /** The same for `model.kindPanels`. */
+  kindPanels: { projected: string; exact?: string; compositions: string[] }[];
 }
 
 /**
@@ -86,10 +88,14 @@ function qualitySection(rows: readonly QualityRow[], first = 'trajectories'): st
 
 function panelSection(p: BasisPanel, charts: ReportCharts['panels'][number]): string {
   const b = p.basis;
-  const title = `Basis vector ${p.basisId}` + (b ? ` — ${b.kind}, found at step ${b.step}${Number.isFinite(b.eigenvalue) ? `, λ = ${num(b.eigenvalue)}` : ''}` : '');
+  const title =
+    p.basisId < 0
+      ? `${p.kind === 'loss' ? 'Exact loss' : 'Loss change'} (no basis vector)`
+      : `Basis vector ${p.basisId}` + (b ? ` — ${b.kind}, found at step ${b.step}${Number.isFinite(b.eigenvalue) ? `, λ = ${num(b.eigenvalue)}` : ''}` : '');
   const summary =
     `${p.clusters.length} cluster${p.clusters.length === 1 ? '' : 's'} (${p.source}) over ${p.clusteredCheckpoints} checkpoints up to step ${p.clusteredAt}; ` +
-    `${p.dropped} datapoints dropped (loss along b rose), ${p.outliers} outliers.`;
+    (p.dropped > 0 ? `${p.dropped} datapoints dropped (${p.kind === 'polca' || p.kind === 'polca-first' || p.kind === 'lca' ? 'loss along b rose' : 'a value was not finite'}), ` : '') +
+    `${p.outliers} outliers.`;
   const hasText = p.clusters.some((c) => c.medoidText !== undefined);
   const head = `<tr><th>cluster</th><th>size</th><th>medoid</th>${hasText ? '<th>medoid text</th>' : ''}<th>break of median</th><th>mean member break</th><th>hidden</th></tr>`;
   const body = p.clusters
@@ -100,7 +106,8 @@ function panelSection(p: BasisPanel, charts: ReportCharts['panels'][number]): st
     )
     .join('');
   const figs = [charts.projected, charts.exact, ...charts.compositions].filter((s): s is string => !!s).map((s) => `<div class="chart">${s}</div>`);
-  return `<section class="panel" id="basis-${p.basisId}"><h3>${escapeHtml(title)}</h3><p class="muted">${escapeHtml(summary)}</p>` +
+  const id = p.kind === 'polca' ? `basis-${p.basisId}` : p.basisId < 0 ? p.kind : `${p.kind}-basis-${p.basisId}`;
+  return `<section class="panel" id="${id}"><h3>${escapeHtml(title)}</h3><p class="muted">${escapeHtml(summary)}</p>` +
     `<div class="charts">${figs.join('')}</div><table class="clusters">${head}${body}</table></section>`;
 }
 
@@ -110,13 +117,21 @@ function eventTables(model: ReportModel): string[] {
   const out: string[] = [];
   const more = (n: number) => (n > MAX_EVENT_ROWS ? `<p class="muted">First ${MAX_EVENT_ROWS} of ${n}.</p>` : '');
   if (model.transitions.length > 0) {
+    const tau = model.breaks?.tau;
     const rows = model.transitions.slice(0, MAX_EVENT_ROWS).map((t) => {
-      const target = t.target.kind === 'cluster' ? `basis ${t.target.basisId}, cluster ${t.target.clusterId}` : `datapoints ${t.target.name}`;
-      return `<tr><td>${num(t.step)}</td><td>${num(t.detectedAt)}</td><td>${escapeHtml(target)}</td><td>${num(t.magnitude)}</td><td>${num(t.confidence, 3)}</td></tr>`;
+      const target =
+        t.target.kind === 'cluster'
+          ? t.target.basisId < 0
+            ? `exact-loss cluster ${t.target.clusterId}`
+            : `basis ${t.target.basisId}, cluster ${t.target.clusterId}`
+          : `datapoints ${t.target.name}`;
+      const hidden = tau === undefined ? '–' : t.step > tau ? 'yes' : 'no';
+      return `<tr><td>${num(t.step)}</td><td>${num(t.detectedAt)}</td><td>${escapeHtml(target)}</td><td>${num(t.magnitude)}</td><td>${num(t.confidence, 3)}</td><td>${hidden}</td></tr>`;
     });
     out.push(
       '<h3>Breakthroughs detected during the run</h3>',
-      `<table class="transitions"><tr><th>step</th><th>detected at</th><th>target</th><th>magnitude</th><th>confidence</th></tr>${rows.join('')}</table>`,
+      `<p class="muted">Found live by the detector (eq. 6 on the clusters' median curves${model.breaks ? `, Δ = ${num(model.breaks.delta)} steps` : ''}); past τ: after the step from which the mean probe loss is flat (eq. 7).</p>`,
+      `<table class="transitions"><tr><th>step</th><th>detected at</th><th>target</th><th>magnitude</th><th>confidence</th><th>past τ</th></tr>${rows.join('')}</table>`,
       more(model.transitions.length),
     );
   }
@@ -172,6 +187,26 @@ export function reportHtml(model: ReportModel, charts: ReportCharts, options: { 
       `${model.panels.length} basis vector${model.panels.length === 1 ? '' : 's'} with clusters${skipped.length ? `; ${escapeHtml(skipped.join('; '))}` : ''}.</p>`,
     panels || '<p>No basis vector has clusters.</p>',
   );
+  const kinds = model.kindSummaries.filter((k) => k.kind !== 'polca');
+  if (kinds.length > 0) {
+    parts.push(
+      '<h2>Clusters of the other trajectory kinds</h2>',
+      '<p class="muted">The same procedure on the baselines (METHOD.md §3): first-order POLCA, LCA, projected Fisher, exact loss and its change. ' +
+        'Each figure shows the clustered trajectories, then the same clusters\' exact loss.</p>',
+    );
+    for (const k of kinds) {
+      const skipped = [
+        k.oscillatory.length ? `oscillatory: ${k.oscillatory.join(', ')}` : '',
+        k.noClusters.length ? `no cluster: ${k.noClusters.map((b) => (b < 0 ? 'all' : b)).join(', ')}` : '',
+      ].filter(Boolean);
+      const own = model.kindPanels.map((p, i) => ({ p, i })).filter(({ p }) => p.kind === k.kind);
+      parts.push(
+        `<h3 id="kind-${k.kind}">${escapeHtml(k.kind)}</h3>`,
+        `<p class="muted">${own.length} with clusters${skipped.length ? `; ${escapeHtml(skipped.join('; '))}` : ''}.</p>`,
+        ...own.map(({ p, i }) => panelSection(p, charts.kindPanels[i])),
+      );
+    }
+  }
   if (model.notes.length) parts.push('<h2>Notes</h2><ul class="notes">', ...model.notes.map((n) => `<li>${escapeHtml(n)}</li>`), '</ul>');
   parts.push('</body></html>');
   return parts.join('\n');

@@ -6,10 +6,11 @@
  * @packageDocumentation
  */
 import { checkpointSpacing, hasBreakWindow } from '../analysis/breakthrough.js';
+import { defaultDeltaForSteps, flatAfter as flatAfterSteps } from '../analysis/breakParameters.js';
 import { clusterBreaks } from '../analysis/clusterBreaks.js';
 import { clusterTrajectories, defaultClusterParams, type BasisClustering } from '../analysis/clusterProcedure.js';
 import { formatQualityTable, qualityTable, PLACES, type ArithmeticLabels, type QualityRow } from '../analysis/quality.js';
-import { TrajectoryBuilder } from '../analysis/trajectories.js';
+import { TrajectoryBuilder, isBasisFree } from '../analysis/trajectories.js';
 import type { TrajectoryMatrix } from '../analysis/trajectoryMatrix.js';
 import type { ProbeMetaColumn } from '../sinks/arrow/manifest.js';
 import type { AlertEvent, BasisEvent, ClustersEvent, PolcaEvent, RunEndEvent, RunStartEvent, TrajectoryKind, TransitionEvent } from '../stream/events.js';
@@ -26,22 +27,31 @@ export interface ReportOptions {
   /** HDBSCAN cluster selection when clusters are computed. Default `'eom'`. */
   selection?: 'eom' | 'leaf';
   /**
-   * Recompute the POLCA clusters even when the run recorded `clusters`
-   * events. Default false: the last recorded POLCA clustering of each basis
-   * vector is shown.
+   * Recompute the clusters even when the run recorded `clusters` events.
+   * Default false: the last recorded clustering of each kind and basis
+   * vector is shown when it covers the run (live clustering records them).
+   * `buildReport` sets it when HDBSCAN sizes other than the live ones are asked for.
    */
   recluster?: boolean;
+  /**
+   * Trajectory kinds drawn (a section of cluster figures per kind that has
+   * clusters). Default every kind the run supports: polca, polca-first,
+   * lca (axis bases only), fisher, loss, loss-change.
+   */
+  kinds?: readonly TrajectoryKind[];
   /** Points per curve at most (curves are sampled evenly, ends kept). Default 300. */
   maxPoints?: number;
   /**
-   * Δ of eq. (6) in steps. Default: 1% of the checkpoints (the paper's 100
-   * of 10,000 steps), at least one checkpoint spacing.
+   * Δ of eq. (6) in steps. Default 5 checkpoint intervals (the paper's 100
+   * steps at 20-step checkpoints) — the rule the live detector and
+   * `polca clusters` use; `buildReport` passes the run's live Δ when it
+   * recorded one.
    */
   delta?: number;
   /**
    * τ of eq. (7) in steps. Default: the first checkpoint after which the mean
-   * probe loss stays within 5% of its range of its final value (the step
-   * "after which the exact aggregate loss is flat").
+   * probe loss stays within 5% of its drop of its final value (the step
+   * "after which the exact aggregate loss is flat"), as `polca clusters`.
    */
   tau?: number;
   /**
@@ -101,8 +111,11 @@ export interface Composition {
   rows: { cluster: string; clusterId: number; category: string; count: number }[];
 }
 
-/** Everything shown for one basis vector with clusters. */
+/** Everything shown for one basis vector (or, for basis-free kinds, the run) with clusters. */
 export interface BasisPanel {
+  /** Trajectory kind clustered. */
+  kind: TrajectoryKind;
+  /** Basis vector id, −1 for the basis-free kinds (loss, loss-change). */
   basisId: number;
   basis?: { kind: string; step: number; eigenvalue: number; residual: number };
   /** Whether the clusters were read from the run or computed for the report. */
@@ -114,7 +127,7 @@ export interface BasisPanel {
   dropped: number;
   outliers: number;
   clusters: ReportCluster[];
-  /** L_b(x, t) bands (kind `polca`) over every checkpoint of the vector, sampled to `maxPoints`. */
+  /** Bands of the clustered trajectories (L_b(x, t) for `polca`) over every checkpoint of the vector, sampled to `maxPoints`. */
   projected: ClusterBand[];
   /** ℓ_x(θ_t) bands over every checkpoint of the run, sampled to `maxPoints`. */
   exact: ClusterBand[];
@@ -157,7 +170,12 @@ export interface ReportModel {
   breaks?: { delta: number; tau: number; tauSource: 'option' | 'mean probe loss' };
   /** Cluster parameters used when clusters were computed. */
   clusterParams: { minClusterSize: number; minSamples: number; selection: 'eom' | 'leaf' };
+  /** POLCA panels, one per basis vector with clusters. */
   panels: BasisPanel[];
+  /** Panels of the other trajectory kinds with clusters (`kinds`), in the order polca-first, lca, fisher, loss, loss-change. */
+  kindPanels: BasisPanel[];
+  /** Per kind drawn: vectors clustered, skipped as oscillatory, and without clusters. */
+  kindSummaries: { kind: TrajectoryKind; panels: number; oscillatory: number[]; noClusters: number[] }[];
   /** Breakthroughs recorded during the run (`transition` events), in order. */
   transitions: TransitionEvent[];
   /** Alerts recorded during the run (`alert` events), in order. */
@@ -175,30 +193,8 @@ export interface ReportModel {
 }
 
 const ALL_KINDS: readonly TrajectoryKind[] = ['loss', 'loss-change', 'fisher', 'lca', 'polca-first', 'polca'];
-
-/** Δ = 1% of the checkpoints (at least one spacing), as a multiple of the spacing. */
-function defaultDelta(steps: readonly number[]): number {
-  const spacing = checkpointSpacing(steps, 'reportModel');
-  const d = Math.max(1, Math.min(Math.floor((steps.length - 1) / 2), Math.round((steps.length - 1) / 100)));
-  return d * spacing;
-}
-
-/** First step after which the curve stays within 5% of its range of its final value. */
-function flatAfter(curve: readonly { step: number; meanLoss: number }[]): number {
-  const finite = curve.filter((p) => Number.isFinite(p.meanLoss));
-  if (finite.length === 0) return NaN;
-  const last = finite[finite.length - 1].meanLoss;
-  let lo = Infinity;
-  let hi = -Infinity;
-  for (const p of finite) {
-    lo = Math.min(lo, p.meanLoss);
-    hi = Math.max(hi, p.meanLoss);
-  }
-  const tol = 0.05 * (hi - lo);
-  let k = finite.length - 1;
-  while (k > 0 && Math.abs(finite[k - 1].meanLoss - last) <= tol) k--;
-  return finite[k].step;
-}
+/** Order of the figure sections: POLCA first, then its first-order part, LCA, Fisher, the exact-loss baselines. */
+const FIGURE_ORDER: readonly TrajectoryKind[] = ['polca', 'polca-first', 'lca', 'fisher', 'loss', 'loss-change'];
 
 function sample<T>(items: readonly T[], max: number): T[] {
   return evenIndices(items.length, max).map((i) => items[i]);
@@ -260,6 +256,9 @@ export function reportModel(
   for (const k of options.tableKinds ?? []) {
     if (!ALL_KINDS.includes(k)) throw new RangeError(`${fn}: options.tableKinds contains unknown kind ${JSON.stringify(k)}`);
   }
+  for (const k of options.kinds ?? []) {
+    if (!ALL_KINDS.includes(k)) throw new RangeError(`${fn}: options.kinds contains unknown kind ${JSON.stringify(k)}`);
+  }
 
   const start = events.find((e): e is RunStartEvent => e.type === 'run-start');
   if (!start) throw new RangeError(`${fn}: the events hold no run-start event`);
@@ -267,13 +266,16 @@ export function reportModel(
   const notes: string[] = [];
   const labels = arithmeticLabels(probeMeta, n);
   const axisBasis = events.some((e) => e.type === 'basis' && e.kind === 'axis');
-  const tableKinds = labels ? (options.tableKinds ?? ALL_KINDS.filter((k) => k !== 'lca' || axisBasis)) : [];
-  const builder = new TrajectoryBuilder({ kinds: [...new Set<TrajectoryKind>(['loss', 'polca', ...tableKinds])] });
+  const supported = ALL_KINDS.filter((k) => k !== 'lca' || axisBasis);
+  const tableKinds = labels ? (options.tableKinds ?? supported) : [];
+  const figureKinds = FIGURE_ORDER.filter((k) => (options.kinds ?? supported).includes(k));
+  const builder = new TrajectoryBuilder({ kinds: [...new Set<TrajectoryKind>(['loss', 'polca', ...tableKinds, ...figureKinds])] });
 
   const trainingLoss: { step: number; loss: number }[] = [];
   const probeLoss: { step: number; meanLoss: number }[] = [];
   const basis = new Map<number, BasisEvent>();
-  const recorded = new Map<number, ClustersEvent>();
+  /** Last recorded clustering per `${kind}:${basisId}`. */
+  const recorded = new Map<string, ClustersEvent>();
   let end: RunEndEvent | undefined;
   const transitions: TransitionEvent[] = [];
   const alerts: AlertEvent[] = [];
@@ -290,8 +292,8 @@ export function reportModel(
       probeLoss.push({ step: e.step, meanLoss: e.meanLoss });
     } else if (e.type === 'basis') {
       basis.set(e.id, e);
-    } else if (e.type === 'clusters' && e.kind === 'polca' && e.basisId >= 0) {
-      recorded.set(e.basisId, e);
+    } else if (e.type === 'clusters') {
+      recorded.set(`${e.kind}:${e.basisId}`, e);
     } else if (e.type === 'transition') {
       transitions.push(e);
     } else if (e.type === 'alert') {
@@ -314,40 +316,49 @@ export function reportModel(
   let breaks: ReportModel['breaks'];
   try {
     const steps = lossMatrix?.steps ?? [];
-    const delta = options.delta ?? defaultDelta(steps);
-    const tau = options.tau ?? flatAfter(probeLoss);
+    const delta = options.delta ?? defaultDeltaForSteps(steps);
+    const tau = options.tau ?? flatAfterSteps(probeLoss.map((p) => p.step), probeLoss.map((p) => p.meanLoss));
     if (!Number.isFinite(tau)) throw new RangeError('the mean probe loss has no finite value to set τ from');
     breaks = { delta, tau, tauSource: options.tau === undefined ? 'mean probe loss' : 'option' };
   } catch (e) {
     notes.push(`Break times are not shown: ${(e as Error).message}.`);
   }
 
-  // POLCA clusterings: the last recorded one per basis vector, or computed.
-  const polcaIds = builder.basisIds('polca');
-  const clusterings: BasisClustering[] = [];
-  const sources = new Map<number, 'recorded' | 'computed'>();
+  // Clusterings of every kind drawn or tabled: the last recorded one (live clustering) when it covers the
+  // trajectories and no HDBSCAN size was asked for, else computed with the paper's procedure.
+  const recompute = options.recluster === true;
+  const allKinds = [...new Set<TrajectoryKind>([...figureKinds, ...tableKinds])];
+  const clusterings = new Map<TrajectoryKind, BasisClustering[]>();
+  const sources = new Map<string, 'recorded' | 'computed'>();
   const progress = options.onProgress;
-  for (const [done, id] of polcaIds.entries()) {
-    if (done > 0) progress?.({ phase: 'cluster', done, total: polcaIds.length });
-    const matrix = builder.matrix('polca', id)!;
-    const rec = options.recluster ? undefined : recorded.get(id);
+  const targets = allKinds.flatMap((kind) => builder.basisIds(kind).map((id) => ({ kind, id })));
+  const stale: string[] = [];
+  for (const [done, { kind, id }] of targets.entries()) {
+    if (done > 0) progress?.({ phase: 'cluster', done, total: targets.length });
+    const matrix = builder.matrix(kind, id);
+    if (!matrix || matrix.length < 1) continue;
+    let list = clusterings.get(kind);
+    if (!list) clusterings.set(kind, (list = []));
+    const key = `${kind}:${id}`;
+    const rec = recompute ? undefined : recorded.get(key);
     if (rec) {
       const steps = matrix.steps;
-      const matches = rec.steps.length <= steps.length && Array.from(rec.steps).every((s, t) => s === steps[t]);
-      if (matches) {
-        clusterings.push({ event: rec, labels: new Int32Array(0), oscillatory: false, trajectories: matrix });
-        sources.set(id, 'recorded');
+      // The recorded clustering stands for the run when it covers every checkpoint of the trajectories.
+      if (rec.steps.length === steps.length && Array.from(rec.steps).every((s, t) => s === steps[t])) {
+        list.push({ event: rec, labels: new Int32Array(0), oscillatory: false, trajectories: matrix });
+        sources.set(key, 'recorded');
         continue;
       }
-      notes.push(`The recorded clusters of basis vector ${id} cover steps that its POLCA trajectories do not; they were recomputed.`);
+      stale.push(isBasisFree(kind) ? kind : `${kind} b${id}`);
     }
-    clusterings.push(clusterTrajectories(matrix, { ...procedure, kind: 'polca', basisId: id }));
-    sources.set(id, 'computed');
+    list.push(clusterTrajectories(matrix, { ...procedure, kind, basisId: id }));
+    sources.set(key, 'computed');
   }
-  if (polcaIds.length > 0) progress?.({ phase: 'cluster', done: polcaIds.length, total: polcaIds.length });
+  if (targets.length > 0) progress?.({ phase: 'cluster', done: targets.length, total: targets.length });
+  if (stale.length > 0) notes.push(`The recorded clusters of ${stale.join(', ')} do not cover every checkpoint of their trajectories; they were recomputed.`);
   if ([...sources.values()].includes('computed')) {
     notes.push(
-      `Clusters computed for this report (the run recorded none${options.recluster ? ', or recluster was asked for' : ''}): ` +
+      `Clusters computed for this report (${recompute ? 'recluster was asked for' : 'where the run recorded none covering its trajectories'}): ` +
         `HDBSCAN min_cluster_size ${clusterParams.minClusterSize}, min_samples ${clusterParams.minSamples}, selection ${selection}.`,
     );
   }
@@ -361,25 +372,14 @@ export function reportModel(
   const placeCarryCats = PLACES.flatMap((p) => [`${p} no carry`, `${p} carry`]);
   const maxCompositions = options.maxCompositions ?? 4;
 
-  const oscillatory: number[] = [];
-  const noClusters: number[] = [];
-  const panels: BasisPanel[] = [];
   const lossCols = lossMatrix ? evenIndices(lossMatrix.length, maxPoints) : [];
-  for (const c of clusterings) {
+  const panelOf = (kind: TrajectoryKind, c: BasisClustering): BasisPanel => {
     const id = c.event.basisId;
-    if (c.oscillatory) {
-      oscillatory.push(id);
-      continue;
-    }
-    if (c.event.clusters.length === 0) {
-      noClusters.push(id);
-      continue;
-    }
     const matrix = c.trajectories;
     const T = c.event.steps.length;
     let br: ReturnType<typeof clusterBreaks> | undefined;
     // A vector found too late for a window of Δ on both sides: its clusters get no break times.
-    if (breaks && hasBreakWindow(c.event.steps, breaks.delta, { round: true })) {
+    if (breaks && T >= 2 && hasBreakWindow(c.event.steps, breaks.delta, { round: true })) {
       br = clusterBreaks(c.event, matrix, { delta: breaks.delta, tau: breaks.tau, round: true });
     }
     const clusters: ReportCluster[] = c.event.clusters.map((k, j) => ({
@@ -399,21 +399,42 @@ export function reportModel(
     if (placeCarry) compositions.push(compositionOf('place × carry', withMembers, placeCarry, placeCarryCats));
     for (const col of cats) compositions.push(compositionOf(col.name, withMembers, col.values, col.categories));
     const b = basis.get(id);
-    panels.push({
+    return {
+      kind,
       basisId: id,
       basis: b && { kind: b.kind, step: b.step, eigenvalue: b.eigenvalue, residual: b.residual },
-      source: sources.get(id)!,
+      source: sources.get(`${kind}:${id}`)!,
       clusteredAt: c.event.step,
       clusteredCheckpoints: T,
       dropped: c.event.dropped,
       outliers: c.event.outliers,
       clusters,
       projected: withMembers.map((k) => ({ cluster: k.label, points: memberBands(matrix, k.members, projCols) })),
-      exact: lossMatrix ? withMembers.map((k) => ({ cluster: k.label, points: memberBands(lossMatrix, k.members, lossCols) })) : [],
+      // The exact-loss kind's own bands are already the exact loss.
+      exact: lossMatrix && kind !== 'loss' ? withMembers.map((k) => ({ cluster: k.label, points: memberBands(lossMatrix, k.members, lossCols) })) : [],
       compositions: compositions.slice(0, maxCompositions),
-    });
+    };
+  };
+
+  const panels: BasisPanel[] = [];
+  const kindPanels: BasisPanel[] = [];
+  const kindSummaries: ReportModel['kindSummaries'] = [];
+  let oscillatory: number[] = [];
+  let noClusters: number[] = [];
+  for (const kind of figureKinds) {
+    const summary = { kind, panels: 0, oscillatory: [] as number[], noClusters: [] as number[] };
+    for (const c of clusterings.get(kind) ?? []) {
+      if (c.oscillatory) summary.oscillatory.push(c.event.basisId);
+      else if (c.event.clusters.length === 0) summary.noClusters.push(c.event.basisId);
+      else {
+        (kind === 'polca' ? panels : kindPanels).push(panelOf(kind, c));
+        summary.panels++;
+      }
+    }
+    kindSummaries.push(summary);
+    if (kind === 'polca') ({ oscillatory, noClusters } = summary);
   }
-  if (polcaIds.length === 0) notes.push('The run has no POLCA intervals, so there are no projected losses to cluster.');
+  if (builder.basisIds('polca').length === 0) notes.push('The run has no POLCA intervals, so there are no projected losses to cluster.');
 
   let quality: ReportModel['quality'];
   if (!labels) {
@@ -421,7 +442,7 @@ export function reportModel(
   } else if (!breaks) {
     notes.push('The quality table is not shown: break times (Δ, τ) could not be set.');
   } else {
-    quality = qualityFor(builder, tableKinds, clusterings, labels, breaks, procedure, notes, progress);
+    quality = qualityFor(builder, tableKinds, clusterings, labels, breaks, notes);
   }
 
   return {
@@ -450,6 +471,8 @@ export function reportModel(
     breaks,
     clusterParams,
     panels,
+    kindPanels,
+    kindSummaries,
     transitions,
     alerts,
     oscillatory,
@@ -459,16 +482,14 @@ export function reportModel(
   };
 }
 
-/** The quality table over `kinds`; POLCA rows reuse the figures' clusterings. */
+/** The quality table over `kinds`, from the clusterings the figures use. */
 function qualityFor(
   builder: TrajectoryBuilder,
   kinds: readonly TrajectoryKind[],
-  polca: readonly BasisClustering[],
+  clusterings: ReadonlyMap<TrajectoryKind, readonly BasisClustering[]>,
   labels: ArithmeticLabels,
   breaks: NonNullable<ReportModel['breaks']>,
-  procedure: { minClusterSize: number; minSamples: number; selection: 'eom' | 'leaf'; time: number },
   notes: string[],
-  progress: ReportOptions['onProgress'],
 ): ReportModel['quality'] {
   const lossSteps = builder.matrix('loss')?.steps ?? [];
   let spacing: number;
@@ -482,19 +503,8 @@ function qualityFor(
   const minT = 2 * d + 1;
   const rows: QualityRow[] = [];
   const short = new Set<number>();
-  const total = kinds.reduce((t, k) => t + (k === 'polca' ? 0 : builder.basisIds(k).length), 0);
-  let done = 0;
   for (const kind of kinds) {
-    let all: { event: ClustersEvent; trajectories: TrajectoryMatrix }[];
-    if (kind === 'polca') all = [...polca];
-    else {
-      all = [];
-      for (const id of builder.basisIds(kind)) {
-        const m = builder.matrix(kind, id);
-        if (m && m.length > 0) all.push(clusterTrajectories(m, { ...procedure, kind, basisId: id }));
-        progress?.({ phase: 'table', done: ++done, total });
-      }
-    }
+    const all: { event: ClustersEvent; trajectories: TrajectoryMatrix }[] = [...(clusterings.get(kind) ?? [])].filter((c) => !c.oscillatory);
     // eq. (6) needs 2d+1 checkpoints: vectors found too late to have them are left out of the table.
     const usable = all.filter((c) => {
       const ok = c.event.steps.length >= minT;

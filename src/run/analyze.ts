@@ -21,7 +21,8 @@ export interface AnalyzeOptions {
  * live and replayed runs alike. Analysis runs synchronously on the event that
  * triggers it (clustering is seconds at N = 5000; `clusters.maxPerPush`
  * spreads a round over later events). The result is shared: however many
- * subscribers, the analysis runs once.
+ * subscribers, the analysis runs once. `hooks.onClusterTracker` receives the
+ * {@link ClusterTracker} when it is made (for its time `stats`).
  *
  * @example
  * ```ts
@@ -29,9 +30,14 @@ export interface AnalyzeOptions {
  * events$.subscribe((e) => { if (e.type === 'transition') console.log('breakthrough at', e.step); });
  * ```
  */
-export function analyze(source: Observable<PolcaEvent>, options: AnalyzeOptions = {}): Observable<PolcaEvent> {
+export function analyze(
+  source: Observable<PolcaEvent>,
+  options: AnalyzeOptions = {},
+  hooks: { onClusterTracker?: (tracker: ClusterTracker) => void } = {},
+): Observable<PolcaEvent> {
   return new Observable<PolcaEvent>((subscriber) => {
     const clusters = options.clusters ? new ClusterTracker(options.clusters) : null;
+    if (clusters) hooks.onClusterTracker?.(clusters);
     const detector = options.transitions ? new BreakthroughDetector(options.transitions) : null;
     const alerts = options.alerts === false ? null : new AlertRules(options.alerts ?? {});
     const emit = (e: PolcaEvent) => {

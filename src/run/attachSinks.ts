@@ -1,18 +1,42 @@
+import * as path from 'node:path';
 import type { Observable } from 'rxjs';
 import type { RunWriter } from '../sinks/arrow/RunWriter.js';
 import { startServer, type PolcaServer, type ServeOptions } from '../serve/startServer.js';
 import type { PolcaEvent } from '../stream/events.js';
+import { WebhookSink, type WebhookOptions } from '../analysis/webhook.js';
+import type { ClusterTracker, ClusterTrackerStats } from '../analysis/clusterTracker.js';
 import { analyze, type AnalyzeOptions } from './analyze.js';
+import { liveAnalysisRecord, resolveLiveAnalysis, writeLiveAnalysis } from './liveAnalysis.js';
 import { recordRun, type RecordableRun, type RecordRunOptions } from './recordRun.js';
 
 /** Where a run's events go besides the caller. */
 export interface RunSinksOptions {
-  /** Online analysis (clusters, transitions, alerts) merged into the stream. Default: alerts only. */
+  /**
+   * Online analysis merged into the stream. With a log or a server, every
+   * part is on by default — live clustering within a 5% time budget,
+   * transition detection on those clusters, the alert rules — and a part
+   * given here is merged over its default (`false` turns it off); see
+   * {@link resolveLiveAnalysis}. Without sinks: as given (alerts only when
+   * absent).
+   */
   analysis?: AnalyzeOptions;
-  /** Log to an Arrow run directory. */
+  /** Log to an Arrow run directory (which also records the live analysis in `analysis/live.json`). */
   log?: { dir: string } & RecordRunOptions;
   /** Serve live over gRPC and/or Prometheus. */
   serve?: Omit<ServeOptions, 'events$'>;
+  /**
+   * The run's name: the `run` label of every Prometheus series, the name in
+   * webhook messages and gRPC `GetRun`. Default: the base name of `log.dir`,
+   * else `polca`.
+   */
+  name?: string;
+  /**
+   * Send transitions and alerts to a webhook as they happen (retried,
+   * rate-limited, never blocking training): `{ webhook: url }`, or
+   * `{ webhook: { url, format: 'slack' } }` for a Slack-compatible body
+   * (`{ text }`), with any other {@link WebhookOptions}.
+   */
+  alerts?: { webhook: string | WebhookOptions };
 }
 
 /** The attached sinks. */
@@ -21,14 +45,19 @@ export interface RunSinks {
   readonly events$: Observable<PolcaEvent>;
   readonly writer: RunWriter | null;
   readonly server: PolcaServer | null;
-  /** Resolves when the log is closed and the server has shut down (after the run ends). */
+  readonly webhook: WebhookSink | null;
+  /** The run's name (see {@link RunSinksOptions.name}). */
+  readonly name: string;
+  /** Time spent on live clustering so far (undefined when it is off); also served as `polca_clustering_seconds_total`. */
+  readonly clusterStats: ClusterTrackerStats | undefined;
+  /** Resolves when the log is closed, the server has shut down and the webhook has drained (after the run ends). */
   readonly closed: Promise<void>;
 }
 
 /**
  * Connects a run (a tracker, or a callback's tracker) to the analysis, the
- * Arrow log and the servers, in the one direction data flows: tracker →
- * events → analysis → sinks. Call before the first `step`.
+ * Arrow log, the servers and a webhook, in the one direction data flows:
+ * tracker → events → analysis → sinks. Call before the first `step`.
  *
  * @example
  * ```ts
@@ -40,7 +69,15 @@ export interface RunSinks {
  * ```
  */
 export async function attachSinks(run: RecordableRun, options: RunSinksOptions = {}): Promise<RunSinks> {
-  const events$ = analyze(run.events$, options.analysis ?? {});
+  const hasSinks = options.log !== undefined || options.serve !== undefined || options.alerts !== undefined;
+  const resolved = hasSinks ? resolveLiveAnalysis(options.analysis) : undefined;
+  let clusterTracker: ClusterTracker | undefined;
+  const events$ = analyze(run.events$, resolved ?? options.analysis ?? {}, { onClusterTracker: (t) => (clusterTracker = t) });
+  const name = options.name ?? (options.log ? path.basename(path.resolve(options.log.dir)) : 'polca');
+  if (typeof name !== 'string' || name.length === 0) throw new TypeError(`attachSinks: option name must be a non-empty string, got ${JSON.stringify(name)}`);
+  const hookOptions = options.alerts?.webhook;
+  if (options.alerts && hookOptions === undefined) throw new TypeError('attachSinks: option alerts needs { webhook: url }');
+  const webhook = hookOptions === undefined ? null : new WebhookSink({ run: name, ...(typeof hookOptions === 'string' ? { url: hookOptions } : hookOptions) });
   const source: RecordableRun = {
     events$,
     get basisVectors() {
@@ -52,14 +89,47 @@ export async function attachSinks(run: RecordableRun, options: RunSinksOptions =
   if (options.log) {
     const { dir, ...rest } = options.log;
     writer = recordRun(source, dir, rest);
+    if (resolved) {
+      const record = liveAnalysisRecord(resolved);
+      // After the writer made the directory (at run-start), so a refused directory is left alone.
+      events$.subscribe({
+        next: (e) => {
+          if (e.type !== 'run-start') return;
+          try {
+            writeLiveAnalysis(dir, record);
+          } catch {
+            // The post-hoc commands then use their defaults; the log itself reports its own failures.
+          }
+        },
+        error: () => undefined,
+      });
+    }
   }
   let server: PolcaServer | null = null;
   try {
-    if (options.serve) server = await startServer({ ...options.serve, events$ });
+    if (options.serve) server = await startServer({ run: name, ...options.serve, events$ });
   } catch (e) {
     writer?.abort(e);
     throw e;
   }
-  const closed = Promise.all([writer?.closed, server?.done]).then(() => undefined);
-  return { events$, writer, server, closed };
+  server?.metrics.watchClustering(() => clusterTracker?.stats);
+  let hookDone: Promise<void> | undefined;
+  if (webhook) {
+    hookDone = new Promise<void>((resolve) => {
+      const end = () => void webhook.close().then(resolve);
+      events$.subscribe({ next: (e) => void webhook.write(e), error: end, complete: end });
+    });
+  }
+  const closed = Promise.all([writer?.closed, server?.done, hookDone]).then(() => undefined);
+  return {
+    events$,
+    writer,
+    server,
+    webhook,
+    name,
+    closed,
+    get clusterStats() {
+      return clusterTracker?.stats;
+    },
+  };
 }

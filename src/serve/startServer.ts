@@ -38,6 +38,8 @@ export interface ServeTlsOptions {
 export interface ServeOptions {
   /** The run's events, live or replayed. Subscribed to at once. */
   events$: Observable<PolcaEvent>;
+  /** The run's name: the `run` label of every metric, and `name` in `GetRun`. Default `polca`. */
+  run?: string;
   /** The gRPC server; omitted: no gRPC. */
   grpc?: {
     /** Port, 0 for any free one. Default 0. */
@@ -94,7 +96,8 @@ export interface PolcaServer {
 }
 
 const SERVICE_NAME = 'polca.v1.Polca';
-const TRAJECTORY_KINDS: readonly string[] = ['loss', 'loss-change', 'fisher', 'lca', 'polca-first', 'polca'] satisfies TrajectoryKind[];
+const TRAJECTORY_KINDS: readonly TrajectoryKind[] = ['loss', 'loss-change', 'fisher', 'lca', 'polca-first', 'polca'];
+const PROJECTED_KINDS: readonly TrajectoryKind[] = ['polca', 'polca-first', 'lca'];
 
 /** Marks a request whose bytes did not decode, so the handler can answer INVALID_ARGUMENT. */
 interface Malformed {
@@ -168,7 +171,9 @@ export async function startServer(options: ServeOptions): Promise<PolcaServer> {
   });
   const trajectories = new TrajectoryStore({ maxValues: checkPositive(options.trajectoryMaxValues ?? 2 ** 25, 'trajectoryMaxValues') });
   const state = new RunState();
-  const metrics = createPolcaMetrics({ maxBases: metricsOpts?.maxBases, maxClustersPerBasis: metricsOpts?.maxClustersPerBasis });
+  const runName = options.run ?? 'polca';
+  if (typeof runName !== 'string' || runName.length === 0) throw new TypeError(`startServer: option run must be a non-empty string, got ${JSON.stringify(runName)}`);
+  const metrics = createPolcaMetrics({ run: runName, maxBases: metricsOpts?.maxBases, maxClustersPerBasis: metricsOpts?.maxClustersPerBasis });
   const subscriptions = new Set<Subscription>();
   const basisMessages = new Map<number, Basis>();
   const proto = loadPolcaProto();
@@ -177,17 +182,40 @@ export async function startServer(options: ServeOptions): Promise<PolcaServer> {
 
   const polcaClusters = (basisId: number) => state.latestClusters('polca', basisId)?.clusters;
 
-  const updateClusterMedians = (basisId: number): void => {
-    const clustering = state.latestClusters('polca', basisId);
+  let lastLosses: Float32Array | undefined;
+  const projectedNow = (kind: TrajectoryKind, basisId: number): Float64Array | undefined =>
+    kind === 'polca' || kind === 'lca' ? trajectories.current(basisId) : kind === 'polca-first' ? trajectories.currentFirstOrder(basisId) : undefined;
+
+  const updateClusters = (kind: TrajectoryKind, basisId: number): void => {
+    const clustering = state.latestClusters(kind, basisId);
     if (!clustering) return;
+    const current = projectedNow(kind, basisId);
+    metrics.setClusters(
+      kind,
+      basisId,
+      clustering.clusters.map((c) => ({
+        id: c.id,
+        size: c.members.length,
+        // The live curve after the latest interval; the clustering's own last median when the server holds no increments.
+        projectedMedian: current ? finiteMedian(current, c.members) : c.median[c.median.length - 1],
+        lossMedian: lastLosses && lastLosses.length > 0 ? finiteMedian(lastLosses, c.members) : undefined,
+      })),
+    );
+  };
+
+  const updateBasisSummary = (basisId: number): void => {
     const current = trajectories.current(basisId);
-    const medians = new Map<number, number>();
-    const sizes = new Map<number, number>();
-    for (const c of clustering.clusters) {
-      medians.set(c.id, current ? finiteMedian(current, c.members) : c.median[c.median.length - 1]);
-      sizes.set(c.id, c.members.length);
+    if (!current) return;
+    let sum = 0;
+    let kept = 0;
+    for (let i = 0; i < current.length; i++) {
+      const v = current[i];
+      if (Number.isFinite(v) && v <= 0) {
+        sum += v;
+        kept++;
+      }
     }
-    metrics.setClusterMedians(basisId, medians, sizes);
+    metrics.setBasisSummary(basisId, kept > 0 ? sum / kept : NaN, kept);
   };
 
   let sourceEnded = false;
@@ -205,9 +233,15 @@ export async function startServer(options: ServeOptions): Promise<PolcaServer> {
     if (summary.basis) basisMessages.set(event.type === 'basis' ? event.id : -1, summary.basis);
     if (event.type === 'polca') {
       trajectories.add(event);
-      for (const id of event.basisIds) updateClusterMedians(id);
-    } else if (event.type === 'clusters' && event.kind === 'polca') {
-      updateClusterMedians(event.basisId);
+      for (const id of event.basisIds) {
+        updateBasisSummary(id);
+        for (const kind of PROJECTED_KINDS) updateClusters(kind, id);
+      }
+    } else if (event.type === 'clusters') {
+      updateClusters(event.kind, event.basisId);
+    } else if (event.type === 'checkpoint') {
+      lastLosses = event.losses;
+      for (const kind of TRAJECTORY_KINDS) for (const c of state.allClusters(kind)) updateClusters(kind, c.basisId);
     }
   };
 
@@ -343,7 +377,7 @@ export async function startServer(options: ServeOptions): Promise<PolcaServer> {
       if (isMalformed(req)) return callback(invalid(`ListClusters: ${req.malformed}`));
       if (req.hasBasisId && !(req.basisId >= -1)) return callback(invalid(`ListClusters: basis_id must be >= -1, got ${req.basisId}`));
       const kind = req.kind || 'polca';
-      if (!TRAJECTORY_KINDS.includes(kind)) {
+      if (!(TRAJECTORY_KINDS as readonly string[]).includes(kind)) {
         return callback(invalid(`ListClusters: kind must be one of ${TRAJECTORY_KINDS.join(', ')}, got ${JSON.stringify(kind)}`));
       }
       const all = state.allClusters(kind).filter((c) => !req.hasBasisId || c.basisId === req.basisId);
@@ -388,6 +422,7 @@ export async function startServer(options: ServeOptions): Promise<PolcaServer> {
     const start = state.start ? eventMessage(state.start, 0, { datapoints: false }).runStart : null;
     const end = state.end ? eventMessage(state.end, 0, { datapoints: false }).runEnd : null;
     return {
+      name: runName,
       start,
       started: state.start !== undefined,
       ended: state.end !== undefined,

@@ -47,6 +47,8 @@ export interface TrajectorySelection {
  */
 export class TrajectoryStore {
   private readonly bases = new Map<number, BasisTrajectories>();
+  /** Running first-order L_b(x) per vector (cumulative `firstOrder`), for the polca-first cluster series. */
+  private readonly firstOrder = new Map<number, Float64Array>();
   private stored = 0;
   private n = -1;
   private readonly maxValues: number;
@@ -82,6 +84,14 @@ export class TrajectoryStore {
         throw new RangeError(
           `TrajectoryStore.add: values[${k}] of basis ${event.basisIds[k]} has length ${values.length}, expected ${this.n} datapoints`,
         );
+      }
+    }
+    for (let k = 0; k < event.basisIds.length; k++) {
+      const first = event.firstOrder[k];
+      if (first && first.length === this.n) {
+        let f = this.firstOrder.get(event.basisIds[k]);
+        if (!f) this.firstOrder.set(event.basisIds[k], (f = new Float64Array(this.n)));
+        for (let i = 0; i < this.n; i++) f[i] += first[i];
       }
     }
     for (let k = 0; k < event.basisIds.length; k++) {
@@ -127,6 +137,11 @@ export class TrajectoryStore {
   /** The current L_b(x) for every x (after the last interval), or undefined for an unknown vector. */
   current(basisId: number): Float64Array | undefined {
     return this.bases.get(basisId)?.running;
+  }
+
+  /** The current first-order L_b(x) (cumulative first-order POLCA) for every x, or undefined for an unknown vector. */
+  currentFirstOrder(basisId: number): Float64Array | undefined {
+    return this.firstOrder.get(basisId);
   }
 
   /**

@@ -400,8 +400,9 @@ class Tracker implements PolcaTracker {
   /**
    * Fills in up to `limit` earlier intervals of each group of late vectors
    * (newest first), emitting one `polca` event with `filled: true` per
-   * interval. Derivatives are exact JVPs at the kept θ; θ is restored bit
-   * for bit afterwards.
+   * interval. Derivatives at the kept θ are computed as live ones are: exact
+   * JVPs, or in fast mode central differences with the vector's calibrated
+   * step. θ is restored bit for bit afterwards.
    */
   private fillSome(limit: number): void {
     if (this.fills.length === 0) return;
@@ -414,16 +415,20 @@ class Tracker implements PolcaTracker {
           const from = this.history[job.toIndex - 1];
           const to = this.history[job.toIndex];
           this.space.assignHost(from.theta);
-          const fromSnap = this.opts.secondOrder === 'directional' ? this.space.snapshot() : null;
+          const fast = this.opts.derivatives === 'fast';
+          const fromSnap = this.opts.secondOrder === 'directional' || fast ? this.space.snapshot() : null;
           const derivatives: Float32Array[] = [];
           const values: Float32Array[] = [];
           const firstOrder: Float32Array[] = [];
           const projections: number[] = [];
           try {
             job.vectors.forEach((v, k) => {
-              const d = exactDirectionalDerivatives(this.space, probe, v.parts, n);
+              // Fast mode: the central difference with the vector's calibrated step, two forward passes.
+              const d = fast
+                ? (({ plus, minus }) => centralDifference(plus, minus, v.epsilon))(probeAtOffsets(this.space, probe, fromSnap!, v.parts, v.epsilon, n))
+                : exactDirectionalDerivatives(this.space, probe, v.parts, n);
               let curvatureFrom: Float32Array | undefined;
-              if (fromSnap) {
+              if (fromSnap && this.opts.secondOrder === 'directional') {
                 const { plus, minus } = exactDirectionalAtOffsets(this.space, probe, fromSnap, v.parts, v.epsilon, n);
                 curvatureFrom = centralDifference(plus, minus, v.epsilon);
               }

@@ -71,8 +71,10 @@ export interface PolcaOptions {
    * bytes per checkpoint), and emitted as `polca` events with `filled: true`,
    * newest interval first. The work is done in slices between training steps:
    * `intervalsPerStep` intervals per vector group per `step` call (each costs
-   * one exact JVP of the probe, plus one probe HVP with `secondOrder: 'paper'`
-   * or two JVPs with `'directional'`); `close()` finishes what is left.
+   * the vector's directional derivatives at the kept θ — two forward passes
+   * in `fast` mode, one exact JVP in `exact` mode — plus one probe HVP with
+   * `secondOrder: 'paper'` or two exact JVPs with `'directional'`); `close()`
+   * finishes what is left.
    * Default `true` (`intervalsPerStep` 1) for grown bases; `false` keeps no
    * θ history and leaves a vector's trajectory starting where it was found.
    */

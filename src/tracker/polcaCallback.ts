@@ -35,12 +35,22 @@ export interface PolcaCallbackOptions extends Omit<PolcaOptions, 'params' | 'pro
   fromLogits?: boolean;
   /** End the run (complete the stream) when `fit` ends. Default true; set false to call `fit` several times and `close()` yourself. */
   closeOnTrainEnd?: boolean;
-  /** Online analysis merged into `events$` (clusters, transitions, alerts). Default: alerts only. */
+  /**
+   * Online analysis merged into `events$` (clusters, transitions, alerts).
+   * With `log`, `serve` or `alerts` every part is on by default (live
+   * clustering within 5% of the run's time, transition detection, alert
+   * rules); parts given here are merged over those defaults, `false` turns
+   * one off. Without sinks: alerts only.
+   */
   analysis?: RunSinksOptions['analysis'];
   /** Log the run to an Arrow run directory: `{ dir, keepParams?, probeMeta? }`. */
   log?: RunSinksOptions['log'];
   /** Serve the run live: `{ grpc?: { port, host, token, tls }, metrics?: { port, host } }`. */
   serve?: RunSinksOptions['serve'];
+  /** POST transitions and alerts to a webhook: `{ webhook: url }` or `{ webhook: { url, format: 'slack' } }`. */
+  alerts?: RunSinksOptions['alerts'];
+  /** The run's name: the `run` label of its metrics, the name in webhook messages. Default: the base name of `log.dir`, else `polca`. */
+  runName?: string;
 }
 
 /**
@@ -94,7 +104,7 @@ export class PolcaCallback extends Callback {
     const probe = lossOf(o.probe, 'probe');
     const sample = o.hessianSample ? lossOf(o.hessianSample, 'hessianSample') : undefined;
     this.probes = [probe, ...(sample ? [sample] : [])];
-    const { probe: _p, hessianSample: _h, loss: _l, fromLogits: _f, closeOnTrainEnd: _c, analysis, log, serve, ...rest } = o;
+    const { probe: _p, hessianSample: _h, loss: _l, fromLogits: _f, closeOnTrainEnd: _c, analysis, log, serve, alerts, runName, ...rest } = o;
     this.tracker = createPolca({
       ...rest,
       params,
@@ -102,7 +112,7 @@ export class PolcaCallback extends Callback {
       hessianLoss: sample ? () => tf.tidy(() => tf.mean(sample())) as tf.Scalar : undefined,
       model: rest.model ?? summary(model),
     });
-    this.sinks = await attachSinks(this.tracker, { analysis, log, serve });
+    this.sinks = await attachSinks(this.tracker, { analysis, log, serve, alerts, name: runName });
     this.link = this.sinks.events$.subscribe(this.subject);
     await this.tracker.step(0);
   }

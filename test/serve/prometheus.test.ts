@@ -5,99 +5,24 @@
  * and the Grafana-managed alert rules is evaluated through its HTTP API.
  */
 import { afterAll, describe, expect, it } from 'vitest';
-import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { Subject } from 'rxjs';
 import { parse as parseYaml } from 'yaml';
 import { startServer, type PolcaServer } from '../../src/serve/startServer.js';
 import type { PolcaEvent } from '../../src/stream/events.js';
 import { syntheticServeRun } from '../helpers/serveEvents.js';
+import { ALERTS, PROM_DIR, ROOT, dashboardExpressions, loadDashboard, promQuery, resolveVariables, sleep, startPrometheus, substitute } from './prometheusHelpers.js';
 
 const run = promisify(execFile);
-const ROOT = resolve(import.meta.dirname, '../..');
-const PROM_DIR = join(ROOT, 'dashboards/prometheus');
-const ALERTS = join(PROM_DIR, 'alerts.yml');
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 const cleanup: (() => Promise<void> | void)[] = [];
 afterAll(async () => {
   for (const c of cleanup.reverse()) await c();
 });
-
-interface PromSample {
-  metric: Record<string, string>;
-  value: [number, string];
-}
-
-async function promQuery(base: string, expr: string): Promise<PromSample[]> {
-  const res = await fetch(`${base}/api/v1/query?${new URLSearchParams({ query: expr })}`);
-  const body = (await res.json()) as { status: string; error?: string; data: { resultType: string; result: PromSample[] | [number, string] } };
-  if (body.status !== 'success') throw new Error(`query ${expr} failed: ${body.error}`);
-  if (body.data.resultType === 'scalar') return [{ metric: {}, value: body.data.result as [number, string] }];
-  return body.data.result as PromSample[];
-}
-
-/** Starts Prometheus on a port it picks itself (127.0.0.1:0) and reads the port from its log. */
-async function startPrometheus(configFile: string, dataDir: string): Promise<{ base: string; proc: ChildProcess }> {
-  const proc = spawn('prometheus', [`--config.file=${configFile}`, `--storage.tsdb.path=${dataDir}`, '--web.listen-address=127.0.0.1:0', '--log.level=info'], {
-    stdio: ['ignore', 'ignore', 'pipe'],
-  });
-  const exited = new Promise<void>((r) => proc.once('exit', () => r()));
-  cleanup.push(async () => {
-    if (proc.exitCode === null) proc.kill('SIGTERM');
-    await exited;
-  });
-  let log = '';
-  const port = await new Promise<number>((resolvePort, reject) => {
-    const timer = setTimeout(() => reject(new Error(`prometheus did not start:\n${log}`)), 20_000);
-    proc.stderr!.on('data', (chunk: Buffer) => {
-      log += chunk.toString();
-      const m = /msg="Listening on" address=127\.0\.0\.1:(\d+)/.exec(log);
-      if (m) {
-        clearTimeout(timer);
-        resolvePort(Number(m[1]));
-      }
-    });
-    proc.once('error', reject);
-    proc.once('exit', (code) => reject(new Error(`prometheus exited with ${code}:\n${log}`)));
-  });
-  const base = `http://127.0.0.1:${port}`;
-  for (let i = 0; i < 200; i++) {
-    if ((await fetch(`${base}/-/ready`).catch(() => undefined))?.ok) return { base, proc };
-    await sleep(50);
-  }
-  throw new Error('prometheus never became ready');
-}
-
-interface Dashboard {
-  uid: string;
-  panels: { title: string; type: string; targets?: { expr?: string }[]; panels?: Dashboard['panels'] }[];
-  annotations: { list: { name: string; expr?: string; datasource?: { type?: string } }[] };
-  templating: { list: { name: string; type: string; query: string | { query: string } }[] };
-}
-
-function dashboardExpressions(d: Dashboard): { where: string; expr: string }[] {
-  const out: { where: string; expr: string }[] = [];
-  const walk = (panels: Dashboard['panels']) => {
-    for (const p of panels) {
-      for (const t of p.targets ?? []) if (t.expr) out.push({ where: `${d.uid} panel "${p.title}"`, expr: t.expr });
-      if (p.panels) walk(p.panels);
-    }
-  };
-  walk(d.panels);
-  for (const a of d.annotations.list) if (a.expr && a.datasource?.type === 'prometheus') out.push({ where: `${d.uid} annotation "${a.name}"`, expr: a.expr });
-  return out;
-}
-
-/** Grafana's built-in interval variables, as Grafana would set them for a 1 s scrape interval and a recent range. */
-const BUILTINS: Record<string, string> = { __rate_interval: '1m', __interval: '1s', __range: '5m', __range_s: '300' };
-
-function substitute(expr: string, vars: Record<string, string>): string {
-  return expr.replace(/\$\{?(\w+)\}?/g, (m, name: string) => vars[name] ?? BUILTINS[name] ?? m);
-}
 
 describe('Prometheus end to end', () => {
   it('promtool checks and unit-tests the alert rules', async () => {
@@ -123,7 +48,7 @@ describe('Prometheus end to end', () => {
     const events = syntheticServeRun({ steps, stepMs, startTime, troubledEnding: true });
     const runEnd = events.pop() as PolcaEvent; // held back: the run stays active
     const subject = new Subject<PolcaEvent>();
-    const server: PolcaServer = await startServer({ events$: subject, metrics: { port: 0 } });
+    const server: PolcaServer = await startServer({ events$: subject, metrics: { port: 0 }, run: 'synthetic' });
     cleanup.push(() => server.close());
 
     const dir = mkdtempSync(join(tmpdir(), 'polca-prometheus-'));
@@ -139,12 +64,12 @@ describe('Prometheus end to end', () => {
         `    static_configs: [{ targets: ["127.0.0.1:${server.metricsPort}"], labels: { instance: "e2e" } }]`,
       ].join('\n'),
     );
-    const { base } = await startPrometheus(configFile, join(dir, 'data'));
+    const { base } = await startPrometheus(configFile, join(dir, 'data'), (stop) => cleanup.push(stop));
 
     // First tenth of the run, then wait until Prometheus has seen the counters at their start values.
     const tenth = Math.floor(events.length / 10);
     events.slice(0, tenth).forEach((e) => subject.next(e));
-    for (let i = 0; (await promQuery(base, 'polca_transitions_total')).length === 0; i++) {
+    for (let i = 0; (await promQuery(base, 'polca_alerts_total')).length === 0; i++) {
       if (i > 200) throw new Error('prometheus never scraped /metrics');
       await sleep(100);
     }
@@ -164,7 +89,10 @@ describe('Prometheus end to end', () => {
     const scalar = async (expr: string) => Number((await promQuery(base, expr))[0].value[1]);
     expect(await scalar('polca_training_loss')).toBe(lastStep.loss);
     expect(await scalar('polca_training_step')).toBe(lastStep.step);
-    expect(await scalar('polca_transitions_total')).toBe(events.filter((e) => e.type === 'transition').length);
+    expect(await scalar('sum(polca_transitions_total)')).toBe(events.filter((e) => e.type === 'transition').length);
+    // Every polca series carries the run label.
+    const unlabelled = await promQuery(base, 'count by (__name__) ({__name__=~"polca_.+", run=""})');
+    expect(unlabelled.map((r) => r.metric.__name__)).toEqual([]);
     expect(await scalar('polca_basis_size')).toBe(events.filter((e) => e.type === 'basis').length);
     expect(await scalar('polca_checkpoints_total')).toBe(checkpoints.length);
     expect(await scalar('polca_probe_nonfinite_losses')).toBe(7);
@@ -176,24 +104,13 @@ describe('Prometheus end to end', () => {
     // Dashboards: variables first (their values feed the expressions), then every target and annotation.
     const evaluated: string[] = [];
     for (const file of ['polca-live.json', 'polca-overview.json']) {
-      const dashboard = JSON.parse(readFileSync(join(ROOT, 'dashboards', file), 'utf8')) as Dashboard;
-      const vars: Record<string, string> = {};
-      const firsts: Record<string, string> = {};
-      for (const v of dashboard.templating.list) {
-        expect(v.type).toBe('query');
-        const q = substitute(typeof v.query === 'string' ? v.query : v.query.query, vars);
-        const m = /^label_values\((.+),\s*(\w+)\)$/.exec(q);
-        expect(m, `variable ${v.name}: ${q}`).not.toBeNull();
-        const res = await fetch(`${base}/api/v1/label/${m![2]}/values?${new URLSearchParams({ 'match[]': m![1] })}`);
-        const values = ((await res.json()) as { data: string[] }).data;
-        expect(values.length, `variable ${v.name} has values`).toBeGreaterThan(0);
-        // "All" as Grafana formats a multi-value selection for Prometheus: a regex alternation.
-        vars[v.name] = `(${values.join('|')})`;
-        firsts[v.name] = values[0];
-      }
+      const dashboard = loadDashboard(file);
+      const { all, first, values } = await resolveVariables(base, dashboard);
+      for (const [name, vs] of Object.entries(values)) expect(vs.length, `variable ${name} has values`).toBeGreaterThan(0);
+      expect(values.run).toEqual(['synthetic']);
       for (const { where, expr } of dashboardExpressions(dashboard)) {
-        for (const values of Object.keys(vars).length ? [vars, firsts] : [vars]) {
-          const q = substitute(expr, values);
+        for (const vars of [all, first]) {
+          const q = substitute(expr, vars);
           expect(q, `${where}: unsubstituted variable`).not.toMatch(/\$/);
           const result = await promQuery(base, q);
           expect(result.length, `${where}: ${q} returned no data`).toBeGreaterThan(0);
@@ -215,7 +132,7 @@ describe('Prometheus end to end', () => {
     const lastClusters = events.filter((e) => e.type === 'clusters' && e.basisId === basis).pop()!;
     const members = Array.from((lastClusters as Extract<PolcaEvent, { type: 'clusters' }>).clusters[cluster].members, (x) => cum[x]).sort((a, b) => a - b);
     const median = members.length % 2 ? members[(members.length - 1) / 2] : (members[members.length / 2 - 1] + members[members.length / 2]) / 2;
-    expect(await scalar(`polca_cluster_projected_loss_median{basis="${basis}", cluster="${cluster}"}`)).toBeCloseTo(median, 12);
+    expect(await scalar(`polca_cluster_projected_loss_median{kind="polca", basis="${basis}", cluster="${cluster}"}`)).toBeCloseTo(median, 12);
 
     // Prometheus alert rules: each rule's expression returns data, and each alert is pending or firing.
     const rules = (await (await fetch(`${base}/api/v1/rules`)).json()) as {
@@ -234,6 +151,11 @@ describe('Prometheus end to end', () => {
       .map((a) => a.labels.alertname);
     // Rules without `for` fire at once.
     expect(new Set(firing)).toEqual(new Set(['PolcaTransitionDetected', 'PolcaNonFiniteLoss', 'PolcaTrackerAlert']));
+    // The transition alert names the run and the cluster it fired for.
+    const transitionAlerts = ((await (await fetch(`${base}/api/v1/alerts`)).json()) as { data: { alerts: { labels: Record<string, string>; state: string }[] } }).data.alerts.filter(
+      (a) => a.labels.alertname === 'PolcaTransitionDetected',
+    );
+    expect(transitionAlerts.map((a) => [a.labels.run, a.labels.kind ?? a.labels.set, a.labels.basis, a.labels.cluster]).sort()).toContainEqual(['synthetic', 'polca', '0', '1']);
 
     // Grafana-managed alert rules: query A of each returns data and its threshold C holds now.
     const grafana = parseYaml(readFileSync(join(ROOT, 'dashboards/provisioning/alerting/polca-alerts.yaml'), 'utf8')) as {
@@ -247,6 +169,15 @@ describe('Prometheus end to end', () => {
     };
     const grafanaRules = grafana.groups.flatMap((g) => g.rules);
     expect(grafanaRules.map((r) => r.title).sort()).toEqual(declared.map((r) => r.alert).sort());
+    // Every Grafana rule notifies the provisioned webhook contact point.
+    const contactPoints = parseYaml(readFileSync(join(ROOT, 'dashboards/provisioning/alerting/contact-points.yaml'), 'utf8')) as {
+      contactPoints: { name: string; receivers: { type: string; settings: { url: string } }[] }[];
+    };
+    const receivers = contactPoints.contactPoints.map((c) => c.name);
+    expect(contactPoints.contactPoints[0].receivers[0].type).toBe('webhook');
+    for (const rule of grafanaRules as { title: string; notification_settings?: { receiver: string } }[]) {
+      expect(receivers, `grafana rule ${rule.title} notifies a provisioned contact point`).toContain(rule.notification_settings?.receiver);
+    }
     for (const rule of grafanaRules) {
       const a = rule.data.find((d) => d.refId === 'A')!;
       expect(a.datasourceUid).toBe('polca-prometheus');

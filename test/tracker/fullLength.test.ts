@@ -154,6 +154,28 @@ describe('full-length trajectories, live', () => {
     expect(without.events.some((e) => e.type === 'polca' && e.filled)).toBe(false);
   });
 
+  it('in fast mode fills in with central differences close to the exact JVPs', async () => {
+    const exact = await run(null, { secondOrder: 'secant' });
+    const fast = await run(null, { secondOrder: 'secant', derivatives: 'fast' });
+    const filled = (r: typeof exact) => r.events.filter((e): e is PolcaIncrementEvent => e.type === 'polca' && e.filled === true);
+    const a = filled(exact);
+    const b = filled(fast);
+    expect(b.map((e) => [e.fromStep, e.toStep, e.basisIds])).toEqual(a.map((e) => [e.fromStep, e.toStep, e.basisIds]));
+    let num = 0;
+    let den = 0;
+    a.forEach((e, i) =>
+      e.derivatives.forEach((d, k) =>
+        d.forEach((x, j) => {
+          num += (x - b[i].derivatives[k][j]) ** 2;
+          den += x * x;
+        }),
+      ),
+    );
+    const rel = Math.sqrt(num / den);
+    expect(rel).toBeGreaterThan(0); // not the exact path
+    expect(rel).toBeLessThan(1e-2);
+  });
+
   it('rejects a bad option by name', () => {
     const m = model();
     expect(() => createPolca({ params: m.params, probe: () => m.perDatapointLossTf(), basis: { kind: 'random' }, fullLength: { intervalsPerStep: 0 } })).toThrow(

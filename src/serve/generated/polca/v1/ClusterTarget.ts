@@ -2,7 +2,9 @@
 
 
 /**
- * A cluster along a basis vector.
+ * A cluster along a basis vector. Live clustering gives cluster ids unique
+ * per basis vector across trajectory kinds (basis -1: the exact-loss kinds),
+ * so the pair names one cluster; ListClusters by kind finds it.
  */
 export interface ClusterTarget {
   'basisId'?: (number);
@@ -10,7 +12,9 @@ export interface ClusterTarget {
 }
 
 /**
- * A cluster along a basis vector.
+ * A cluster along a basis vector. Live clustering gives cluster ids unique
+ * per basis vector across trajectory kinds (basis -1: the exact-loss kinds),
+ * so the pair names one cluster; ListClusters by kind finds it.
  */
 export interface ClusterTarget__Output {
   'basisId': (number);

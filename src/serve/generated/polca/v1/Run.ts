@@ -34,6 +34,10 @@ export interface Run {
   'historyEndSeq'?: (number | string | Long);
   'transitions'?: (number | string | Long);
   'alerts'?: (number | string | Long);
+  /**
+   * The run's name (the `run` label of its Prometheus series).
+   */
+  'name'?: (string);
 }
 
 /**
@@ -65,4 +69,8 @@ export interface Run__Output {
   'historyEndSeq': (number);
   'transitions': (number);
   'alerts': (number);
+  /**
+   * The run's name (the `run` label of its Prometheus series).
+   */
+  'name': (string);
 }
