@@ -6,10 +6,11 @@
  *
  *   npx tsx bench/fill.ts [--backend wasm] [--config quick] [--probe 500] [--intervals 20]
  *
- * A filled interval costs one exact JVP of the probe losses (one forward and
- * two backward passes through the double-backward trick); `paper` adds one
- * Hessian-vector product of the probe mean loss, `directional` two more
- * exact JVPs. The θ history costs 4·P bytes of host memory per checkpoint.
+ * A filled interval costs the vector's directional derivatives at the kept
+ * θ: two forward passes in `fast` mode (central difference), one exact JVP
+ * (a forward and two backward passes, the double-backward trick) in `exact`
+ * mode; `paper` adds one Hessian-vector product of the probe mean loss,
+ * `directional` two more exact JVPs. The θ history costs 4·P bytes of host memory per checkpoint.
  */
 import * as tf from '@tensorflow/tfjs';
 import '@tensorflow/tfjs-backend-wasm';
@@ -35,7 +36,7 @@ function median(xs: number[]): number {
   return s[Math.floor(s.length / 2)];
 }
 
-async function measure(secondOrder: SecondOrder) {
+async function measure(secondOrder: SecondOrder, derivatives: 'fast' | 'exact') {
   const task = createArithmeticTask(o.config as ArithmeticConfigName, { probeSize: Number(o.probe), hessianSize: 64 });
   const probe = () => task.probeLosses();
   evaluateProbe(probe);
@@ -54,7 +55,7 @@ async function measure(secondOrder: SecondOrder) {
     every: 1,
     basis: { kind: 'random', every: M, k: 1, maxVectors: 2 },
     secondOrder,
-    derivatives: 'exact',
+    derivatives,
     fullLength: { intervalsPerStep: M },
   });
   tracker.events$.subscribe((e: PolcaEvent) => {
@@ -72,16 +73,18 @@ async function measure(secondOrder: SecondOrder) {
   const gaps = stamps.slice(2).map((t, i) => (t - stamps[i + 1]) / 1000);
   const forward = median(forwards);
   const perInterval = median(gaps);
-  return { secondOrder, P, N: Number(o.probe) * 4, forward, perInterval, ratio: perInterval / forward, historyMB: (4 * P * (M + 1)) / 1e6 };
+  return { secondOrder, derivatives, P, N: Number(o.probe) * 4, forward, perInterval, ratio: perInterval / forward, historyMB: (4 * P * (M + 1)) / 1e6 };
 }
 
 await tf.setBackend(o.backend);
 await tf.ready();
 if (o.backend === 'wasm') registerWasmKernels();
 console.log(`polca fill benchmark — backend ${o.backend}, config '${o.config}', tfjs ${tf.version.tfjs}`);
-console.log('| estimator | P | N | forward pass (s) | filled interval (s) | forward passes per filled interval | θ history for the run (MB) |');
-console.log('|---|---|---|---|---|---|---|');
+console.log('| estimator | derivatives | P | N | forward pass (s) | filled interval (s) | forward passes per filled interval | θ history for the run (MB) |');
+console.log('|---|---|---|---|---|---|---|---|');
 for (const est of String(o.estimators).split(',') as SecondOrder[]) {
-  const r = await measure(est);
-  console.log(`| ${r.secondOrder} | ${r.P} | ${r.N} | ${r.forward.toFixed(4)} | ${r.perInterval.toFixed(4)} | ${r.ratio.toFixed(2)} | ${r.historyMB.toFixed(1)} |`);
+  for (const derivatives of ['fast', 'exact'] as const) {
+    const r = await measure(est, derivatives);
+    console.log(`| ${r.secondOrder} | ${r.derivatives} | ${r.P} | ${r.N} | ${r.forward.toFixed(4)} | ${r.perInterval.toFixed(4)} | ${r.ratio.toFixed(2)} | ${r.historyMB.toFixed(1)} |`);
+  }
 }

@@ -20,6 +20,7 @@ import cliProgress from 'cli-progress';
 import { polcaCallback } from '../src/tracker/polcaCallback.js';
 import { registerWasmKernels } from '../src/engine/wasm/registerWasmKernels.js';
 import { clustersCommand } from '../src/cli/clustersCommand.js';
+import { defaultClusterParams } from '../src/analysis/clusterProcedure.js';
 import { formatQualityTable } from '../src/analysis/quality.js';
 import { reportCommand } from '../src/report/index.js';
 import { SECOND_ORDERS, type PolcaEvent, type SecondOrder } from '../src/stream/events.js';
@@ -47,13 +48,20 @@ export interface DemoPlan {
   compareEvery: number;
   /** Vectors per compared basis. */
   compareMaxVectors: number;
-  /** Curvature estimator of the second-order POLCA term (METHOD.md §2). Default `paper` (eq. 4). */
+  /**
+   * Curvature estimator of the second-order POLCA term (METHOD.md §2).
+   * Default `secant`: at the demo's step sizes eq. 4 (`paper`) divides by a
+   * near-zero aggregate gradient change and swamps the loss change it
+   * decomposes (`polca budget`, RESULTS.md); `--second-order paper` is one flag away.
+   */
   secondOrder?: SecondOrder;
   /**
    * Experiment (a curriculum, no longer the paper's task): training problems
    * before this step never carry into the 10s or 100s place. Default 0.
    */
   carryFrom?: number;
+  /** HDBSCAN sizes of the tables (see {@link demoClusterSizes}). Default `scaled`. */
+  clusterSizes?: 'scaled' | 'paper';
 }
 
 /** Bases the demo can compare with the Hessian eigenbasis (`axis` is the LCA baseline). */
@@ -131,12 +139,27 @@ export interface DemoOverrides {
   carryFrom?: number;
   /** Curvature estimator (see {@link DemoPlan.secondOrder}). */
   secondOrder?: SecondOrder;
+  /** HDBSCAN sizes of the demo's tables (see {@link demoClusterSizes}). */
+  clusterSizes?: 'scaled' | 'paper';
+}
+
+/**
+ * HDBSCAN sizes of the demo's tables for N probe datapoints. `scaled`
+ * (default): min_cluster_size 2 % of N and min_samples 0.5 % of N (40 and 10
+ * at N = 2000) — a place × carry group of the probe is 10–15 % of N, and the
+ * paper's min_samples = N/15 (133 here) smooths so hard that at N = 2000 no
+ * vector but the first has a cluster (RESULTS.md). `paper`: the paper's
+ * values scaled linearly to N, 3 % and N/15 (`defaultClusterParams`).
+ */
+export function demoClusterSizes(n: number, sizes: 'scaled' | 'paper' = 'scaled'): { minClusterSize: number; minSamples: number } {
+  if (sizes === 'paper') return defaultClusterParams(n);
+  return { minClusterSize: Math.max(2, Math.ceil(0.02 * n)), minSamples: Math.max(1, Math.ceil(0.005 * n)) };
 }
 
 /** The plan with `overrides` applied, checked. */
 export function demoPlan(quick: boolean | undefined, overrides: DemoOverrides = {}): DemoPlan {
   const base = DEMO_PLANS[quick ? 'quick' : 'default'];
-  const { lr, schedule, steps, probeSize, seed, layers, dModel, dMlp, basisEvery, maxVectors, carryFrom, secondOrder } = overrides;
+  const { lr, schedule, steps, probeSize, seed, layers, dModel, dMlp, basisEvery, maxVectors, carryFrom, secondOrder, clusterSizes } = overrides;
   const bad = (name: string, want: string, got: unknown) => new RangeError(`demo: option '${name}' must be ${want}, got ${JSON.stringify(got)}`);
   if (lr !== undefined && !(lr > 0 && Number.isFinite(lr))) throw bad('lr', 'a positive number', lr);
   if (schedule !== undefined && schedule !== 'constant' && schedule !== 'cosine') throw bad('schedule', "'constant' or 'cosine'", schedule);
@@ -157,8 +180,10 @@ export function demoPlan(quick: boolean | undefined, overrides: DemoOverrides = 
     throw bad('carry-from', `an integer in [0, ${totalSteps}] (the training steps)`, carryFrom);
   }
   if (secondOrder !== undefined && !SECOND_ORDERS.includes(secondOrder)) throw bad('second-order', SECOND_ORDERS.map((x) => `'${x}'`).join(', '), secondOrder);
+  if (clusterSizes !== undefined && clusterSizes !== 'scaled' && clusterSizes !== 'paper') throw bad('cluster-sizes', "'scaled' or 'paper'", clusterSizes);
   return {
     ...base,
+    clusterSizes: clusterSizes ?? base.clusterSizes,
     secondOrder: secondOrder ?? base.secondOrder,
     basisEvery: basisEvery ?? base.basisEvery,
     maxVectors: maxVectors ?? base.maxVectors,
@@ -195,6 +220,7 @@ const EXPERIMENT_FLAGS: readonly { key: keyof DemoOverrides; flag: string; help:
   { key: 'maxVectors', flag: '--max-vectors', help: 'most Hessian eigenvectors' },
   { key: 'secondOrder', flag: '--second-order', help: 'curvature estimator of the second-order term', choices: SECOND_ORDERS },
   { key: 'carryFrom', flag: '--carry-from', help: '(a curriculum) no carries into the 10s and 100s in training before this step' },
+  { key: 'clusterSizes', flag: '--cluster-sizes', help: "HDBSCAN sizes of the tables: 2 % / 0.5 % of N, or the paper's 3 % / N/15", choices: ['scaled', 'paper'] },
 ];
 
 /** Command-line flags that reproduce `overrides` (for the child process). */
@@ -229,7 +255,7 @@ async function prepare(plan: DemoPlan) {
     place: Array.from(splits.probe.place),
     carry: meta.map((m) => m.carry),
   };
-  const common = { probe, hessianSample: sample, fromLogits: true, every: plan.every, secondOrder: plan.secondOrder ?? 'paper' } as const;
+  const common = { probe, hessianSample: sample, fromLogits: true, every: plan.every, secondOrder: plan.secondOrder ?? 'secant' } as const;
   const fit = async (callbacks: tf.CustomCallbackArgs[] | tf.Callback[]) => {
     const until = plan.carryFrom ?? 0;
     const batches = tf.data.generator(function* () {
@@ -388,14 +414,18 @@ export async function runDemo(o: DemoOptions = {}): Promise<string> {
   }
 
   log('');
-  const result = await clustersCommand(out, {});
+  const sizes = demoClusterSizes(plan.probeSize * 4, plan.clusterSizes);
+  log(`HDBSCAN: min_cluster_size ${sizes.minClusterSize}, min_samples ${sizes.minSamples} (${plan.clusterSizes ?? 'scaled'} sizes for N = ${plan.probeSize * 4})`);
+  const result = await clustersCommand(out, sizes);
   log(result.text);
-  const rows = result.quality?.filter((r) => r.kind === 'polca').map((r) => ({ ...r, kind: 'hessian (top eigenvectors)' })) ?? [];
+  const label = (kind: string, basis: string) => `${basis}, ${kind === 'polca' ? `POLCA (${plan.secondOrder ?? 'secant'})` : 'first-order POLCA'}`;
+  const pick = (q: typeof result.quality, basis: string) =>
+    (q ?? []).filter((r) => r.kind === 'polca' || r.kind === 'polca-first').map((r) => ({ ...r, kind: label(r.kind, basis) }));
+  const rows = pick(result.quality, 'hessian (top eigenvectors)');
   for (const k of kinds) {
-    // Same Δ and τ as the main run: the same training, so the same flat point.
-    const r = await clustersCommand(basisDir(out, k), { kinds: ['polca'], delta: result.delta, tau: result.tau });
-    const row = r.quality?.find((q) => q.kind === 'polca');
-    if (row) rows.push({ ...row, kind: BASIS_ROW[k] });
+    // Same Δ, τ and sizes as the main run: the same training, so the same flat point.
+    const r = await clustersCommand(basisDir(out, k), { kinds: ['polca', 'polca-first'], delta: result.delta, tau: result.tau, ...sizes });
+    rows.push(...pick(r.quality, BASIS_ROW[k]));
   }
   if (rows.length > 1) log(['', '## POLCA by basis (METHOD.md §5)', formatQualityTable(rows).replace('| trajectories |', '| POLCA basis |')].join('\n'));
   const report = await reportCommand(out, { compare: kinds.map((k) => basisDir(out, k)) });
