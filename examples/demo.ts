@@ -67,11 +67,14 @@ export interface DemoPlan {
 /** Bases the demo can compare with the Hessian eigenbasis (`axis` is the LCA baseline). */
 export type ComparedBasis = 'random' | 'shuffled' | 'axis' | 'movement' | 'gradient-covariance';
 
+/** Every {@link ComparedBasis}. */
+export const COMPARED_BASES: readonly ComparedBasis[] = ['random', 'shuffled', 'axis', 'movement', 'gradient-covariance'];
+
 /** The demo's two plans. */
 export const DEMO_PLANS: Record<'default' | 'quick', DemoPlan> = {
   default: {
     config: ARITHMETIC_CONFIGS.default, every: 20, basisEvery: 200, maxVectors: 15, probeSize: 500, hessianSize: 256,
-    compare: ['random', 'shuffled', 'axis', 'movement', 'gradient-covariance'], compareEvery: 400, compareMaxVectors: 8,
+    compare: ['random', 'movement', 'gradient-covariance'], compareEvery: 400, compareMaxVectors: 8,
   },
   quick: {
     config: { ...ARITHMETIC_CONFIGS.quick, steps: 400 }, every: 20, basisEvery: 100, maxVectors: 4, probeSize: 150, hessianSize: 100,
@@ -141,6 +144,8 @@ export interface DemoOverrides {
   secondOrder?: SecondOrder;
   /** HDBSCAN sizes of the demo's tables (see {@link demoClusterSizes}). */
   clusterSizes?: 'scaled' | 'paper';
+  /** Bases compared with the Hessian eigenbasis, comma-separated {@link ComparedBasis} names (`none` for none). */
+  compare?: string;
 }
 
 /**
@@ -159,7 +164,7 @@ export function demoClusterSizes(n: number, sizes: 'scaled' | 'paper' = 'scaled'
 /** The plan with `overrides` applied, checked. */
 export function demoPlan(quick: boolean | undefined, overrides: DemoOverrides = {}): DemoPlan {
   const base = DEMO_PLANS[quick ? 'quick' : 'default'];
-  const { lr, schedule, steps, probeSize, seed, layers, dModel, dMlp, basisEvery, maxVectors, carryFrom, secondOrder, clusterSizes } = overrides;
+  const { lr, schedule, steps, probeSize, seed, layers, dModel, dMlp, basisEvery, maxVectors, carryFrom, secondOrder, clusterSizes, compare } = overrides;
   const bad = (name: string, want: string, got: unknown) => new RangeError(`demo: option '${name}' must be ${want}, got ${JSON.stringify(got)}`);
   if (lr !== undefined && !(lr > 0 && Number.isFinite(lr))) throw bad('lr', 'a positive number', lr);
   if (schedule !== undefined && schedule !== 'constant' && schedule !== 'cosine') throw bad('schedule', "'constant' or 'cosine'", schedule);
@@ -181,8 +186,12 @@ export function demoPlan(quick: boolean | undefined, overrides: DemoOverrides = 
   }
   if (secondOrder !== undefined && !SECOND_ORDERS.includes(secondOrder)) throw bad('second-order', SECOND_ORDERS.map((x) => `'${x}'`).join(', '), secondOrder);
   if (clusterSizes !== undefined && clusterSizes !== 'scaled' && clusterSizes !== 'paper') throw bad('cluster-sizes', "'scaled' or 'paper'", clusterSizes);
+  const compared = compare === undefined ? base.compare : compare === 'none' ? [] : compare.split(',');
+  const unknown = compared.find((k) => !(COMPARED_BASES as readonly string[]).includes(k));
+  if (unknown !== undefined) throw bad('compare', `'none' or a comma-separated list of ${COMPARED_BASES.map((k) => `'${k}'`).join(', ')}`, compare);
   return {
     ...base,
+    compare: compared as ComparedBasis[],
     clusterSizes: clusterSizes ?? base.clusterSizes,
     secondOrder: secondOrder ?? base.secondOrder,
     basisEvery: basisEvery ?? base.basisEvery,
@@ -207,7 +216,7 @@ export function demoPlan(quick: boolean | undefined, overrides: DemoOverrides = 
  * line reads them, and the parent hands its overrides to the child process
  * through them.
  */
-const EXPERIMENT_FLAGS: readonly { key: keyof DemoOverrides; flag: string; help: string; choices?: readonly string[] }[] = [
+const EXPERIMENT_FLAGS: readonly { key: keyof DemoOverrides; flag: string; help: string; choices?: readonly string[]; text?: true }[] = [
   { key: 'lr', flag: '--lr', help: 'peak learning rate' },
   { key: 'schedule', flag: '--schedule', help: 'learning-rate schedule', choices: ['constant', 'cosine'] },
   { key: 'steps', flag: '--steps', help: 'training steps' },
@@ -220,6 +229,7 @@ const EXPERIMENT_FLAGS: readonly { key: keyof DemoOverrides; flag: string; help:
   { key: 'maxVectors', flag: '--max-vectors', help: 'most Hessian eigenvectors' },
   { key: 'secondOrder', flag: '--second-order', help: 'curvature estimator of the second-order term', choices: SECOND_ORDERS },
   { key: 'carryFrom', flag: '--carry-from', help: '(a curriculum) no carries into the 10s and 100s in training before this step' },
+  { key: 'compare', flag: '--compare', help: `bases compared with the Hessian eigenbasis: 'none' or a comma-separated list of ${COMPARED_BASES.join(', ')}`, text: true },
   { key: 'clusterSizes', flag: '--cluster-sizes', help: "HDBSCAN sizes of the tables: 2 % / 0.5 % of N, or the paper's 3 % / N/15", choices: ['scaled', 'paper'] },
 ];
 
@@ -361,9 +371,14 @@ export async function runDemo(o: DemoOptions = {}): Promise<string> {
     basis: { kind: 'hessian', every: plan.basisEvery, k: 1, maxVectors: plan.maxVectors },
     log: { dir: out, keepParams: o.keepParams ?? false, probeMeta: setup.probeMeta },
     serve: o.serve === false ? undefined : { grpc: { port: o.grpcPort ?? 0 }, metrics: { port: o.metricsPort ?? 0 } },
-    // Live clustering and transition detection are on by default with a log or a server; the quick plan's
+    // Live clustering and transition detection are on by default with a log or a server; here with the
+    // demo's HDBSCAN sizes, which the run records so that its report uses them too. The quick plan's
     // 400 steps (21 checkpoints) need a shorter Δ and noise window to decide anything before training ends.
-    analysis: { alerts: { signal: 'probe' }, transitions: o.quick ? { delta: 3 * plan.every, minNoise: 10 } : {} },
+    analysis: {
+      alerts: { signal: 'probe' },
+      clusters: demoClusterSizes(plan.probeSize * 4, plan.clusterSizes),
+      transitions: o.quick ? { delta: 3 * plan.every, minNoise: 10 } : {},
+    },
     runName: o.runName,
     alerts: o.webhook ? { webhook: { url: o.webhook, format: o.webhookFormat ?? 'json' } } : undefined,
   });
@@ -503,7 +518,7 @@ export function parseDemoArgs(argv: readonly string[]): DemoArgs {
     .addOption(new Option('--compared-bases <kinds>', 'internal: the child role, watching the training along these bases').hideHelp());
   const experiments = EXPERIMENT_FLAGS.map((f) => {
     const option = new Option(`${f.flag} <value>`, `experiment: ${f.help}`);
-    program.addOption(f.choices ? option.choices(f.choices) : option.argParser(Number));
+    program.addOption(f.choices ? option.choices(f.choices) : f.text ? option : option.argParser(Number));
     return { key: f.key, name: option.attributeName() };
   });
   program.parse([...argv], { from: 'user' });

@@ -5,7 +5,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { spawn, spawnSync } from 'node:child_process';
 import { lastValueFrom, toArray } from 'rxjs';
-import { DEMO_PLANS, demoPlan, overrideFlags, parseDemoArgs, type DemoOverrides } from '../../examples/demo.js';
+import { DEMO_PLANS, demoClusterSizes, demoPlan, overrideFlags, parseDemoArgs, type DemoOverrides } from '../../examples/demo.js';
 import { replay } from '../../src/stream/replay.js';
 import { readRun } from '../../src/sinks/arrow/readRun.js';
 import type { CheckpointEvent, PolcaEvent, PolcaIncrementEvent } from '../../src/stream/events.js';
@@ -141,8 +141,15 @@ describe('demo experiment overrides', () => {
     // The child process gets the parent's overrides through the same flags the command line reads.
     const all: DemoOverrides = {
       lr: 3e-4, schedule: 'constant', steps: 6000, probeSize: 250, seed: 2, layers: 3, dModel: 128, dMlp: 512,
-      basisEvery: 400, maxVectors: 30, secondOrder: 'secant', carryFrom: 1000,
+      basisEvery: 400, maxVectors: 30, secondOrder: 'secant', carryFrom: 1000, compare: 'shuffled,axis', clusterSizes: 'paper',
     };
+    expect(demoPlan(false, { compare: 'shuffled,axis' }).compare).toEqual(['shuffled', 'axis']);
+    expect(demoPlan(false, { compare: 'none' }).compare).toEqual([]);
+    expect(() => demoPlan(false, { compare: 'random,hessian' })).toThrow(/option 'compare' must be 'none' or a comma-separated list of 'random', 'shuffled', 'axis', 'movement', 'gradient-covariance', got "random,hessian"/);
+    expect(() => demoPlan(false, { clusterSizes: 'big' as 'paper' })).toThrow(/option 'cluster-sizes' must be 'scaled' or 'paper', got "big"/);
+    // 2 % and 0.5 % of N; the paper's 150 and N/15 at N = 5000, scaled.
+    expect(demoClusterSizes(2000)).toEqual({ minClusterSize: 40, minSamples: 10 });
+    expect(demoClusterSizes(5000, 'paper')).toEqual({ minClusterSize: 150, minSamples: 333 });
     expect(parseDemoArgs(overrideFlags(all)).overrides).toEqual(all);
     expect(parseDemoArgs(['--quick', '--mlp', '1024'])).toMatchObject({ quick: true, bases: 'child', serve: true, overrides: { dMlp: 1024 } });
     expect(Object.keys(parseDemoArgs([]).overrides)).toEqual([]);
