@@ -12,6 +12,7 @@
  * prints, per direction, the best eligible carry homogeneity.
  *
  *   npx tsx examples/arithmetic/oracleControl.ts DIR [--from 1000] [--to 2000] [--random 8]
+ *     [--min-cluster-size n --min-samples m] [--reuse]
  *
  * How to read it: a sound pipeline finds a ≥ 0.9 carry cluster along the
  * displacement. If it does not, the fault is in the pipeline, not the basis.
@@ -79,7 +80,10 @@ export interface ControlRow {
 }
 
 /** Runs the control on a curriculum run directory; returns the rows and the backfilled run's directory. */
-export async function oracleControl(dir: string, o: { from: number; to: number; random: number; seed?: number }) {
+export async function oracleControl(
+  dir: string,
+  o: { from: number; to: number; random: number; seed?: number; minClusterSize?: number; minSamples?: number; reuse?: boolean },
+) {
   const run = await readRun(dir);
   const { params: records } = await readParams(dir);
   const at = (step: number) => {
@@ -102,12 +106,15 @@ export async function oracleControl(dir: string, o: { from: number; to: number; 
   const { vectors, kept } = orthonormalize(candidates.map((c) => c.v));
   const roles = kept.map((i) => candidates[i].role);
 
-  const model = await backfillModel(run.manifest);
   const out = path.join(dir, 'oracle');
-  await backfill(dir, { ...model, vectors, out, overwrite: true });
+  // --reuse clusters an earlier backfill again (other HDBSCAN sizes) without recomputing it.
+  if (!o.reuse) {
+    const model = await backfillModel(run.manifest);
+    await backfill(dir, { ...model, vectors, out, overwrite: true });
+  }
 
   const kinds: TrajectoryKind[] = ['polca', 'polca-first', 'loss'];
-  const result = await clustersCommand(out, { kinds });
+  const result = await clustersCommand(out, { kinds, minClusterSize: o.minClusterSize, minSamples: o.minSamples });
   const meta = run.manifest.probeMeta as Record<string, ArrayLike<number | boolean>>;
   const labels: ArithmeticLabels = { place: meta.place as ArrayLike<number>, carry: meta.carry };
   const rows: ControlRow[] = [];
@@ -149,8 +156,15 @@ if (import.meta.url === `file://${process.argv[1]}`) {
     .addOption(new Option('--from <step>', 'start of the displacement').default('1000'))
     .addOption(new Option('--to <step>', 'end of the displacement').default('2000'))
     .addOption(new Option('--random <n>', 'random directions').default('8'))
-    .action(async (dir: string, opts: { from: string; to: string; random: string }) => {
-      const { rows, out, text } = await oracleControl(dir, { from: Number(opts.from), to: Number(opts.to), random: Number(opts.random) });
+    .option('--min-cluster-size <n>', 'HDBSCAN min_cluster_size (default: the paper scaled to N)')
+    .option('--min-samples <n>', 'HDBSCAN min_samples (default: the paper scaled to N)')
+    .option('--reuse', 'cluster the backfill already in <run-dir>/oracle again')
+    .action(async (dir: string, opts: { from: string; to: string; random: string; minClusterSize?: string; minSamples?: string; reuse?: boolean }) => {
+      const num = (x?: string) => (x === undefined ? undefined : Number(x));
+      const { rows, out, text } = await oracleControl(dir, {
+        from: Number(opts.from), to: Number(opts.to), random: Number(opts.random),
+        minClusterSize: num(opts.minClusterSize), minSamples: num(opts.minSamples), reuse: opts.reuse,
+      });
       process.stdout.write(`${text}\n\n## Oracle-direction control (${out})\n${formatControl(rows)}\n`);
     });
   await cmd.parseAsync();
