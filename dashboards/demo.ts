@@ -19,7 +19,7 @@ const stepMs = arg > 0 ? Number(process.argv[arg + 1]) : 150;
 const start = Date.now();
 const events = syntheticServeRun({ startTime: start, stepMs, troubledEnding: true });
 const subject = new Subject<PolcaEvent>();
-const server = await startServer({ events$: subject, grpc: { port: 50051 }, metrics: { port: 9464 } });
+const server = await startServer({ events$: subject, grpc: { port: 50051 }, metrics: { port: 9464 }, run: 'synthetic' });
 console.log(`polca demo: grpc 127.0.0.1:${server.grpcPort}, metrics http://127.0.0.1:${server.metricsPort}/metrics, ${events.length} events over ${((2000 * stepMs) / 1000).toFixed(0)} s`);
 for (const event of events) {
   const wait = event.time - Date.now();

@@ -27,7 +27,7 @@ export { replay, type ReplayOptions } from './stream/replay.js';
 export * from './analysis/index.js';
 export { analyze, type AnalyzeOptions } from './run/analyze.js';
 export { attachSinks, type RunSinks, type RunSinksOptions } from './run/attachSinks.js';
-export { resolveLiveAnalysis, readLiveAnalysis, LIVE_CLUSTER_KINDS, LIVE_CLUSTER_BUDGET, type LiveAnalysisRecord, type ResolvedAnalysis } from './run/liveAnalysis.js';
+export { resolveLiveAnalysis, readLiveAnalysis, LIVE_CLUSTER_KINDS, LIVE_CLUSTER_BUDGET, type LiveAnalysisRecord, type LiveAnalysisOptions, type ResolvedAnalysis } from './run/liveAnalysis.js';
 export { recordRun, type RecordRunOptions, type RecordableRun } from './run/recordRun.js';
 export { backfill, type BackfillOptions, type BackfillResult } from './run/backfill.js';
 export * from './report/index.js';

@@ -81,7 +81,9 @@ export interface ClusterTrackerOptions extends Omit<ClusterProcedureOptions, 'ki
    * a live interval whenever the seconds spent clustering so far are at most
    * `budget` of the seconds since the tracker's first event, so that
    * clustering stays that fraction of the run's time whatever N, the number
-   * of vectors and the machine (see {@link ClusterTrackerStats}). Required.
+   * of vectors and the machine (see {@link ClusterTrackerStats}); the rounds
+   * then depend on the machine's speed, so analysing a replay at full speed
+   * wants a number. Required.
    */
   every: number | 'auto';
   /** With `every: 'auto'`: the largest fraction of the run's wall time spent clustering. Default 0.05. */

@@ -1,10 +1,10 @@
 /**
  * The `polca` command line: replay, clusters, backfill, report and budget on run directories.
  *
- *   polca replay <dir> [--pace recorded] [--speed 10] [--json] [--grpc 50051] [--metrics 9464]
+ *   polca replay <dir> [--pace recorded] [--speed 10] [--json] [--grpc 50051] [--metrics 9464] [--run name]
  *   polca clusters <dir> [--kinds polca,loss] [--min-cluster-size 150] [--delta 100] [--tau 1000]
  *   polca backfill <dir> --model <module>
- *   polca report <dir> [--out report.html]
+ *   polca report <dir> [--out report.html] [--delta 100] [--tau 1000] [--min-cluster-size 150] [--kinds polca,loss]
  *   polca budget <dir> [--edges 0,500,1000,2000]
  */
 import { Command, InvalidArgumentError } from 'commander';
@@ -52,11 +52,11 @@ export function buildProgram(): Command {
     .description("cluster every basis vector's trajectories, find breakthroughs, print the quality table")
     .argument('<dir>', 'run directory')
     .option('--kinds <list>', 'trajectory kinds, comma-separated (polca, polca-first, fisher, lca, loss, loss-change)')
-    .option('--min-cluster-size <n>', 'HDBSCAN min_cluster_size (default: 0.03·N)', int('--min-cluster-size'))
-    .option('--min-samples <n>', 'HDBSCAN min_samples, the point itself counted (default: N/15)', int('--min-samples'))
+    .option('--min-cluster-size <n>', 'HDBSCAN min_cluster_size (default: the live clustering\'s, else 0.03·N)', int('--min-cluster-size'))
+    .option('--min-samples <n>', 'HDBSCAN min_samples, the point itself counted (default: the live clustering\'s, else N/15)', int('--min-samples'))
     .option('--selection <kind>', "'eom' or 'leaf'", 'eom')
-    .option('--delta <steps>', 'Δ of eq. (6), in steps', int('--delta'))
-    .option('--tau <steps>', 'τ of eq. (7), in steps', int('--tau'))
+    .option('--delta <steps>', 'Δ of eq. (6), in steps (default: the live detector\'s, else 5 checkpoint intervals)', int('--delta'))
+    .option('--tau <steps>', 'τ of eq. (7), in steps (default: where the mean probe loss turns flat)', int('--tau'))
     .option('--no-write', 'do not write analysis/clusters.ipc')
     .action(async (dir: string, o) => {
       const kinds = o.kinds ? (String(o.kinds).split(',') as TrajectoryKind[]) : undefined;
@@ -82,12 +82,19 @@ export function buildProgram(): Command {
     .argument('<dir>', 'run directory')
     .option('-o, --out <file>', 'output file (default <dir>/report.html)')
     .option('--compare <dirs>', 'other run directories (other bases) for the basis table, comma-separated')
-    .option('--min-cluster-size <n>', 'HDBSCAN min_cluster_size (default: 0.03·N)', int('--min-cluster-size'))
-    .option('--min-samples <n>', 'HDBSCAN min_samples (default: N/15)', int('--min-samples'))
+    .option('--min-cluster-size <n>', 'HDBSCAN min_cluster_size (default: the live clustering\'s, else 0.03·N)', int('--min-cluster-size'))
+    .option('--min-samples <n>', 'HDBSCAN min_samples, the point itself counted (default: the live clustering\'s, else N/15)', int('--min-samples'))
+    .option('--delta <steps>', 'Δ of eq. (6), in steps (default: the live detector\'s, else 5 checkpoint intervals)', int('--delta'))
+    .option('--tau <steps>', 'τ of eq. (7), in steps (default: where the mean probe loss turns flat)', int('--tau'))
+    .option('--kinds <list>', 'trajectory kinds to draw, comma-separated (default: every kind the run supports)')
+    .option('--recluster', 'recompute the clusters even where the run recorded them')
     .action(async (dir: string, o) => {
       const { reportCommand } = await import('../report/index.js');
       const compare = o.compare ? String(o.compare).split(',') : undefined;
-      const file = await reportCommand(dir, { out: o.out, compare, minClusterSize: o.minClusterSize, minSamples: o.minSamples });
+      const kinds = o.kinds ? (String(o.kinds).split(',') as TrajectoryKind[]) : undefined;
+      const file = await reportCommand(dir, {
+        out: o.out, compare, minClusterSize: o.minClusterSize, minSamples: o.minSamples, delta: o.delta, tau: o.tau, kinds, recluster: o.recluster,
+      });
       process.stdout.write(`report written to ${file}\n`);
     });
   program

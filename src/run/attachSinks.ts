@@ -5,8 +5,8 @@ import { startServer, type PolcaServer, type ServeOptions } from '../serve/start
 import type { PolcaEvent } from '../stream/events.js';
 import { WebhookSink, type WebhookOptions } from '../analysis/webhook.js';
 import type { ClusterTracker, ClusterTrackerStats } from '../analysis/clusterTracker.js';
-import { analyze, type AnalyzeOptions } from './analyze.js';
-import { liveAnalysisRecord, resolveLiveAnalysis, writeLiveAnalysis } from './liveAnalysis.js';
+import { analyze } from './analyze.js';
+import { liveAnalysisRecord, resolveLiveAnalysis, writeLiveAnalysis, type LiveAnalysisOptions } from './liveAnalysis.js';
 import { recordRun, type RecordableRun, type RecordRunOptions } from './recordRun.js';
 
 /** Where a run's events go besides the caller. */
@@ -16,10 +16,10 @@ export interface RunSinksOptions {
    * part is on by default — live clustering within a 5% time budget,
    * transition detection on those clusters, the alert rules — and a part
    * given here is merged over its default (`false` turns it off); see
-   * {@link resolveLiveAnalysis}. Without sinks: as given (alerts only when
-   * absent).
+   * {@link resolveLiveAnalysis}. Without sinks only the parts given run
+   * (and the alert rules).
    */
-  analysis?: AnalyzeOptions;
+  analysis?: LiveAnalysisOptions;
   /** Log to an Arrow run directory (which also records the live analysis in `analysis/live.json`). */
   log?: { dir: string } & RecordRunOptions;
   /** Serve live over gRPC and/or Prometheus. */
@@ -70,9 +70,9 @@ export interface RunSinks {
  */
 export async function attachSinks(run: RecordableRun, options: RunSinksOptions = {}): Promise<RunSinks> {
   const hasSinks = options.log !== undefined || options.serve !== undefined || options.alerts !== undefined;
-  const resolved = hasSinks ? resolveLiveAnalysis(options.analysis) : undefined;
+  const resolved = resolveLiveAnalysis(options.analysis, { sinks: hasSinks });
   let clusterTracker: ClusterTracker | undefined;
-  const events$ = analyze(run.events$, resolved ?? options.analysis ?? {}, { onClusterTracker: (t) => (clusterTracker = t) });
+  const events$ = analyze(run.events$, resolved, { onClusterTracker: (t) => (clusterTracker = t) });
   const name = options.name ?? (options.log ? path.basename(path.resolve(options.log.dir)) : 'polca');
   if (typeof name !== 'string' || name.length === 0) throw new TypeError(`attachSinks: option name must be a non-empty string, got ${JSON.stringify(name)}`);
   const hookOptions = options.alerts?.webhook;
@@ -89,25 +89,27 @@ export async function attachSinks(run: RecordableRun, options: RunSinksOptions =
   if (options.log) {
     const { dir, ...rest } = options.log;
     writer = recordRun(source, dir, rest);
-    if (resolved) {
-      const record = liveAnalysisRecord(resolved);
-      // After the writer made the directory (at run-start), so a refused directory is left alone.
-      events$.subscribe({
-        next: (e) => {
-          if (e.type !== 'run-start') return;
-          try {
-            writeLiveAnalysis(dir, record);
-          } catch {
-            // The post-hoc commands then use their defaults; the log itself reports its own failures.
-          }
-        },
-        error: () => undefined,
-      });
-    }
+    const record = liveAnalysisRecord(resolved);
+    // At run-start, after the writer made the directory, so that a directory it refused is left alone.
+    events$.subscribe({
+      next: (e) => {
+        if (e.type !== 'run-start') return;
+        try {
+          writeLiveAnalysis(dir, record);
+        } catch {
+          // The post-hoc commands then use their defaults; the log reports its own failures.
+        }
+      },
+      error: () => undefined,
+    });
   }
   let server: PolcaServer | null = null;
   try {
-    if (options.serve) server = await startServer({ run: name, ...options.serve, events$ });
+    if (options.serve) {
+      const { metrics, ...serve } = options.serve;
+      // /metrics answers 30 s more after the run (without holding the process), for the last scrapes.
+      server = await startServer({ run: name, ...serve, metrics: metrics && { lingerSeconds: 30, ...metrics }, events$ });
+    }
   } catch (e) {
     writer?.abort(e);
     throw e;

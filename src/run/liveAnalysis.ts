@@ -12,7 +12,6 @@ import type { ClusterTrackerOptions } from '../analysis/clusterTracker.js';
 import type { BreakthroughDetectorOptions } from '../analysis/onlineDetector.js';
 import type { AlertRulesOptions } from '../analysis/alertRules.js';
 import type { TrajectoryKind } from '../stream/events.js';
-import type { AnalyzeOptions } from './analyze.js';
 
 /**
  * Kinds clustered live by default: POLCA (the paper's), its first-order part,
@@ -36,7 +35,20 @@ export const LIVE_CLUSTER_KINDS: readonly TrajectoryKind[] = ['polca', 'polca-fi
  */
 export const LIVE_CLUSTER_BUDGET = 0.05;
 
-/** The analysis a run with sinks gets: every part on, each given part merged over its default. */
+/**
+ * The `analysis` option of a run with sinks (`attachSinks`, the callback):
+ * each part merged over its default, so `clusters` needs no `every`.
+ */
+export interface LiveAnalysisOptions {
+  /** Live clustering; merged over `{ every: 'auto', budget: 0.05, kinds: LIVE_CLUSTER_KINDS, maxPerPush: 1 }`. */
+  clusters?: Partial<ClusterTrackerOptions> | false;
+  /** Transition detection; merged over `{ clusterKinds: <the kinds clustered> }` (Δ: the shared default). */
+  transitions?: BreakthroughDetectorOptions | false;
+  /** Alert rules. */
+  alerts?: AlertRulesOptions | false;
+}
+
+/** The analysis a run gets: every part on or off, each given part merged over its default. */
 export interface ResolvedAnalysis {
   clusters: ClusterTrackerOptions | false;
   transitions: BreakthroughDetectorOptions | false;
@@ -44,7 +56,9 @@ export interface ResolvedAnalysis {
 }
 
 /**
- * Merges a run's `analysis` option over the defaults of a run with sinks:
+ * Merges a run's `analysis` option over the defaults of a run with sinks
+ * (`options.sinks`, default true; without sinks absent parts stay off but
+ * the alert rules):
  * re-clustering of {@link LIVE_CLUSTER_KINDS} within a time budget of
  * {@link LIVE_CLUSTER_BUDGET} (one (kind, vector) clustering per event, so
  * that no single step waits for a whole round), transition detection on
@@ -59,13 +73,19 @@ export interface ResolvedAnalysis {
  * resolveLiveAnalysis({ clusters: false }).clusters;             // false
  * ```
  */
-export function resolveLiveAnalysis(given: AnalyzeOptions | undefined): ResolvedAnalysis {
+export function resolveLiveAnalysis(given: LiveAnalysisOptions | undefined, options: { sinks?: boolean } = {}): ResolvedAnalysis {
   const g = given ?? {};
+  // Without sinks only what is asked for runs (and the alert rules).
+  const on = options.sinks ?? true;
   const clusters: ClusterTrackerOptions | false =
-    g.clusters === false ? false : { every: 'auto', budget: LIVE_CLUSTER_BUDGET, kinds: LIVE_CLUSTER_KINDS, maxPerPush: 1, ...(g.clusters ?? {}) };
+    g.clusters === false || (!on && g.clusters === undefined)
+      ? false
+      : { every: 'auto', budget: LIVE_CLUSTER_BUDGET, kinds: LIVE_CLUSTER_KINDS, maxPerPush: 1, ...(g.clusters ?? {}) };
   const kinds = clusters ? (clusters.kinds ?? ['polca']) : LIVE_CLUSTER_KINDS;
   const transitions: BreakthroughDetectorOptions | false =
-    g.transitions === false ? false : { ...(g.transitions?.clusterKind ? {} : { clusterKinds: kinds }), ...(g.transitions ?? {}) };
+    g.transitions === false || (!on && g.transitions === undefined)
+      ? false
+      : { ...(g.transitions?.clusterKind ? {} : { clusterKinds: kinds }), ...(g.transitions ?? {}) };
   const alerts: AlertRulesOptions | false = g.alerts === false ? false : { ...(g.alerts ?? {}) };
   return { clusters, transitions, alerts };
 }

@@ -13,6 +13,8 @@ export interface MetricsServer {
   readonly port: number;
   /** Stops listening and drops open connections; idempotent. */
   close(): Promise<void>;
+  /** Lets the process exit while the server (and its connections) are still open. */
+  unref(): void;
 }
 
 /**
@@ -55,6 +57,13 @@ export async function startMetricsServer(
       },
     );
   });
+  let unrefd = false;
+  const sockets = new Set<import('node:net').Socket>();
+  server.on('connection', (socket) => {
+    sockets.add(socket);
+    socket.once('close', () => sockets.delete(socket));
+    if (unrefd) socket.unref();
+  });
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(port, host, () => {
@@ -71,6 +80,12 @@ export async function startMetricsServer(
         server.closeAllConnections();
       });
       return closing;
+    },
+    unref() {
+      unrefd = true;
+      server.unref();
+      // Keep-alive connections (a scraper's) would hold the process too.
+      for (const socket of sockets) socket.unref();
     },
   };
 }

@@ -127,6 +127,7 @@ class ZeroFirstCounter {
  * | `polca_cluster_members` | gauge | kind, basis, cluster |
  * | `polca_transitions_total` | counter | kind, basis, cluster — or set |
  * | `polca_transition_step` | gauge (training step of the latest breakthrough) | kind, basis, cluster — or set |
+ * | `polca_transition_timestamp_seconds` | gauge (when the latest breakthrough was detected, Unix seconds) | kind, basis, cluster — or set |
  * | `polca_clustering_seconds_total` | counter (seconds of live re-clustering, on the training thread) | |
  * | `polca_clustering_rounds_total` | counter (live re-clustering rounds) | |
  * | `polca_alerts_total` | counter | rule |
@@ -148,8 +149,10 @@ class ZeroFirstCounter {
  * live run clustering three kinds and breaking through a few clusters has a
  * handful), plus one per named datapoint set (`set`). `rule` and `type` are
  * closed sets. New transition series appear at 0 one scrape before their
- * first increment, so that `increase(polca_transitions_total[5m]) > 0` sees
- * every breakthrough.
+ * first increment, so that `increase(polca_transitions_total[5m])` sees the
+ * first breakthrough of a cluster (unless another scraper took that 0);
+ * alerts and annotations use `polca_transition_timestamp_seconds`, which
+ * needs no history: `time() - polca_transition_timestamp_seconds < 300`.
  *
  * @example
  * ```ts
@@ -281,6 +284,12 @@ export function createPolcaMetrics(options: PolcaMetricsOptions = {}): PolcaMetr
       } else this.inc(0);
     },
   });
+  const transitionTime = new Gauge({
+    name: 'polca_transition_timestamp_seconds',
+    help: 'Time at which the latest breakthrough of each cluster or datapoint set was detected (Unix seconds).',
+    labelNames: transitionLabels,
+    registers,
+  });
   const alerts = new Counter({ name: 'polca_alerts_total', help: 'Alerts raised, by rule.', labelNames: ['rule'], registers });
   const events = new Counter({ name: 'polca_events_total', help: 'Events received, by type.', labelNames: ['type'], registers });
   const subscribers = new Gauge({ name: 'polca_serve_subscribers', help: 'Open gRPC subscriptions.', registers });
@@ -373,6 +382,7 @@ export function createPolcaMetrics(options: PolcaMetricsOptions = {}): PolcaMetr
           const labels = transitionTarget(event.target);
           transitions!.inc(labels);
           transitionStep.set(labels, event.step);
+          transitionTime.set(labels, event.time / 1000);
           break;
         }
         case 'alert':

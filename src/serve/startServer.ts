@@ -60,6 +60,16 @@ export interface ServeOptions {
     /** Cluster-series bounds, see {@link createPolcaMetrics}. */
     maxBases?: number;
     maxClustersPerBasis?: number;
+    /**
+     * Seconds `/metrics` keeps answering after the run ends (with
+     * `closeOnComplete`), so that Prometheus scrapes the last values — the
+     * breakthroughs of the run's last seconds, whose new counter series need
+     * two scrapes to show in `increase()`. The endpoint does not keep the
+     * process alive meanwhile, `done` does not wait for it, and `close()`
+     * ends it at once.
+     * Default 0 (`attachSinks` and the callback use 30).
+     */
+    lingerSeconds?: number;
   };
   /**
    * Events kept for `START_AT_BEGINNING` and `START_AT_STEP` subscriptions:
@@ -163,6 +173,8 @@ export async function startServer(options: ServeOptions): Promise<PolcaServer> {
   }
   const maxLag = checkPositive(options.subscriberMaxLag ?? 4096, 'subscriberMaxLag');
   const drainTimeoutMs = options.drainTimeoutMs ?? 5000;
+  const lingerMs = 1000 * (metricsOpts?.lingerSeconds ?? 0);
+  if (!(lingerMs >= 0) || !Number.isFinite(lingerMs)) throw new RangeError(`startServer: option metrics.lingerSeconds must be a number >= 0, got ${metricsOpts?.lingerSeconds}`);
   if (!(drainTimeoutMs >= 0)) throw new RangeError(`startServer: option drainTimeoutMs must be >= 0, got ${drainTimeoutMs}`);
 
   const log = new EventLog({
@@ -478,18 +490,29 @@ export async function startServer(options: ServeOptions): Promise<PolcaServer> {
     throw new Error(`startServer: could not bind: ${err instanceof Error ? err.message : String(err)}`);
   }
   started = true;
-  if (closeWhenStarted) void close();
+  if (closeWhenStarted) void shutdown(true);
 
   function endOfRun(): void {
     if (sourceEnded) return;
     sourceEnded = true;
     for (const sub of [...subscriptions]) sub.finish(sourceError);
     if (!(options.closeOnComplete ?? true)) return;
-    if (started) void close();
+    if (started) void shutdown(true);
     else closeWhenStarted = true;
   }
 
+  let lingering: NodeJS.Timeout | undefined;
   function close(): Promise<void> {
+    // An explicit close ends a lingering metrics endpoint at once.
+    if (lingering) {
+      clearTimeout(lingering);
+      lingering = undefined;
+      void metricsServer?.close();
+    }
+    return shutdown(false);
+  }
+
+  function shutdown(linger: boolean): Promise<void> {
     closing ??= (async () => {
       rx?.unsubscribe();
       health?.setStatus('', 'NOT_SERVING');
@@ -530,7 +553,17 @@ export async function startServer(options: ServeOptions): Promise<PolcaServer> {
           });
         });
       }
-      await metricsServer?.close();
+      if (linger && lingerMs > 0 && metricsServer) {
+        const m = metricsServer;
+        m.unref();
+        lingering = setTimeout(() => {
+          lingering = undefined;
+          void m.close();
+        }, lingerMs);
+        lingering.unref();
+      } else {
+        await metricsServer?.close();
+      }
       resolveDone();
     })();
     return closing;

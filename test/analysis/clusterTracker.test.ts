@@ -3,6 +3,8 @@ import { from, lastValueFrom, toArray } from 'rxjs';
 import { ClusterTracker, clusterEvents, jaccard, matchClusterIds } from '../../src/analysis/clusterTracker.js';
 import type { ClustersEvent, PolcaEvent } from '../../src/stream/events.js';
 import { gauss, polcaEvents, rng } from './helpers.js';
+import { hdbscan } from '../../src/analysis/hdbscan.js';
+import type { Clusterer } from '../../src/analysis/clusterProcedure.js';
 
 const sig = (x: number) => 1 / (1 + Math.exp(-x));
 
@@ -90,9 +92,66 @@ describe('ClusterTracker', () => {
 
   it('validates options', () => {
     expect(() => new ClusterTracker({ every: 1, maxPerPush: 0 })).toThrow(/options.maxPerPush must be a positive integer or Infinity, got 0/);
-    expect(() => new ClusterTracker({ every: 0 })).toThrow(/ClusterTracker: options.every must be a positive integer, got 0/);
+    expect(() => new ClusterTracker({ every: 0 })).toThrow(/ClusterTracker: options.every must be a positive integer or 'auto', got 0/);
+    expect(() => new ClusterTracker({ every: 'auto', budget: 0 })).toThrow(/ClusterTracker: options.budget must be in \(0, 1\], got 0/);
+    expect(() => new ClusterTracker({ every: 'auto', minEvery: 0 })).toThrow(/options.minEvery must be a positive integer, got 0/);
     expect(() => new ClusterTracker({ every: 1, jaccardThreshold: 0 })).toThrow(/options.jaccardThreshold/);
     expect(() => new ClusterTracker({ every: 1, kinds: [] })).toThrow(/options.kinds must not be empty/);
+  });
+});
+
+describe('ClusterTracker live', () => {
+  const L = design(9)[0];
+
+  it('counts live intervals only: filled-in earlier intervals of a late vector trigger no round', () => {
+    // Vector 0 from the start; vector 1 joins at interval 20 and gets its 20 earlier intervals filled in, newest first.
+    const live = polcaEvents([L, L], [0, 1]).map((e, j) => (j < 20 ? { ...e, basisIds: [0], projections: [1], values: [e.values[0]], firstOrder: [e.firstOrder[0]], derivatives: [e.derivatives[0]] } : e));
+    const filled = polcaEvents([L], [1]).slice(0, 20).reverse().map((e) => ({ ...e, filled: true }));
+    const t = new ClusterTracker({ every: 10, minClusterSize: 20, minSamples: 10 });
+    const steps: number[] = [];
+    for (const e of [...live.slice(0, 21), ...filled, ...live.slice(21)]) for (const c of t.push(e)) steps.push(c.step);
+    // Rounds at live intervals 10, 20 and 30 only (counting the 20 filled ones would add two);
+    // vector 1's full trajectory (31 checkpoints) is clustered at the last.
+    expect(steps).toEqual([200, 400, 600, 600]);
+    expect(t.current('polca', 1)!.steps.length).toBe(31);
+  });
+
+  it('gives ids unique per basis vector across kinds, so (basis, cluster) names one cluster', () => {
+    const t = new ClusterTracker({ every: 30, kinds: ['polca', 'polca-first'], minClusterSize: 20, minSamples: 10 });
+    const out = polcaEvents([L], [0]).flatMap((e) => t.push(e));
+    expect(out.map((c) => c.kind)).toEqual(['polca', 'polca-first']);
+    const ids = out.map((c) => c.clusters.map((k) => k.id));
+    expect(ids[0].length).toBeGreaterThan(1);
+    expect(ids[1].some((id) => ids[0].includes(id))).toBe(false);
+  });
+
+  it("'auto' spaces rounds so that clustering seconds stay within the budget of the elapsed time", () => {
+    // A clock the test moves: an interval of training takes 1000 ms, a clustering 500 ms.
+    let now = 0;
+    const clusterer: Clusterer = (points, options) => {
+      now += 500;
+      return hdbscan(points, options);
+    };
+    const t = new ClusterTracker({ every: 'auto', budget: 0.1, minClusterSize: 20, minSamples: 10, clock: () => now, clusterer });
+    const rounds: number[] = [];
+    polcaEvents([L], [0]).forEach((e, j) => {
+      now += 1000;
+      if (t.push(e).length) rounds.push(j + 1);
+    });
+    const s = t.stats;
+    expect(s.clusterings).toBe(rounds.length);
+    expect(s.seconds).toBeCloseTo(0.5 * rounds.length, 9);
+    expect(s.longest).toBeCloseTo(0.5, 9);
+    // The first round as soon as there are minCheckpoints (3) checkpoints, then whenever spent ≤ 10% of elapsed:
+    // within one clustering's overshoot of the budget, and far fewer rounds than intervals.
+    expect(rounds[0]).toBe(2);
+    expect(s.seconds).toBeLessThanOrEqual(0.1 * s.elapsed + 0.5);
+    expect(s.seconds).toBeGreaterThan(0.1 * s.elapsed - 1.5);
+    expect(rounds.length).toBeGreaterThan(2);
+    expect(rounds.length).toBeLessThan(10);
+    // A fixed cadence ignores the clock.
+    const fixed = new ClusterTracker({ every: 5, minClusterSize: 20, minSamples: 10, clock: () => now, clusterer });
+    expect(polcaEvents([L], [0]).filter((e) => fixed.push(e).length > 0)).toHaveLength(6);
   });
 });
 

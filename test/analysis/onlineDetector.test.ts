@@ -155,6 +155,14 @@ describe('BreakthroughDetector on cluster medians', () => {
     // a clusters event of another kind is ignored
     events.push({ ...(events[events.length - 1] as ClustersEvent), kind: 'loss' });
     const out = await lastValueFrom(from(events).pipe(transitions({ delta: DELTA, now: () => 0 }), toArray()));
+    // Watching several kinds: the same curves under kind loss (basis −1 there) give the same breakthroughs for it;
+    // without a Δ the shared default, 5 checkpoint intervals, is used.
+    const asLoss = events.slice(0, -1).map((e) => ({ ...(e as ClustersEvent), kind: 'loss' as const, basisId: -1 }));
+    const both = new BreakthroughDetector({ clusterKinds: ['polca', 'loss'], now: () => 0 });
+    const outBoth = [...events.slice(0, -1), ...asLoss].flatMap((e) => both.push(e));
+    expect(DELTA).toBe(5 * SPACING);
+    expect(outBoth.filter((t) => t.target.kind === 'cluster' && t.target.basisId === 4).map((t) => t.step)).toEqual(out.map((t) => t.step));
+    expect(outBoth.filter((t) => t.target.kind === 'cluster' && t.target.basisId === -1).map((t) => t.step)).toEqual(out.map((t) => t.step));
     for (let s = 0; s < SETS; s++) {
       const mine = out.filter((t) => t.target.kind === 'cluster' && t.target.clusterId === 100 + s && t.target.basisId === 4);
       expect(mine.length, `cluster ${s}`).toBe(data.planted[s].length);
@@ -220,6 +228,16 @@ describe('BreakthroughDetector on sets along a basis vector (polca events)', () 
       { delta: DELTA },
     );
     expect(post.map((b) => b.step)).toEqual([found[0].step]);
+  });
+
+  it('builds a set’s curve along b from live intervals only (filled-in ones lie in its past)', () => {
+    const det = new BreakthroughDetector({ delta: DELTA, sets: [{ name: 's', basisId: 0, indices: [0] }] });
+    const L = [Array.from({ length: 41 }, (_, j) => -0.01 * j)];
+    const events = polcaEvents([L], [0]);
+    for (const e of events.slice(0, 20)) det.push(e);
+    // A filled interval (of an earlier step) would break the uniform spacing of the curve if it were appended.
+    expect(() => det.push({ ...events[3], filled: true })).not.toThrow();
+    for (const e of events.slice(20)) det.push(e);
   });
 
   it('reads set losses from polca events when there are no checkpoint events', () => {

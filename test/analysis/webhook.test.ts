@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { WebhookSink } from '../../src/analysis/webhook.js';
+import { WebhookSink, webhookText } from '../../src/analysis/webhook.js';
 import type { AlertEvent, TransitionEvent } from '../../src/stream/events.js';
 
 interface Hit {
@@ -126,7 +126,31 @@ describe('WebhookSink against a real local server', () => {
     expect(hook.write(transition(11))).toBe(false);
   });
 
+  it('sends the event with the run name as JSON, or a Slack-compatible { text } body', async () => {
+    const { url, hits, server } = await startServer(() => 200);
+    servers.push(server);
+    const json = new WebhookSink({ url, run: 'addition' });
+    json.write(transition(240));
+    await json.close();
+    expect(hits[0].body).toEqual({ run: 'addition', ...transition(240) });
+    expect(hits[0].headers['content-type']).toBe('application/json');
+    const slack = new WebhookSink({ url, run: 'addition', format: 'slack' });
+    slack.write(transition(240));
+    slack.write({ ...transition(300), target: { kind: 'cluster', basisId: -1, clusterId: 3 } });
+    slack.write({ ...transition(320), target: { kind: 'datapoints', name: 'carries' } });
+    slack.write(alert('loss-spike', 500));
+    await slack.close();
+    expect(hits.slice(1).map((h) => h.body)).toEqual([
+      { text: 'polca run addition: breakthrough at step 240 along basis vector 2, cluster 5 (detected at step 340, confidence 0.90, magnitude 0.50)' },
+      { text: 'polca run addition: breakthrough at step 300 along exact-loss cluster 3 (detected at step 400, confidence 0.90, magnitude 0.50)' },
+      { text: 'polca run addition: breakthrough at step 320 along datapoint set carries (detected at step 420, confidence 0.90, magnitude 0.50)' },
+      { text: 'polca run addition: alert loss-spike at step 500: m500' },
+    ]);
+    expect(webhookText(transition(1))).toMatch(/^polca: breakthrough at step 1 /);
+  });
+
   it('validates options', () => {
+    expect(() => new WebhookSink({ url: 'http://x', format: 'xml' as never })).toThrow(/WebhookSink: options.format must be 'json' or 'slack', got "xml"/);
     expect(() => new WebhookSink({ url: 'not a url' })).toThrow(/WebhookSink: options.url is not a valid URL/);
     expect(() => new WebhookSink({ url: 'ftp://x' })).toThrow(/must be http\(s\)/);
     expect(() => new WebhookSink({ url: 'http://x', maxQueue: 0 })).toThrow(/options.maxQueue must be an integer ≥ 1, got 0/);

@@ -113,6 +113,22 @@ describe('polca command line', () => {
     expect(json[1].losses).toHaveLength(300);
     const clusters = cli('clusters', dir, '--kinds', 'polca', '--min-cluster-size', '30', '--min-samples', '10', '--no-write');
     expect(clusters).toMatch(/basis 0: 3 clusters/);
+    // Δ defaults to 5 checkpoint intervals, in clusters as in the report; both take --delta and --tau.
+    expect(clusters).toMatch(/61 checkpoints; Δ = 100, τ = \d+/);
+    const report = path.join(dir, 'custom.html');
+    const written = cli('report', dir, '--out', report, '--delta', '60', '--tau', '400', '--min-cluster-size', '30', '--min-samples', '10', '--kinds', 'polca,loss');
+    expect(written).toBe(`report written to ${report}\n`);
+    const html = fs.readFileSync(report, 'utf8');
+    expect(html).toContain('<tr><th>break times</th><td>Δ = 60 steps, τ = 400 steps (given)</td></tr>');
+    expect(html).toMatch(/<section class="panel" id="basis-0">/);
+    expect(html).toMatch(/<h3 id="kind-loss">loss<\/h3>/);
+    // A run whose live detector used another Δ (analysis/live.json): clusters and the report take it over.
+    fs.mkdirSync(path.join(dir, 'analysis'), { recursive: true });
+    fs.writeFileSync(path.join(dir, 'analysis', 'live.json'), JSON.stringify({ delta: 60, minClusterSize: 30, minSamples: 10, kinds: ['polca'], every: 'auto', budget: 0.05 }));
+    expect(cli('clusters', dir, '--kinds', 'polca', '--no-write')).toMatch(/Δ = 60, τ = \d+[\s\S]*basis 0: 3 clusters/);
+    cli('report', dir, '--out', report);
+    expect(fs.readFileSync(report, 'utf8')).toMatch(/<tr><th>break times<\/th><td>Δ = 60 steps, τ = \d+ steps \(from the mean probe loss\)<\/td><\/tr>/);
+    fs.rmSync(path.join(dir, 'analysis'), { recursive: true });
     // The budget of the planted run, recomputed by hand for the first range.
     const budget = cli('budget', dir, '--edges', '0,500');
     const { events } = plantedRun();
@@ -150,16 +166,18 @@ describe('polca replay --grpc --metrics', () => {
       if (!m || scraped) return;
       const url = m.replace('serving metrics on ', '');
       const text = await (await fetch(url)).text();
-      if (/polca_checkpoint_step 1200/.test(text)) scraped = text;
+      if (/polca_checkpoint_step\{run="[^"]+"\} 1200/.test(text)) scraped = text;
     }, 100);
     const count = await replayCommand(dir, { grpc: 0, metrics: 0, linger: 2 }, (s) => lines.push(s));
     clearInterval(watcher);
     expect(count).toBe(1 + 61 + 1 + 60 + 1);
     expect(lines.some((l) => /^serving gRPC on 127\.0\.0\.1:\d+/.test(l))).toBe(true);
-    expect(scraped).toMatch(/polca_checkpoint_step 1200/);
-    expect(scraped).toMatch(/polca_basis_size 1/);
+    // Every series is labelled with the run: the directory's name unless --run names it.
+    const run = path.basename(dir);
+    expect(scraped).toMatch(new RegExp(`polca_checkpoint_step\\{run="${run}"\\} 1200`));
+    expect(scraped).toMatch(new RegExp(`polca_basis_size\\{run="${run}"\\} 1`));
     // The mean probe loss of the last checkpoint, computed independently.
-    const mean = Number(/polca_probe_loss_mean ([0-9.e-]+)/.exec(scraped)![1]);
+    const mean = Number(/polca_probe_loss_mean\{run="[^"]+"\} ([0-9.e-]+)/.exec(scraped)![1]);
     expect(mean).toBeCloseTo(2 * Math.exp(-1200 / 300) + 0.1, 5);
   });
 });

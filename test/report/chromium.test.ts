@@ -123,7 +123,18 @@ describe('polca report in headless Chromium', () => {
       expect(titles).toContain(`b${b}: exact loss ℓ_x(θ_t)`);
       expect(titles).toContain(`b${b}: composition by place × carry`);
     }
-    expect(measured).toHaveLength(3 + 3 * panels.length);
+    // POLCA panels: projected loss, exact loss, composition; then the figures of the other trajectory kinds with clusters.
+    const kinds = [...html.matchAll(/<section class="panel" id="(polca-first|fisher|lca)-basis-(\d+)">/g)].map((m) => `${m[1]} b${m[2]}`);
+    expect(kinds.length).toBeGreaterThan(0);
+    for (const k of kinds) {
+      expect(titles.some((t) => t.startsWith(`${k}: `) && !t.includes('exact loss') && !t.includes('composition')), k).toBe(true);
+      expect(titles).toContain(`${k}: exact loss ℓ_x(θ_t)`);
+      expect(titles).toContain(`${k}: composition by place × carry`);
+    }
+    const loss = html.includes('<section class="panel" id="loss">') ? 1 : 0;
+    const lossChange = html.includes('<section class="panel" id="loss-change">') ? 1 : 0;
+    if (loss) expect(titles).toContain('exact-loss clusters: exact loss ℓ_x(θ_t)');
+    expect(measured).toHaveLength(3 + 3 * panels.length + 3 * kinds.length + 2 * loss + 3 * lossChange);
     for (const c of measured) {
       expect(c.w, c.title).toBeGreaterThan(150);
       expect(c.h, c.title).toBeGreaterThan(150);

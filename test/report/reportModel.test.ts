@@ -156,14 +156,14 @@ describe('reportModel on a real tracker run (clusters computed)', () => {
     );
   });
 
-  it('Δ and τ defaults: one checkpoint spacing, and the first step after which the mean probe loss stays within 5% of its range', () => {
+  it('Δ and τ defaults, shared with polca clusters and the live detector: 5 checkpoint intervals, and the first step after which the mean probe loss stays within 5% of its drop', () => {
     const cps = events.filter((e) => e.type === 'checkpoint') as { step: number; meanLoss: number }[];
     const vals = cps.map((c) => c.meanLoss);
     const last = vals[vals.length - 1];
-    const tol = 0.05 * (Math.max(...vals) - Math.min(...vals));
+    const tol = 0.05 * (Math.max(...vals) - last);
     let k = vals.length - 1;
     while (k > 0 && Math.abs(vals[k - 1] - last) <= tol) k--;
-    expect(model.breaks).toEqual({ delta: 2, tau: cps[k].step, tauSource: 'mean probe loss' });
+    expect(model.breaks).toEqual({ delta: 5 * (cps[1].step - cps[0].step), tau: cps[k].step, tauSource: 'mean probe loss' });
   });
 
   it('per-cluster break times and the quality table\u2019s POLCA row match eq. (6)/(7) and carry homogeneity computed from the events', () => {
@@ -179,13 +179,14 @@ describe('reportModel on a real tracker run (clusters computed)', () => {
     const onProgress = (p: { phase: string; done: number; total: number }) => seen.push(`${p.phase} ${p.done}/${p.total}`);
     const m = reportModel(events, probeMeta as never, { ...OPTS, onProgress });
     const K = new Set(events.flatMap((e) => (e.type === 'polca' ? e.basisIds : []))).size;
-    // Figures: one POLCA clustering per basis vector; table: loss, loss-change, and fisher and polca-first per vector.
-    const cluster = Array.from({ length: K }, (_, k) => `cluster ${k + 1}/${K}`);
-    const table = Array.from({ length: 2 + 2 * K }, (_, k) => `table ${k + 1}/${2 + 2 * K}`);
-    expect(seen).toEqual([...cluster, ...table]);
+    // One clustering per kind and basis vector, shared by the figures and the table: polca, polca-first and fisher per vector, loss and loss-change once.
+    const total = 3 * K + 2;
+    expect(seen).toEqual(Array.from({ length: total }, (_, k) => `cluster ${k + 1}/${total}`));
     seen.length = 0;
     await renderCharts(m, onProgress);
-    expect(seen).toEqual(m.panels.map((_, k) => `render ${k + 1}/${m.panels.length}`));
+    const panels = m.panels.length + m.kindPanels.length;
+    expect(m.kindPanels.length).toBeGreaterThan(0);
+    expect(seen).toEqual(Array.from({ length: panels }, (_, k) => `render ${k + 1}/${panels}`));
   });
 
   it('curves are sampled to maxPoints, ends kept, values still exact', () => {
@@ -226,7 +227,8 @@ describe('reportModel with recorded clusters', () => {
     expectBandRows(rowsOf(bandChart(p0.projected, { title: 't', yTitle: 'y' })) as unknown as BandRow[], 'cluster 7 (n=20)', members, traj);
     expect(m.panels.filter((p) => p.basisId !== 0).every((p) => p.source === 'computed')).toBe(true);
     const html = await buildReport(dir2, OPTS);
-    expect(html).toContain('<tr><td>12</td><td>20</td><td>basis 0, cluster 7</td><td>-0.2500</td><td>0.500</td></tr>');
+    const tau = m.breaks!.tau;
+    expect(html).toContain(`<tr><td>12</td><td>20</td><td>basis 0, cluster 7</td><td>-0.2500</td><td>0.500</td><td>${12 > tau ? 'yes' : 'no'}</td></tr>`);
     expect(html).toContain('<tr><td>30</td><td>loss-stalled</td><td>loss &lt;stalled&gt; &amp; flat</td><td>0.1250</td></tr>');
     // recluster ignores the record.
     const re = reportModel([...decodeEvents(run)], run.manifest.probeMeta, { ...OPTS, recluster: true });
@@ -273,7 +275,10 @@ describe('a run without POLCA intervals', () => {
     expect(html).toContain('<tr><th>ended</th><td>incomplete</td></tr>');
     expect(html).toContain('The run has no POLCA intervals');
     expect(html).toContain('<p>No basis vector has clusters.</p>');
-    expect(html.match(/<svg/g)).toHaveLength(2);
+    // Two curves, no POLCA panel; the exact-loss kinds' clusters, when they have any, get their own figures.
+    expect(html).not.toMatch(/id="basis-\d+"/);
+    const kindCharts = html.slice(html.indexOf('Clusters of the other trajectory kinds')).match(/<svg/g)?.length ?? 0;
+    expect(html.match(/<svg/g)).toHaveLength(2 + kindCharts);
   });
 });
 

@@ -11,8 +11,8 @@ TOKEN "-" for none): subscribes to step, clusters, transition and run-end
 events only, without per-datapoint arrays, and stamps each line with the
 time it was received ("recv", ms since the epoch); after each of the first
 clusters events of every (kind, basis vector) it calls ListClusters for that
-kind and vector ({"recv": ..., "list": ...}). Then {"run": ...} and
-{"status": CODE}.
+kind and vector ({"recv": ..., "list": ...}); after the first event, GetRun
+({"recv": ..., "run": ...}). Then {"status": CODE}.
 Messages are converted field by field with the proto's json names; non-finite
 floats become the strings "NaN", "Infinity", "-Infinity" (JSON has no such
 numbers); oneofs are reported under their oneof name, like proto-loader does.
@@ -78,10 +78,15 @@ def live(stub, auth):
         ],
     )
     listed = {}
+    asked = False
     stream = stub.Subscribe(request, metadata=auth)
     try:
         for message in stream:
             emit({"recv": now_ms(), "event": convert(message)})
+            if not asked:
+                # While the run is on: the server closes when it ends.
+                asked = True
+                emit({"recv": now_ms(), "run": convert(stub.GetRun(polca_pb2.GetRunRequest(), metadata=auth))})
             if message.WhichOneof("payload") == "clusters":
                 c = message.clusters
                 key = (c.kind, c.basis_id)
@@ -95,7 +100,6 @@ def live(stub, auth):
         code = stream.code().name
     except grpc.RpcError as err:
         code = err.code().name
-    emit({"run": convert(stub.GetRun(polca_pb2.GetRunRequest(), metadata=auth))})
     emit({"status": code})
 
 
