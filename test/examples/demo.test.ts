@@ -26,8 +26,11 @@ describe('npm run demo -- --quick', () => {
     // The basis table has the Hessian row and the random basis's.
     expect(text).toMatch(/also along: random basis \(.*bases\/random\), in a second process/);
     expect(text).toMatch(/## POLCA by basis/);
-    expect(text).toMatch(/\| hessian \(top eigenvectors\) \|/);
-    expect(text).toMatch(/\| random orthonormal \|/);
+    // Each basis has a second-order (secant, the demo's default) and a first-order POLCA row.
+    expect(text).toMatch(/\| hessian \(top eigenvectors\), POLCA \(secant\) \|/);
+    expect(text).toMatch(/\| hessian \(top eigenvectors\), first-order POLCA \|/);
+    expect(text).toMatch(/\| random orthonormal, POLCA \(secant\) \|/);
+    expect(text).toMatch(/HDBSCAN: min_cluster_size 12, min_samples 3 \(scaled sizes for N = 600\)/);
 
     const run = await readRun(out, { strict: true });
     expect(run.complete).toBe(true);
