@@ -27,6 +27,10 @@ import { clusterQuality, type ArithmeticLabels } from '../../src/analysis/qualit
 import { readParams, readRun } from '../../src/sinks/arrow/readRun.js';
 import { decodeEvents } from '../../src/sinks/arrow/decodeEvents.js';
 import type { BasisEvent, TrajectoryKind } from '../../src/stream/events.js';
+import { lastValueFrom, toArray } from 'rxjs';
+import { replay } from '../../src/stream/replay.js';
+import { TrajectoryBuilder } from '../../src/analysis/trajectories.js';
+import type { TrajectoryMatrix } from '../../src/analysis/trajectoryMatrix.js';
 import { mulberry32, normalArray } from './prng.js';
 import backfillModel from './backfillModel.js';
 
@@ -133,7 +137,71 @@ export async function oracleControl(
       });
     }
   }
-  return { rows, out, text: result.text };
+  // Along the displacement (vector 0), how much of the loss change over [from, to] its projected loss holds.
+  const events = await lastValueFrom(replay(out).pipe(toArray()));
+  const builder = new TrajectoryBuilder({ kinds: ['loss', 'polca', 'polca-first'] });
+  for (const e of events) builder.push(e);
+  const loss = builder.matrix('loss')!;
+  const range = (m: TrajectoryMatrix) => {
+    const s = m.steps;
+    const i = s.indexOf(o.from);
+    const j = s.indexOf(o.to);
+    return Array.from({ length: m.n }, (_, x) => m.get(x, j) - m.get(x, i));
+  };
+  const dLoss = range(loss);
+  const captures = (['polca-first', 'polca'] as const).map((kind) => ({ kind, ...capture(dLoss, range(builder.matrix(kind, 0)!), labels) }));
+  return { rows, out, text: result.text, captures };
+}
+
+/** How much of each datapoint's loss change over a step range one direction's projected loss accounts for. */
+export interface Capture {
+  /** Pearson correlation over datapoints of Δℓ_x and ΔL_b(x). */
+  correlation: number;
+  /** Least-squares slope of ΔL_b(x) on Δℓ_x: the fraction of a loss change the direction carries. */
+  slope: number;
+  /** Mean ΔL_b(x) of the carry and no-carry tokens of the 10s and 100s places. */
+  carry: number;
+  noCarry: number;
+  /** Mean Δℓ_x of the same two groups. */
+  lossCarry: number;
+  lossNoCarry: number;
+}
+
+/**
+ * {@link Capture} of loss changes `dLoss` by projected-loss changes `dProj`
+ * (both per datapoint, over the same step range).
+ */
+export function capture(dLoss: ArrayLike<number>, dProj: ArrayLike<number>, labels: ArithmeticLabels): Capture {
+  const n = dLoss.length;
+  let mx = 0;
+  let my = 0;
+  for (let i = 0; i < n; i++) {
+    mx += dLoss[i] / n;
+    my += dProj[i] / n;
+  }
+  let sxy = 0;
+  let sxx = 0;
+  let syy = 0;
+  const g = { c: [0, 0, 0], o: [0, 0, 0] };
+  for (let i = 0; i < n; i++) {
+    sxy += (dLoss[i] - mx) * (dProj[i] - my);
+    sxx += (dLoss[i] - mx) ** 2;
+    syy += (dProj[i] - my) ** 2;
+    if (labels.place[i] === 1 || labels.place[i] === 2) {
+      const a = labels.carry[i] ? g.c : g.o;
+      a[0] += dProj[i];
+      a[1] += dLoss[i];
+      a[2]++;
+    }
+  }
+  return {
+    correlation: sxy / Math.sqrt(sxx * syy),
+    slope: sxy / sxx,
+    carry: g.c[0] / g.c[2],
+    noCarry: g.o[0] / g.o[2],
+    lossCarry: g.c[1] / g.c[2],
+    lossNoCarry: g.o[1] / g.o[2],
+  };
 }
 
 /** Markdown table of the control's rows. */
@@ -161,11 +229,17 @@ if (import.meta.url === `file://${process.argv[1]}`) {
     .option('--reuse', 'cluster the backfill already in <run-dir>/oracle again')
     .action(async (dir: string, opts: { from: string; to: string; random: string; minClusterSize?: string; minSamples?: string; reuse?: boolean }) => {
       const num = (x?: string) => (x === undefined ? undefined : Number(x));
-      const { rows, out, text } = await oracleControl(dir, {
+      const { rows, out, text, captures } = await oracleControl(dir, {
         from: Number(opts.from), to: Number(opts.to), random: Number(opts.random),
         minClusterSize: num(opts.minClusterSize), minSamples: num(opts.minSamples), reuse: opts.reuse,
       });
       process.stdout.write(`${text}\n\n## Oracle-direction control (${out})\n${formatControl(rows)}\n`);
+      const f = (x: number) => x.toFixed(3);
+      process.stdout.write(
+        `\n## How much of the loss change over ${opts.from}–${opts.to} the displacement holds\n` +
+          '| trajectories | corr(Δℓ, ΔL_b) | slope | mean ΔL_b carry / no carry (10s, 100s) | mean Δℓ carry / no carry |\n|---|---|---|---|---|\n' +
+          captures.map((c) => `| ${c.kind} | ${f(c.correlation)} | ${f(c.slope)} | ${f(c.carry)} / ${f(c.noCarry)} | ${f(c.lossCarry)} / ${f(c.lossNoCarry)} |`).join('\n') + '\n',
+      );
     });
   await cmd.parseAsync();
 }

@@ -1,5 +1,5 @@
 import { describe, it, expect } from 'vitest';
-import { orthonormalize } from '../../../examples/arithmetic/oracleControl.js';
+import { capture, orthonormalize } from '../../../examples/arithmetic/oracleControl.js';
 
 const dot = (a: ArrayLike<number>, b: ArrayLike<number>) => Array.from(a).reduce((s, x, i) => s + x * b[i], 0);
 
@@ -17,5 +17,24 @@ describe('oracleControl.orthonormalize', () => {
     [0.8, -0.6, 0, 0].forEach((x, i) => expect(vectors[1][i]).toBeCloseTo(x, 6));
     [0, 0, 2 / Math.sqrt(5), 1 / Math.sqrt(5)].forEach((x, i) => expect(vectors[2][i]).toBeCloseTo(x, 6));
     for (let i = 0; i < vectors.length; i++) for (let j = 0; j < vectors.length; j++) expect(dot(vectors[i], vectors[j])).toBeCloseTo(i === j ? 1 : 0, 6);
+  });
+});
+
+describe('oracleControl.capture', () => {
+  it('is the correlation and slope of ΔL_b on Δℓ, and the carry / no-carry means of the 10s and 100s', () => {
+    // Δℓ and ΔL_b = 0.25·Δℓ + 0.5: slope ¼, correlation 1.
+    const dLoss = [-4, -2, 0, 2, -8, -1];
+    const dProj = dLoss.map((x) => 0.25 * x + 0.5);
+    const labels = { place: [1, 2, 0, 3, 1, 2], carry: [true, false, true, false, true, false] };
+    const c = capture(dLoss, dProj, labels);
+    expect(c.correlation).toBeCloseTo(1, 12);
+    expect(c.slope).toBeCloseTo(0.25, 12);
+    // Carry tokens of the 10s/100s: datapoints 0 and 4; no-carry: 1 and 5 (places 0 and 3 left out).
+    expect(c.carry).toBeCloseTo((-0.5 + -1.5) / 2, 12);
+    expect(c.noCarry).toBeCloseTo((0 + 0.25) / 2, 12);
+    expect(c.lossCarry).toBeCloseTo(-6, 12);
+    expect(c.lossNoCarry).toBeCloseTo(-1.5, 12);
+    // Uncorrelated: ΔL_b independent of Δℓ.
+    expect(capture([1, -1, 1, -1], [1, 1, -1, -1], { place: [1, 1, 1, 1], carry: [1, 0, 1, 0] }).correlation).toBeCloseTo(0, 12);
   });
 });
