@@ -55,6 +55,9 @@ export class ParamSpace {
       if (p.isDisposed) {
         throw new Error(`${owner}: option 'params[${i}]' (${p.name}) is disposed`);
       }
+      // The same variable twice would count its scalars twice in θ (P doubles silently).
+      const first = params.indexOf(p);
+      if (first !== i) throw new Error(`${owner}: option 'params[${i}]' (${p.name}) is the same variable as 'params[${first}]'`);
       offsets.push(size);
       sizes.push(p.size);
       size += p.size;

@@ -160,7 +160,7 @@ export function resolveOptions(o: PolcaOptions): ResolvedOptions {
     hvpTolerance,
     lanczos: { tol, maxIter },
     emitVectors: o.emitVectors ?? false,
-    seed: o.seed ?? 1,
+    seed: o.seed === undefined ? 1 : Number.isInteger(o.seed) ? o.seed : fail('seed', 'an integer', o.seed),
     fullLength: resolveFullLength(o.fullLength, basis.kind !== 'fixed'),
   };
 }

@@ -2,7 +2,7 @@ import { describe, it, expect } from 'vitest';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import { from } from 'rxjs';
 import pl from 'nodejs-polars';
 import { writeRun } from '../../src/sinks/arrow/RunWriter.js';
@@ -109,6 +109,13 @@ describe('polca command line', () => {
     expect(lines[0]).toMatch(/^run-start P=10 N=300/);
     expect(lines.at(-1)).toMatch(/^run-end/);
     expect(lines.filter((l) => l.startsWith('polca '))).toHaveLength(60);
+    // A reader that stops early closes the pipe: the command ends quietly, without a stack trace.
+    const head = spawnSync('sh', ['-c', `"${process.execPath}" --import tsx src/cli/main.ts replay "${dir}" --json | head -c 100`], {
+      encoding: 'utf8',
+      cwd: path.resolve(__dirname, '../..'),
+    });
+    expect(head.stdout).toHaveLength(100);
+    expect(head.stderr).not.toMatch(/EPIPE|Error/);
     const json = cli('replay', dir, '--json').trim().split('\n').map((l) => JSON.parse(l));
     expect(json[1].losses).toHaveLength(300);
     const clusters = cli('clusters', dir, '--kinds', 'polca', '--min-cluster-size', '30', '--min-samples', '10', '--no-write');

@@ -176,6 +176,9 @@ describe('clear errors', () => {
     expect(() => createPolca({ ...base, hessianLoss: undefined })).toThrow(/hessianLoss/);
     expect(() => createPolca({ ...base, basis: { kind: 'fixed', vectors: [new Float32Array(3)] } })).toThrow(/basis.vectors\[0\]/);
     expect(() => createPolca({ ...base, secondOrder: 'cubic' as never })).toThrow(/secondOrder/);
+    expect(() => createPolca({ ...base, seed: NaN })).toThrow(/option 'seed' must be an integer, got NaN/);
+    expect(() => createPolca({ ...base, seed: 'x' as never })).toThrow(/option 'seed' must be an integer/);
+    expect(() => createPolca({ ...base, params: [base.params[0], base.params[0]] })).toThrow(/option 'params\[1\]' \(.*\) is the same variable as 'params\[0\]'/);
     intVar.dispose();
   });
 
