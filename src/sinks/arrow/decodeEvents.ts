@@ -134,15 +134,16 @@ function batchesOf(table: Table): () => RecordBatch | null {
  */
 export function decodeEvents(run: RunData): Generator<PolcaEvent> {
   const pulls = Object.fromEntries(Object.entries(run.tables).map(([name, table]) => [name, batchesOf(table)])) as Record<TableName, () => RecordBatch | null>;
-  return decodeFrom(run.events, pulls);
+  return decodeFrom(run.events, pulls, run.manifest.numProbe);
 }
 
 /**
  * Rebuild `committed` events from per-table batch sources (tables in
  * seq order). Rows with seq ≥ `committed` (an unfinished flush) are left
- * unread; rows with a smaller seq that no event claims mean damage.
+ * unread; rows with a smaller seq that no event claims mean damage. With
+ * `numProbe`, every per-datapoint table must hold exactly N rows per event.
  */
-export function* decodeFrom(committed: number, pulls: Record<TableName, () => RecordBatch | null>): Generator<PolcaEvent> {
+export function* decodeFrom(committed: number, pulls: Record<TableName, () => RecordBatch | null>, numProbe?: number): Generator<PolcaEvent> {
   const cursors = Object.fromEntries(Object.entries(pulls).map(([name, pull]) => [name, new Cursor(name as TableName, pull)])) as Record<TableName, Cursor>;
   const ev = cursors.events;
   for (let seq = 0; seq < committed; seq++) {
@@ -151,7 +152,7 @@ export function* decodeFrom(committed: number, pulls: Record<TableName, () => Re
     const time = row.get('time') as number;
     const json = row.get('json') as string | null;
     const step = row.get('step') as number | null;
-    yield decodeOne(seq, type, time, step, json, cursors);
+    yield decodeOne(seq, type, time, step, json, cursors, numProbe ?? -1);
   }
   for (const [name, c] of Object.entries(cursors)) {
     const next = c.peek();
@@ -164,7 +165,7 @@ function parse(json: string | null, seq: number, type: string): Record<string, u
   return JSON.parse(json) as Record<string, unknown>;
 }
 
-function decodeOne(seq: number, type: PolcaEvent['type'], time: number, step: number | null, json: string | null, c: Record<TableName, Cursor>): PolcaEvent {
+function decodeOne(seq: number, type: PolcaEvent['type'], time: number, step: number | null, json: string | null, c: Record<TableName, Cursor>, n: number): PolcaEvent {
   switch (type) {
     case 'run-start':
     case 'run-end':
@@ -180,7 +181,7 @@ function decodeOne(seq: number, type: PolcaEvent['type'], time: number, step: nu
     }
     case 'checkpoint': {
       const r = c.checkpoints.expect(seq, 1, type);
-      const losses = c.losses.take(seq);
+      const losses = c.losses.expect(seq, n, type);
       const e: CheckpointEvent = {
         type, time, step: r.get('step') as number, losses: losses.array(Float32Array, 'loss'),
         meanLoss: r.get('meanLoss') as number, nonFinite: r.get('nonFinite') as number, seconds: r.get('seconds') as number,
@@ -198,7 +199,7 @@ function decodeOne(seq: number, type: PolcaEvent['type'], time: number, step: nu
       return e;
     }
     case 'polca':
-      return decodePolca(seq, time, c);
+      return decodePolca(seq, time, c, n);
     case 'clusters': {
       const head = parse(json, seq, type) as { kind: TrajectoryKind; basisId: number; steps: number[]; dropped: number; outliers: number };
       const rows = c.clusters.take(seq);
@@ -235,11 +236,11 @@ function decodeOne(seq: number, type: PolcaEvent['type'], time: number, step: nu
   }
 }
 
-function decodePolca(seq: number, time: number, c: Record<TableName, Cursor>): PolcaIncrementEvent {
+function decodePolca(seq: number, time: number, c: Record<TableName, Cursor>, numProbe: number): PolcaIncrementEvent {
   const iv = c.intervals.expect(seq, 1, 'polca');
   const k = iv.get('numBasis') as number;
   const pr = c.projections.expect(seq, k, 'polca');
-  const res = c.residuals.take(seq);
+  const res = c.residuals.expect(seq, numProbe, 'polca');
   const n = res.length;
   const po = c.polca.expect(seq, n * k, 'polca');
   const basisIds: number[] = [];

@@ -83,7 +83,7 @@ export async function openEventStream(dir: string, options: EventStreamOptions =
   }
   function* events(): Generator<PolcaEvent> {
     try {
-      yield* decodeFrom(committed, pulls);
+      yield* decodeFrom(committed, pulls, manifest.numProbe);
     } finally {
       close();
     }

@@ -241,3 +241,18 @@ describe('openEventStream', () => {
     expect(openFds()).toBe(before);
   });
 });
+
+describe('per-datapoint row counts', () => {
+  it('checkpoint losses and interval residuals must have N rows, N from run.json', async () => {
+    const dir = copyRun(reference);
+    const manifestFile = path.join(dir, 'run.json');
+    const manifest = JSON.parse(fs.readFileSync(manifestFile, 'utf8'));
+    // The tables are intact; run.json claims one datapoint more than they hold.
+    manifest.numProbe += 1;
+    fs.writeFileSync(manifestFile, JSON.stringify(manifest));
+    const run = await readRun(dir);
+    expect(() => [...decodeEvents(run)]).toThrow(/rows in losses, expected \d+; the run directory is damaged/);
+    const stream = await openEventStream(dir);
+    expect(() => [...stream.events]).toThrow(/rows in (losses|residuals), expected \d+/);
+  });
+});
