@@ -134,5 +134,22 @@ export async function readManifest(dir: string, caller = 'readManifest'): Promis
         `but this polca reads schema versions up to ${EVENT_SCHEMA_VERSION}; upgrade polca to read it`,
     );
   }
+  if (!(Number.isInteger(manifest.numProbe) && manifest.numProbe > 0)) {
+    throw new RunFormatError(`${caller}: ${JSON.stringify(file)} field 'numProbe' must be a positive integer, got ${JSON.stringify(manifest.numProbe)}`);
+  }
+  // A run directory may come from someone else: its table paths must stay inside it and name regular files.
+  const root = path.resolve(dir);
+  for (const [name, rel] of Object.entries(manifest.tables ?? {})) {
+    if (rel === null) continue;
+    if (typeof rel !== 'string' || rel === '') throw new RunFormatError(`${caller}: ${JSON.stringify(file)} field 'tables.${name}' must be a file name, got ${JSON.stringify(rel)}`);
+    const full = path.resolve(root, rel);
+    if (path.dirname(full) !== root) {
+      throw new RunFormatError(`${caller}: ${JSON.stringify(file)} field 'tables.${name}' (${JSON.stringify(rel)}) points outside the run directory; refused`);
+    }
+    const st = await fs.promises.lstat(full).catch(() => null);
+    if (st && !st.isFile()) {
+      throw new RunFormatError(`${caller}: ${JSON.stringify(file)} field 'tables.${name}' (${JSON.stringify(rel)}) is not a regular file; refused`);
+    }
+  }
   return manifest;
 }

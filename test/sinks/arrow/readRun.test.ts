@@ -1,3 +1,4 @@
+import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -254,5 +255,30 @@ describe('per-datapoint row counts', () => {
     expect(() => [...decodeEvents(run)]).toThrow(/rows in losses, expected \d+; the run directory is damaged/);
     const stream = await openEventStream(dir);
     expect(() => [...stream.events]).toThrow(/rows in (losses|residuals), expected \d+/);
+  });
+});
+
+describe('untrusted run directories', () => {
+  it('refuses table paths outside the directory, a FIFO in place of a table, and a bad numProbe, by name', async () => {
+    const edit = (dir: string, f: (m: Record<string, any>) => void) => {
+      const file = path.join(dir, 'run.json');
+      const m = JSON.parse(fs.readFileSync(file, 'utf8'));
+      f(m);
+      fs.writeFileSync(file, JSON.stringify(m));
+    };
+    const outside = copyRun(reference);
+    edit(outside, (m) => (m.tables.events = '../../../../dev/zero'));
+    await expect(readRun(outside)).rejects.toThrow(/field 'tables\.events' \("\.\.\/\.\.\/\.\.\/\.\.\/dev\/zero"\) points outside the run directory; refused/);
+    await expect(openEventStream(outside)).rejects.toThrow(/points outside the run directory/);
+    const absolute = copyRun(reference);
+    edit(absolute, (m) => (m.tables.losses = '/etc/passwd'));
+    await expect(readRun(absolute)).rejects.toThrow(/field 'tables\.losses' \("\/etc\/passwd"\) points outside/);
+    const fifo = copyRun(reference);
+    fs.rmSync(path.join(fifo, 'events.ipc'));
+    execFileSync('mkfifo', [path.join(fifo, 'events.ipc')]);
+    await expect(readRun(fifo)).rejects.toThrow(/field 'tables\.events' \("events\.ipc"\) is not a regular file; refused/);
+    const badN = copyRun(reference);
+    edit(badN, (m) => (m.numProbe = null));
+    await expect(readRun(badN)).rejects.toThrow(/field 'numProbe' must be a positive integer, got null/);
   });
 });
