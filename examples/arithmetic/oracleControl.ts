@@ -32,6 +32,7 @@ import { replay } from '../../src/stream/replay.js';
 import { TrajectoryBuilder } from '../../src/analysis/trajectories.js';
 import type { TrajectoryMatrix } from '../../src/analysis/trajectoryMatrix.js';
 import { mulberry32, normalArray } from './prng.js';
+import { orthonormalizeAgainst } from '../../src/engine/basis/orthonormalize.js';
 import backfillModel from './backfillModel.js';
 
 /** What each direction of the control basis is. */
@@ -46,29 +47,14 @@ export function orthonormalize(vectors: readonly ArrayLike<number>[]): { vectors
   const out: Float64Array[] = [];
   const kept: number[] = [];
   vectors.forEach((v, i) => {
-    const w = Float64Array.from(v);
-    const norm0 = norm(w);
-    for (let pass = 0; pass < 2; pass++) {
-      for (const u of out) {
-        let d = 0;
-        for (let j = 0; j < w.length; j++) d += u[j] * w[j];
-        for (let j = 0; j < w.length; j++) w[j] -= d * u[j];
-      }
-    }
-    const n = norm(w);
-    if (!(n > 1e-6 * norm0)) return;
-    for (let j = 0; j < w.length; j++) w[j] /= n;
+    const w = orthonormalizeAgainst(v, out);
+    if (!w) return;
     out.push(w);
     kept.push(i);
   });
   return { vectors: out.map((w) => Float32Array.from(w)), kept };
 }
 
-function norm(w: Float64Array): number {
-  let s = 0;
-  for (let j = 0; j < w.length; j++) s += w[j] * w[j];
-  return Math.sqrt(s);
-}
 
 /** One row of the control's table. */
 export interface ControlRow {

@@ -1,4 +1,4 @@
-import { dot64 } from './orthonormalize.js';
+import { dot64, orthonormalizeAgainst } from './orthonormalize.js';
 import { toUnitFloat32, type BasisBuilder, type FoundVector } from './basisBuilder.js';
 
 /**
@@ -62,14 +62,5 @@ function offBasisDisplacement(
   for (let i = 0; i < d.length; i++) d[i] = to[i] - from[i];
   const n0 = Math.sqrt(dot64(d, d));
   if (!(n0 > 1e-12 * thetaNorm) || !(n0 > 0)) return null;
-  for (let pass = 0; pass < 2; pass++) {
-    for (const q of against) {
-      const c = dot64(q, d);
-      for (let i = 0; i < d.length; i++) d[i] -= c * q[i];
-    }
-  }
-  const n = Math.sqrt(dot64(d, d));
-  if (!(n > 1e-6 * n0)) return null;
-  for (let i = 0; i < d.length; i++) d[i] /= n;
-  return d;
+  return orthonormalizeAgainst(d, against);
 }
