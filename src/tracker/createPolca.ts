@@ -241,7 +241,7 @@ class Tracker implements PolcaTracker {
     try {
       let polca: PolcaIncrementEvent | null = null;
       if (this.prev && this.vectors.length > 0) polca = this.intervalEvent(step, losses, snap);
-      else this.vectors.forEach((v) => this.measure(v, snap, losses));
+      else this.vectors.forEach((v) => this.measure(v, snap));
 
       let found: { vector: TrackedVector; info: FoundVector }[] = [];
       const basis = this.opts.basis;
@@ -249,7 +249,7 @@ class Tracker implements PolcaTracker {
       if (isBasisCheckpoint) {
         // Re-check the HVP at every basis checkpoint (start() checked the first one).
         if (this.hessian && this.builder.needsHessian && this.prev) this.hessian.check(this.opts.seed + step);
-        found = await this.grow(step, snap, losses);
+        found = await this.grow(step, snap);
         if (found.length > 0 && this.history.length > 1) {
           const vectors = found.map((f) => f.vector);
           this.fills.push({ vectors, toIndex: this.history.length - 1, derivativeTo: vectors.map((v) => v.derivative) });
@@ -292,7 +292,7 @@ class Tracker implements PolcaTracker {
     const due = this.opts.derivatives === 'fast' && this.intervalsDone++ % this.opts.derivativeCheckEvery === 0;
     const checkIndex = due ? this.checkCursor++ % tracked.length : -1;
     tracked.forEach((v, i) => {
-      const err = this.measure(v, snap, lossesNow, { check: i === checkIndex });
+      const err = this.measure(v, snap, { check: i === checkIndex });
       if (err !== undefined) check = { basisId: v.id, relativeError: err, step };
     });
 
@@ -356,7 +356,6 @@ class Tracker implements PolcaTracker {
   private measure(
     v: TrackedVector,
     snap: ParamSnapshot,
-    losses: Float32Array,
     opt: { check?: boolean; exact?: Float32Array; offsets?: { plus: Float32Array; minus: Float32Array } } = {},
   ): number | undefined {
     const probe = this.options.probe;
@@ -475,12 +474,7 @@ class Tracker implements PolcaTracker {
     while (this.fills.length > 0 && this.fills[0].toIndex === 0) this.fills.shift();
   }
 
-  /** Intervals still to be filled in, over all late vectors. */
-  get pendingFills(): number {
-    return this.fills.reduce((s, j) => s + j.toIndex, 0);
-  }
-
-  private async grow(step: number, snap: ParamSnapshot, losses: Float32Array): Promise<{ vector: TrackedVector; info: FoundVector }[]> {
+  private async grow(step: number, snap: ParamSnapshot): Promise<{ vector: TrackedVector; info: FoundVector }[]> {
     const basis = this.opts.basis;
     const k = basis.kind === 'fixed' ? 0 : Math.min(basis.k, basis.maxVectors - this.vectors.length);
     const found = await this.builder.grow({
@@ -503,7 +497,7 @@ class Tracker implements PolcaTracker {
       const exact = exactDirectionalDerivatives(this.space, this.options.probe, parts, n);
       const c = calibrateStep(this.space, this.options.probe, snap, parts, exact, n);
       const vector: TrackedVector = { id: this.vectors.length, host: info.vector, parts, epsilon: c.epsilon, calibrationError: c.error, derivative: exact };
-      this.measure(vector, snap, losses, { exact, offsets: c.offsets });
+      this.measure(vector, snap, { exact, offsets: c.offsets });
       this.vectors.push(vector);
       return { vector, info };
     });

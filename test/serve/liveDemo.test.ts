@@ -28,7 +28,7 @@ import { lastValueFrom, toArray } from 'rxjs';
 import { parse as parseYaml } from 'yaml';
 import { replay } from '../../src/stream/replay.js';
 import type { PolcaEvent } from '../../src/stream/events.js';
-import { ALERTS, ROOT, dashboardExpressions, loadDashboard, promQuery, promRange, resolveVariables, sleep, startPrometheus, substitute } from './prometheusHelpers.js';
+import { ALERTS, ROOT, dashboardExpressions, loadDashboard, promQuery, prometheusConfig, promRange, resolveVariables, sleep, startPrometheus, substitute } from './prometheusHelpers.js';
 
 const exec = promisify(execFile);
 const PYTHON = existsSync('/usr/bin/python3') ? '/usr/bin/python3' : 'python3';
@@ -90,16 +90,7 @@ beforeAll(async () => {
   // Prometheus first, scraping the port the demo will serve on, so that it sees the run from its first steps.
   const metricsPort = await freePort();
   const configFile = join(tmp, 'prometheus.yml');
-  writeFileSync(
-    configFile,
-    [
-      'global: { scrape_interval: 1s, evaluation_interval: 1s }',
-      `rule_files: [${JSON.stringify(ALERTS)}]`,
-      'scrape_configs:',
-      '  - job_name: polca',
-      `    static_configs: [{ targets: ["127.0.0.1:${metricsPort}"], labels: { instance: "demo" } }]`,
-    ].join('\n'),
-  );
+  writeFileSync(configFile, prometheusConfig(metricsPort, 'demo'));
   const { base } = await startPrometheus(configFile, join(tmp, 'data'), (stop) => cleanup.push(stop));
   seen.promBase = base;
 

@@ -15,7 +15,7 @@ import { parse as parseYaml } from 'yaml';
 import { startServer, type PolcaServer } from '../../src/serve/startServer.js';
 import type { PolcaEvent } from '../../src/stream/events.js';
 import { syntheticServeRun } from '../helpers/serveEvents.js';
-import { ALERTS, PROM_DIR, ROOT, dashboardExpressions, loadDashboard, promQuery, resolveVariables, sleep, startPrometheus, substitute } from './prometheusHelpers.js';
+import { ALERTS, PROM_DIR, ROOT, dashboardExpressions, loadDashboard, promQuery, prometheusConfig, resolveVariables, sleep, startPrometheus, substitute } from './prometheusHelpers.js';
 
 const run = promisify(execFile);
 
@@ -56,16 +56,7 @@ describe('Prometheus end to end', () => {
     const dir = mkdtempSync(join(tmpdir(), 'polca-prometheus-'));
     cleanup.push(() => rmSync(dir, { recursive: true, force: true }));
     const configFile = join(dir, 'prometheus.yml');
-    writeFileSync(
-      configFile,
-      [
-        'global: { scrape_interval: 1s, evaluation_interval: 1s }',
-        `rule_files: [${JSON.stringify(ALERTS)}]`,
-        'scrape_configs:',
-        '  - job_name: polca',
-        `    static_configs: [{ targets: ["127.0.0.1:${server.metricsPort}"], labels: { instance: "e2e" } }]`,
-      ].join('\n'),
-    );
+    writeFileSync(configFile, prometheusConfig(server.metricsPort!, 'e2e'));
     const { base } = await startPrometheus(configFile, join(dir, 'data'), (stop) => cleanup.push(stop));
 
     // First tenth of the run, then wait until Prometheus has seen the counters at their start values.

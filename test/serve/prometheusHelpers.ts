@@ -151,3 +151,14 @@ export async function resolveVariables(
   }
   return { all, first, values };
 }
+
+/** A Prometheus config scraping polca's /metrics on `port` every second, with the alert rules loaded. */
+export function prometheusConfig(port: number, instance: string): string {
+  return [
+    'global: { scrape_interval: 1s, evaluation_interval: 1s }',
+    `rule_files: [${JSON.stringify(ALERTS)}]`,
+    'scrape_configs:',
+    '  - job_name: polca',
+    `    static_configs: [{ targets: ["127.0.0.1:${port}"], labels: { instance: "${instance}" } }]`,
+  ].join('\n');
+}

@@ -3,6 +3,8 @@ import type { BasisKind } from '../../stream/events.js';
 import type { HessianOperator } from '../hessianOperator.js';
 import type { ParamSpace } from '../paramSpace.js';
 import type { Random } from '../random.js';
+import type { Eigenpairs } from '../lanczos.js';
+import { orthonormalizeAgainst } from './orthonormalize.js';
 
 /** What a builder sees at a basis checkpoint. */
 export interface BasisGrowContext {
@@ -56,5 +58,22 @@ export function toUnitFloat32(v: ArrayLike<number>): Float32Array {
   const n = Math.sqrt(s);
   const out = new Float32Array(v.length);
   for (let i = 0; i < v.length; i++) out[i] = v[i] / n;
+  return out;
+}
+
+/**
+ * The Ritz pairs of a deflated Lanczos run as basis vectors: each
+ * re-orthonormalised against the basis so far and the ones kept before it
+ * (dropped when it lies in their span), rounded to float32.
+ */
+export function ritzVectors(result: Eigenpairs, existing: readonly Float32Array[], hvps: number): FoundVector[] {
+  const out: FoundVector[] = [];
+  const against: ArrayLike<number>[] = [...existing];
+  result.vectors.forEach((v, i) => {
+    const w = orthonormalizeAgainst(v, against);
+    if (!w) return;
+    against.push(w);
+    out.push({ vector: toUnitFloat32(w), eigenvalue: result.values[i], residual: result.residuals[i], hvps });
+  });
   return out;
 }

@@ -5,8 +5,7 @@ import { topEigenpairs, type Eigenpairs } from '../lanczos.js';
 import type { ParamSpace } from '../paramSpace.js';
 import { releaseLeakedTape } from '../tape.js';
 import { NonConvergenceError } from '../tridiagonalEigen.js';
-import { orthonormalizeAgainst } from './orthonormalize.js';
-import { toUnitFloat32, type BasisBuilder, type FoundVector } from './basisBuilder.js';
+import { ritzVectors, type BasisBuilder, type FoundVector } from './basisBuilder.js';
 
 /**
  * Gradient covariance (METHOD.md §1, the paper's open question): the top-k
@@ -60,15 +59,7 @@ export function gradientCovarianceBasis(): BasisBuilder {
         if (e instanceof NonConvergenceError && e.partial) result = e.partial as Eigenpairs;
         else throw e;
       }
-      const out: FoundVector[] = [];
-      const against: ArrayLike<number>[] = [...ctx.existing];
-      result.vectors.forEach((v, i) => {
-        const w = orthonormalizeAgainst(v, against);
-        if (!w) return;
-        against.push(w);
-        out.push({ vector: toUnitFloat32(w), eigenvalue: result.values[i], residual: result.residuals[i], hvps: result.matvecs });
-      });
-      return out;
+      return ritzVectors(result, ctx.existing, result.matvecs);
     },
   };
 }

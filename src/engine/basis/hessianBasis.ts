@@ -1,7 +1,6 @@
 import { topEigenpairs, type Eigenpairs } from '../lanczos.js';
 import { NonConvergenceError } from '../tridiagonalEigen.js';
-import { orthonormalizeAgainst } from './orthonormalize.js';
-import { toUnitFloat32, type BasisBuilder, type BasisGrowContext, type FoundVector } from './basisBuilder.js';
+import { ritzVectors, type BasisBuilder, type BasisGrowContext, type FoundVector } from './basisBuilder.js';
 
 /**
  * Algorithm 1: the top-k eigenvectors of Π⊥HΠ⊥, H the Hessian of the training
@@ -38,14 +37,5 @@ export async function topHessianVectors(ctx: BasisGrowContext): Promise<FoundVec
     if (e instanceof NonConvergenceError && e.partial) result = e.partial as Eigenpairs;
     else throw e;
   }
-  const hvps = hessian.products - before;
-  const out: FoundVector[] = [];
-  const against: ArrayLike<number>[] = [...ctx.existing];
-  result.vectors.forEach((v, i) => {
-    const w = orthonormalizeAgainst(v, against);
-    if (!w) return;
-    against.push(w);
-    out.push({ vector: toUnitFloat32(w), eigenvalue: result.values[i], residual: result.residuals[i], hvps });
-  });
-  return out;
+  return ritzVectors(result, ctx.existing, hessian.products - before);
 }
