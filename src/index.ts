@@ -23,7 +23,7 @@ export { polcaCallback, PolcaCallback, type PolcaCallbackOptions, type LabelledS
 export { sparseCrossEntropy, type DatapointLoss } from './tracker/datapointLoss.js';
 export * from './serve/index.js';
 export * from './sinks/arrow/index.js';
-export { replay, type ReplayOptions } from './stream/replay.js';
+export { replay, type ReplayOptions } from './sinks/arrow/replay.js';
 export * from './analysis/index.js';
 export { analyze, type AnalyzeOptions } from './run/analyze.js';
 export { attachSinks, type RunSinks, type RunSinksOptions } from './run/attachSinks.js';

@@ -29,7 +29,7 @@ import { TrajectoryBuilder } from '../../src/analysis/trajectories.js';
 import type { TrajectoryMatrix } from '../../src/analysis/trajectoryMatrix.js';
 import { readManifest } from '../../src/sinks/arrow/manifest.js';
 import { belowColumnSum } from './data.js';
-import { replay } from '../../src/stream/replay.js';
+import { replay } from '../../src/sinks/arrow/replay.js';
 import type { PolcaEvent, TrajectoryKind } from '../../src/stream/events.js';
 
 /** The separation of one basis vector. */

@@ -28,7 +28,7 @@ import { readParams, readRun } from '../../src/sinks/arrow/readRun.js';
 import { decodeEvents } from '../../src/sinks/arrow/decodeEvents.js';
 import type { BasisEvent, TrajectoryKind } from '../../src/stream/events.js';
 import { lastValueFrom, toArray } from 'rxjs';
-import { replay } from '../../src/stream/replay.js';
+import { replay } from '../../src/sinks/arrow/replay.js';
 import { TrajectoryBuilder } from '../../src/analysis/trajectories.js';
 import type { TrajectoryMatrix } from '../../src/analysis/trajectoryMatrix.js';
 import { mulberry32, normalArray } from './prng.js';

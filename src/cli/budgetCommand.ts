@@ -1,6 +1,6 @@
 import { lastValueFrom, toArray } from 'rxjs';
 import { formatBudget, lossBudget, type BudgetRow } from '../analysis/lossBudget.js';
-import { replay } from '../stream/replay.js';
+import { replay } from '../sinks/arrow/replay.js';
 import type { PolcaEvent, PolcaIncrementEvent } from '../stream/events.js';
 
 /**

@@ -11,7 +11,7 @@ import { formatQualityTable, qualityTable, type ArithmeticLabels, type QualityRo
 import { TrajectoryBuilder } from '../analysis/trajectories.js';
 import { readManifest } from '../sinks/arrow/manifest.js';
 import type { BasisEvent, CheckpointEvent, PolcaEvent, TrajectoryKind } from '../stream/events.js';
-import { replay } from '../stream/replay.js';
+import { replay } from '../sinks/arrow/replay.js';
 
 /** Options of {@link clustersCommand}. */
 export interface ClustersCommandOptions {

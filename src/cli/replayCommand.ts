@@ -1,5 +1,5 @@
 import * as path from 'node:path';
-import { replay } from '../stream/replay.js';
+import { replay } from '../sinks/arrow/replay.js';
 import { startServer } from '../serve/startServer.js';
 import type { PolcaEvent } from '../stream/events.js';
 

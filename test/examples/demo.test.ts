@@ -6,7 +6,7 @@ import * as path from 'node:path';
 import { spawn, spawnSync } from 'node:child_process';
 import { lastValueFrom, toArray } from 'rxjs';
 import { DEMO_PLANS, demoClusterSizes, demoPlan, overrideFlags, parseDemoArgs, type DemoOverrides } from '../../examples/demo.js';
-import { replay } from '../../src/stream/replay.js';
+import { replay } from '../../src/sinks/arrow/replay.js';
 import { readRun } from '../../src/sinks/arrow/readRun.js';
 import type { CheckpointEvent, PolcaEvent, PolcaIncrementEvent } from '../../src/stream/events.js';
 

@@ -8,7 +8,7 @@ import { createPolca, type PolcaTracker } from '../../src/tracker/createPolca.js
 import type { PolcaOptions } from '../../src/tracker/options.js';
 import { recordRun } from '../../src/run/recordRun.js';
 import { backfill } from '../../src/run/backfill.js';
-import { replay } from '../../src/stream/replay.js';
+import { replay } from '../../src/sinks/arrow/replay.js';
 import type { PolcaEvent, PolcaIncrementEvent } from '../../src/stream/events.js';
 import { tinyMlp } from '../reference/tinyModels.js';
 

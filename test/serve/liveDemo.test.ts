@@ -26,7 +26,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { lastValueFrom, toArray } from 'rxjs';
 import { parse as parseYaml } from 'yaml';
-import { replay } from '../../src/stream/replay.js';
+import { replay } from '../../src/sinks/arrow/replay.js';
 import type { PolcaEvent } from '../../src/stream/events.js';
 import { ALERTS, ROOT, dashboardExpressions, loadDashboard, promQuery, prometheusConfig, promRange, resolveVariables, sleep, startPrometheus, substitute } from './prometheusHelpers.js';
 

@@ -8,7 +8,7 @@ import { createPolca } from '../../src/tracker/createPolca.js';
 import type { PolcaOptions } from '../../src/tracker/options.js';
 import { recordRun } from '../../src/run/recordRun.js';
 import { backfill } from '../../src/run/backfill.js';
-import { replay } from '../../src/stream/replay.js';
+import { replay } from '../../src/sinks/arrow/replay.js';
 import { TrajectoryBuilder } from '../../src/analysis/trajectories.js';
 import { mergeIntervals } from '../../src/analysis/mergeIntervals.js';
 import { TrajectoryStore } from '../../src/serve/trajectoryStore.js';

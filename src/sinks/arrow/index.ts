@@ -25,3 +25,4 @@ export {
   eventsSchema, stepsSchema, checkpointsSchema, lossesSchema, basisSchema, intervalsSchema, projectionsSchema,
   polcaSchema, residualsSchema, clustersSchema, transitionsSchema, alertsSchema, paramsSchema,
 } from './schemas.js';
+export { replay, type ReplayOptions } from './replay.js';

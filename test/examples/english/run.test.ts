@@ -7,7 +7,7 @@ import * as tf from '@tensorflow/tfjs';
 import '@tensorflow/tfjs-backend-wasm';
 import { registerWasmKernels } from '../../../src/engine/wasm/registerWasmKernels.js';
 import { readManifest } from '../../../src/sinks/arrow/manifest.js';
-import { replay } from '../../../src/stream/replay.js';
+import { replay } from '../../../src/sinks/arrow/replay.js';
 import type { PolcaEvent } from '../../../src/stream/events.js';
 import { runEnglish, type EnglishRunResult } from '../../../examples/english/experiment.js';
 

@@ -3,12 +3,12 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { firstValueFrom, lastValueFrom, take, toArray } from 'rxjs';
-import { replay } from '../../src/stream/replay.js';
-import { RunWriter } from '../../src/sinks/arrow/RunWriter.js';
-import { RunFormatError } from '../../src/sinks/arrow/RunFormatError.js';
-import type { PolcaEvent } from '../../src/stream/events.js';
-import { syntheticEvents } from '../helpers/syntheticEvents.js';
-import { bitDiff } from '../sinks/arrow/bitEqual.js';
+import { replay } from '../../../src/sinks/arrow/replay.js';
+import { RunWriter } from '../../../src/sinks/arrow/RunWriter.js';
+import { RunFormatError } from '../../../src/sinks/arrow/RunFormatError.js';
+import type { PolcaEvent } from '../../../src/stream/events.js';
+import { syntheticEvents } from '../../helpers/syntheticEvents.js';
+import { bitDiff } from './bitEqual.js';
 
 const root = fs.mkdtempSync(path.join(os.tmpdir(), 'polca-replay-'));
 afterAll(() => fs.rmSync(root, { recursive: true, force: true }));

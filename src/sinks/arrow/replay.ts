@@ -4,8 +4,8 @@
  * @packageDocumentation
  */
 import { Observable } from 'rxjs';
-import type { PolcaEvent } from './events.js';
-import { openEventStream, type EventStream } from '../sinks/arrow/openEventStream.js';
+import type { PolcaEvent } from '../../stream/events.js';
+import { openEventStream, type EventStream } from './openEventStream.js';
 
 /**
  * Options of {@link replay}.
