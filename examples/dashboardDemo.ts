@@ -3,15 +3,17 @@
  * dashboards and alert rules can be tried without training a model:
  * gRPC on 127.0.0.1:50051, Prometheus metrics on http://127.0.0.1:9464/metrics.
  * The run ends diverging with non-finite losses, to trip the alerts.
+ * The events come from the test suite's synthetic-run generator, which is why
+ * this lives with the repository's examples and is not shipped.
  *
- *   npx tsx dashboards/demo.ts [--step-ms 150]
+ *   npm run demo:dashboards -- [--step-ms 150]
  *
  * A real run is served the same way: startServer({ events$: <tracker>.events$,
  * grpc: { port: 50051 }, metrics: { port: 9464 } }).
  */
 import { Subject } from 'rxjs';
-import { startServer } from '../src/serve/startServer.js';
-import type { PolcaEvent } from '../src/stream/events.js';
+import { startServer } from '../src/serve/index.js';
+import type { PolcaEvent } from '../src/index.js';
 import { syntheticServeRun } from '../test/helpers/serveEvents.js';
 
 const arg = process.argv.indexOf('--step-ms');
