@@ -8,7 +8,8 @@
 import type { ClusterSummary, ClustersEvent, TrajectoryKind } from '../stream/events.js';
 import { hdbscan } from './hdbscan.js';
 import type { TrajectoryMatrix } from './trajectoryMatrix.js';
-import { isProjectedLoss, type TrajectoryBuilder } from './trajectories.js';
+import type { TrajectoryBuilder } from './trajectories.js';
+import { isProjectedLoss } from '../stream/trajectoryKinds.js';
 
 /**
  * Label of a datapoint HDBSCAN marked as an outlier.

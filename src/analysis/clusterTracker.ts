@@ -7,7 +7,8 @@
 import { Observable, type OperatorFunction } from 'rxjs';
 import type { ClustersEvent, PolcaEvent, TrajectoryKind } from '../stream/events.js';
 import { clusterTrajectories, type ClusterProcedureOptions } from './clusterProcedure.js';
-import { TrajectoryBuilder, isBasisFree } from './trajectories.js';
+import { TrajectoryBuilder } from './trajectories.js';
+import { isBasisFree } from '../stream/trajectoryKinds.js';
 
 /**
  * Jaccard index |A ∩ B| / |A ∪ B| of two sets of datapoint indices (each

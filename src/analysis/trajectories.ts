@@ -5,42 +5,10 @@
  * @packageDocumentation
  */
 import type { BasisKind, PolcaEvent, PolcaIncrementEvent, TrajectoryKind } from '../stream/events.js';
+import { TRAJECTORY_KINDS, isBasisFree, isProjectedLoss } from '../stream/trajectoryKinds.js';
 import { TrajectoryMatrix } from './trajectoryMatrix.js';
 
-/**
- * All trajectory kinds, in the order of the paper's table.
- *
- * @example
- * ```ts
- * new TrajectoryBuilder({ kinds: TRAJECTORY_KINDS }); // keep everything
- * ```
- */
-export const TRAJECTORY_KINDS: readonly TrajectoryKind[] = ['loss', 'loss-change', 'fisher', 'lca', 'polca-first', 'polca'];
-
-/**
- * Kinds that do not depend on a basis vector (their basis id is −1).
- *
- * @example
- * ```ts
- * isBasisFree('loss'); // true
- * ```
- */
-export function isBasisFree(kind: TrajectoryKind): boolean {
-  return kind === 'loss' || kind === 'loss-change';
-}
-
-/**
- * Kinds whose trajectory is a cumulative projected loss L_b(x, t) (eq. 5) starting at 0.
- *
- * @example
- * ```ts
- * isProjectedLoss('polca-first'); // true
- * isProjectedLoss('fisher');      // false
- * ```
- */
-export function isProjectedLoss(kind: TrajectoryKind): boolean {
-  return kind === 'polca' || kind === 'polca-first' || kind === 'lca';
-}
+export { TRAJECTORY_KINDS, isBasisFree, isProjectedLoss } from '../stream/trajectoryKinds.js';
 
 /** Options of {@link TrajectoryBuilder}. */
 export interface TrajectoryBuilderOptions {

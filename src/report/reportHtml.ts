@@ -4,6 +4,7 @@
  *
  * @packageDocumentation
  */
+import { isProjectedLoss } from '../stream/trajectoryKinds.js';
 import type { QualityRow } from '../analysis/quality.js';
 import type { BasisPanel, ReportModel } from './reportModel.js';
 
@@ -94,7 +95,7 @@ function panelSection(p: BasisPanel, charts: ReportCharts['panels'][number]): st
       : `Basis vector ${p.basisId}` + (b ? ` — ${b.kind}, found at step ${b.step}${Number.isFinite(b.eigenvalue) ? `, λ = ${num(b.eigenvalue)}` : ''}` : '');
   const summary =
     `${p.clusters.length} cluster${p.clusters.length === 1 ? '' : 's'} (${p.source}) over ${p.clusteredCheckpoints} checkpoints up to step ${p.clusteredAt}; ` +
-    (p.dropped > 0 ? `${p.dropped} datapoints dropped (${p.kind === 'polca' || p.kind === 'polca-first' || p.kind === 'lca' ? 'loss along b rose' : 'a value was not finite'}), ` : '') +
+    (p.dropped > 0 ? `${p.dropped} datapoints dropped (${isProjectedLoss(p.kind) ? 'loss along b rose' : 'a value was not finite'}), ` : '') +
     `${p.outliers} outliers.`;
   const hasText = p.clusters.some((c) => c.medoidText !== undefined);
   const head = `<tr><th>cluster</th><th>size</th><th>medoid</th>${hasText ? '<th>medoid text</th>' : ''}<th>break of median</th><th>mean member break</th><th>hidden</th></tr>`;

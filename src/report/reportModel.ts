@@ -10,7 +10,8 @@ import { defaultDeltaForSteps, flatAfter as flatAfterSteps } from '../analysis/b
 import { clusterBreaks } from '../analysis/clusterBreaks.js';
 import { clusterTrajectories, defaultClusterParams, type BasisClustering } from '../analysis/clusterProcedure.js';
 import { formatQualityTable, qualityTable, PLACES, type ArithmeticLabels, type QualityRow } from '../analysis/quality.js';
-import { TrajectoryBuilder, isBasisFree } from '../analysis/trajectories.js';
+import { TrajectoryBuilder } from '../analysis/trajectories.js';
+import { TRAJECTORY_KINDS, isBasisFree } from '../stream/trajectoryKinds.js';
 import type { TrajectoryMatrix } from '../analysis/trajectoryMatrix.js';
 import type { ProbeMetaColumn } from '../sinks/arrow/manifest.js';
 import type { AlertEvent, BasisEvent, ClustersEvent, PolcaEvent, RunEndEvent, RunStartEvent, TrajectoryKind, TransitionEvent } from '../stream/events.js';
@@ -192,7 +193,7 @@ export interface ReportModel {
   notes: string[];
 }
 
-const ALL_KINDS: readonly TrajectoryKind[] = ['loss', 'loss-change', 'fisher', 'lca', 'polca-first', 'polca'];
+const ALL_KINDS: readonly TrajectoryKind[] = TRAJECTORY_KINDS;
 /** Order of the figure sections: POLCA first, then its first-order part, LCA, Fisher, the exact-loss baselines. */
 const FIGURE_ORDER: readonly TrajectoryKind[] = ['polca', 'polca-first', 'lca', 'fisher', 'loss', 'loss-change'];
 

@@ -5,6 +5,7 @@
  */
 import { Counter, Gauge, Histogram, Registry } from 'prom-client';
 import type { AlertRule, PolcaEvent, TrajectoryKind, TransitionEvent } from '../stream/events.js';
+import { PROJECTED_LOSS_KINDS } from '../stream/trajectoryKinds.js';
 
 /** Options of {@link createPolcaMetrics}. */
 export interface PolcaMetricsOptions {
@@ -53,7 +54,7 @@ export interface PolcaMetrics {
 }
 
 const ALERT_RULES: AlertRule[] = ['loss-spike', 'loss-stalled', 'non-finite'];
-const PROJECTED: ReadonlySet<TrajectoryKind> = new Set(['polca', 'polca-first', 'lca']);
+const PROJECTED: ReadonlySet<TrajectoryKind> = new Set(PROJECTED_LOSS_KINDS);
 
 function checkCount(value: number, name: string): number {
   if (!(Number.isInteger(value) && value >= 1)) {

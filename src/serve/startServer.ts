@@ -10,6 +10,7 @@ import * as grpc from '@grpc/grpc-js';
 import { HealthImplementation } from 'grpc-health-check';
 import type { Observable, Subscription as RxSubscription } from 'rxjs';
 import type { PolcaEvent, TrajectoryKind } from '../stream/events.js';
+import { PROJECTED_LOSS_KINDS as PROJECTED_KINDS, TRAJECTORY_KINDS } from '../stream/trajectoryKinds.js';
 import type { Event } from './generated/polca/v1/Event.js';
 import type { PolcaHandlers } from './generated/polca/v1/Polca.js';
 import type { SubscribeRequest__Output } from './generated/polca/v1/SubscribeRequest.js';
@@ -106,8 +107,6 @@ export interface PolcaServer {
 }
 
 const SERVICE_NAME = 'polca.v1.Polca';
-const TRAJECTORY_KINDS: readonly TrajectoryKind[] = ['loss', 'loss-change', 'fisher', 'lca', 'polca-first', 'polca'];
-const PROJECTED_KINDS: readonly TrajectoryKind[] = ['polca', 'polca-first', 'lca'];
 
 /** Marks a request whose bytes did not decode, so the handler can answer INVALID_ARGUMENT. */
 interface Malformed {

@@ -151,8 +151,8 @@ export interface RunEndEvent {
   error?: string;
 }
 
-/** Trajectories that can be clustered (METHOD.md §3). */
-export type TrajectoryKind = 'loss' | 'loss-change' | 'fisher' | 'lca' | 'polca-first' | 'polca';
+import type { TrajectoryKind } from './trajectoryKinds.js';
+export type { TrajectoryKind } from './trajectoryKinds.js';
 
 /** One cluster of datapoints along one basis vector. */
 export interface ClusterSummary {
