@@ -4,7 +4,8 @@
  *
  * @packageDocumentation
  */
-import { Observable, type OperatorFunction } from 'rxjs';
+import type { OperatorFunction } from 'rxjs';
+import { pushOperator } from './pushOperator.js';
 import type { AlertEvent, PolcaEvent } from '../stream/events.js';
 
 /** Options of the loss-spike rule. */
@@ -210,15 +211,5 @@ export class AlertRules {
  * ```
  */
 export function alerts(options: AlertRulesOptions = {}): OperatorFunction<PolcaEvent, AlertEvent> {
-  return (source) =>
-    new Observable<AlertEvent>((subscriber) => {
-      const rules = new AlertRules(options);
-      return source.subscribe({
-        next(e) {
-          for (const a of rules.push(e)) subscriber.next(a);
-        },
-        error: (err) => subscriber.error(err),
-        complete: () => subscriber.complete(),
-      });
-    });
+  return pushOperator(() => new AlertRules(options));
 }

@@ -4,7 +4,8 @@
  *
  * @packageDocumentation
  */
-import { Observable, type OperatorFunction } from 'rxjs';
+import type { OperatorFunction } from 'rxjs';
+import { pushOperator } from './pushOperator.js';
 import type { ClustersEvent, PolcaEvent, TrajectoryKind } from '../stream/events.js';
 import { clusterTrajectories, type ClusterProcedureOptions } from './clusterProcedure.js';
 import { TrajectoryBuilder } from './trajectories.js';
@@ -316,22 +317,5 @@ export class ClusterTracker {
  * ```
  */
 export function clusterEvents(options: ClusterTrackerOptions): OperatorFunction<PolcaEvent, ClustersEvent> {
-  return (source) =>
-    new Observable<ClustersEvent>((subscriber) => {
-      const tracker = new ClusterTracker(options);
-      return source.subscribe({
-        next(e) {
-          let out: ClustersEvent[];
-          try {
-            out = tracker.push(e);
-          } catch (err) {
-            subscriber.error(err);
-            return;
-          }
-          for (const c of out) subscriber.next(c);
-        },
-        error: (err) => subscriber.error(err),
-        complete: () => subscriber.complete(),
-      });
-    });
+  return pushOperator(() => new ClusterTracker(options));
 }

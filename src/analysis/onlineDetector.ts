@@ -4,7 +4,8 @@
  *
  * @packageDocumentation
  */
-import { Observable, type OperatorFunction } from 'rxjs';
+import type { OperatorFunction } from 'rxjs';
+import { pushOperator } from './pushOperator.js';
 import type { PolcaEvent, TrajectoryKind, TransitionEvent } from '../stream/events.js';
 import { checkpointSpacing, deltaToOffset } from './breakthrough.js';
 import { DEFAULT_DELTA_INTERVALS } from './breakParameters.js';
@@ -418,22 +419,5 @@ export class BreakthroughDetector {
  * ```
  */
 export function transitions(options: BreakthroughDetectorOptions): OperatorFunction<PolcaEvent, TransitionEvent> {
-  return (source) =>
-    new Observable<TransitionEvent>((subscriber) => {
-      const det = new BreakthroughDetector(options);
-      return source.subscribe({
-        next(e) {
-          let out: TransitionEvent[];
-          try {
-            out = det.push(e);
-          } catch (err) {
-            subscriber.error(err);
-            return;
-          }
-          for (const t of out) subscriber.next(t);
-        },
-        error: (err) => subscriber.error(err),
-        complete: () => subscriber.complete(),
-      });
-    });
+  return pushOperator(() => new BreakthroughDetector(options));
 }
