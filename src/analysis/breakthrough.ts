@@ -89,6 +89,23 @@ export function deltaToOffset(spacing: number, delta: number, options: DeltaOpti
 }
 
 /**
+ * The bracket of eq. (6) at checkpoint i with Δ = d checkpoint intervals:
+ * [f(i+d) − f(i)] − [f(i) − f(i−d)], the acceleration of the trajectory. This
+ * is the one definition of a breakthrough's measure: the post-hoc break point
+ * ({@link breakPoint}, its argmax over the whole trajectory) and the live
+ * detector (`findBreakthroughs`, its significant local maxima as the curve
+ * grows) both evaluate it here. No checks: the caller keeps d ≤ i < T − d.
+ *
+ * @example
+ * ```ts
+ * accelerationAt([5, 5, 5, 1, 1, 1], 3, 1); // 4: (1 − 1) − (1 − 5)
+ * ```
+ */
+export function accelerationAt(f: ArrayLike<number>, i: number, d: number): number {
+  return f[i + d] - f[i] - (f[i] - f[i - d]);
+}
+
+/**
  * Second differences at lag d, f[i+d] − 2 f[i] + f[i−d], for d ≤ i < T − d
  * (the bracket of eq. 6). Output index j corresponds to checkpoint i = j + d.
  *
@@ -104,8 +121,7 @@ export function acceleration(f: ArrayLike<number>, d: number): Float64Array {
   const n = Math.max(0, f.length - 2 * d);
   const out = new Float64Array(n);
   for (let j = 0; j < n; j++) {
-    const i = j + d;
-    out[j] = f[i + d] - f[i] - (f[i] - f[i - d]);
+    out[j] = accelerationAt(f, j + d, d);
   }
   return out;
 }
@@ -167,7 +183,7 @@ export function argmaxAcceleration(f: ArrayLike<number>, steps: ArrayLike<number
   let best = -Infinity;
   let bestI = -1;
   for (let i = d; i < f.length - d; i++) {
-    const a = f[i + d] - f[i] - (f[i] - f[i - d]);
+    const a = accelerationAt(f, i, d);
     if (a > best) {
       best = a;
       bestI = i;

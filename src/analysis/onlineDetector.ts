@@ -1,13 +1,15 @@
 /**
  * Online breakthrough detection on cluster median curves and on named sets
- * of datapoints (METHOD.md §4, eq. 6 applied to a growing curve).
+ * of datapoints (METHOD.md §4): the acceleration of eq. (6), as defined once
+ * in `breakthrough.ts` ({@link accelerationAt}), scanned for significant
+ * local maxima as the curve grows.
  *
  * @packageDocumentation
  */
 import type { OperatorFunction } from 'rxjs';
 import { pushOperator } from './pushOperator.js';
 import type { PolcaEvent, TrajectoryKind, TransitionEvent } from '../stream/events.js';
-import { checkpointSpacing, deltaToOffset } from './breakthrough.js';
+import { accelerationAt, checkpointSpacing, deltaToOffset } from './breakthrough.js';
 import { DEFAULT_DELTA_INTERVALS } from './breakParameters.js';
 
 /** Options of {@link findBreakthroughs} and the online detector. */
@@ -131,7 +133,7 @@ function scan(
   const lastValid = T - d - 1;
   const found: Breakthrough[] = [];
   const start = Math.max(from, d + 1);
-  const acc = (i: number) => f[i + d] - 2 * f[i] + f[i - d];
+  const acc = (i: number) => accelerationAt(f, i, d);
   const { lo, hi } = bounds ?? extent(f);
   const range = hi - lo;
   let i = start;
@@ -158,7 +160,7 @@ function scan(
       if (prominence < r.minRelative * range) continue;
       const lag1: number[] = [];
       const jHi = Math.min(T - 2, Math.max(i + d + c, r.minNoise));
-      for (let j = Math.max(1, i - Math.max(4 * d, NOISE_WINDOW)); j <= jHi; j++) lag1.push(f[j + 1] - 2 * f[j] + f[j - 1]);
+      for (let j = Math.max(1, i - Math.max(4 * d, NOISE_WINDOW)); j <= jHi; j++) lag1.push(accelerationAt(f, j, 1));
       // Noise sd of a(i) − a(i−d) = f(i+d) − 3f(i) + 3f(i−d) − f(i−2d): √20 σ, against √6 σ for one a.
       const sigma = PROMINENCE_NOISE * Math.max(robustScale(lag1), 1e-12 * Math.max(range, Math.abs(hi), Math.abs(lo)));
       const score = prominence / sigma;
