@@ -6,6 +6,7 @@
  */
 import type { BasisKind, PolcaEvent, PolcaIncrementEvent, TrajectoryKind } from '../stream/events.js';
 import { TRAJECTORY_KINDS, isBasisFree, isProjectedLoss } from '../stream/trajectoryKinds.js';
+import { ProjectedLoss } from './projectedLoss.js';
 import { TrajectoryMatrix } from './trajectoryMatrix.js';
 
 export { TRAJECTORY_KINDS, isBasisFree, isProjectedLoss } from '../stream/trajectoryKinds.js';
@@ -59,7 +60,8 @@ export class TrajectoryBuilder {
   private nProbe = -1;
   private loss: TrajectoryMatrix | undefined;
   private readonly perBasis = new Map<TrajectoryKind, Map<number, TrajectoryMatrix>>();
-  private readonly sums = new Map<TrajectoryKind, Map<number, Float64Array>>();
+  /** Per projected-loss kind: the running L_b(x) of every vector (created with the first interval, once N is known). */
+  private readonly sums = new Map<TrajectoryKind, ProjectedLoss>();
   private readonly basisKinds = new Map<number, BasisKind>();
   /** Per projected-loss kind and vector: the interval increments, kept to re-sum when an earlier interval is filled in. */
   private readonly increments = new Map<TrajectoryKind, Map<number, { steps: number[]; incs: ArrayLike<number>[] }>>();
@@ -81,10 +83,7 @@ export class TrajectoryBuilder {
     for (const k of this.kinds) {
       if (!isBasisFree(k)) {
         this.perBasis.set(k, new Map());
-        if (isProjectedLoss(k)) {
-          this.sums.set(k, new Map());
-          this.increments.set(k, new Map());
-        }
+        if (isProjectedLoss(k)) this.increments.set(k, new Map());
       }
     }
   }
@@ -190,46 +189,42 @@ export class TrajectoryBuilder {
           continue;
         }
         const inc = kind === 'polca-first' ? e.firstOrder[k] : e.values[k];
-        const sums = this.sums.get(kind)!;
-        let m = mats.get(id);
-        let sum = sums.get(id);
-        if (!m || !sum) {
-          m = new TrajectoryMatrix(this.nProbe, this.capacity);
-          sum = new Float64Array(this.nProbe);
-          mats.set(id, m);
-          sums.set(id, sum);
-          m.append(e.fromStep, sum);
-        } else if (e.filled && m.firstStep === e.toStep) {
-          if (inc.length !== this.nProbe) {
-            throw new RangeError(`TrajectoryBuilder.push: basis ${id} has ${inc.length} values, expected ${this.nProbe}`);
-          }
+        if (inc.length !== this.nProbe) {
+          throw new RangeError(`TrajectoryBuilder.push: basis ${id} has ${inc.length} values, expected ${this.nProbe}`);
+        }
+        const span = mats.get(id);
+        if (span && !(e.filled && span.firstStep === e.toStep) && span.lastStep !== e.fromStep) {
+          throw new RangeError(
+            `TrajectoryBuilder.push: polca event for basis ${id} starts at step ${e.fromStep} ` +
+              `but its ${kind} trajectory ends at step ${span.lastStep} (missing or repeated interval)`,
+          );
+        }
+        let L = this.sums.get(kind);
+        if (!L) this.sums.set(kind, (L = new ProjectedLoss(this.nProbe)));
+        const placement = L.add(id, e, inc);
+        let h = this.increments.get(kind)!.get(id);
+        if (!h) this.increments.get(kind)!.set(id, (h = { steps: [e.fromStep], incs: [] }));
+        if (placement === 'prepend') {
           // Summed again from the new first interval, in double precision, so the values do not depend on the order the intervals arrived in.
-          const h = this.increments.get(kind)!.get(id)!;
           h.steps.unshift(e.fromStep);
           h.incs.unshift(inc);
           const rebuilt = new TrajectoryMatrix(this.nProbe, Math.max(this.capacity, h.steps.length));
-          const running = new Float64Array(this.nProbe);
+          const running = L.current(id)!.fill(0);
           rebuilt.append(h.steps[0], running);
           h.incs.forEach((c, t) => {
             for (let i = 0; i < c.length; i++) running[i] += c[i];
             rebuilt.append(h.steps[t + 1], running);
           });
           mats.set(id, rebuilt);
-          sums.set(id, running);
           continue;
-        } else if (m.lastStep !== e.fromStep) {
-          throw new RangeError(
-            `TrajectoryBuilder.push: polca event for basis ${id} starts at step ${e.fromStep} ` +
-              `but its ${kind} trajectory ends at step ${m.lastStep} (missing or repeated interval)`,
-          );
         }
-        if (inc.length !== this.nProbe) {
-          throw new RangeError(`TrajectoryBuilder.push: basis ${id} has ${inc.length} values, expected ${this.nProbe}`);
+        let m = mats.get(id);
+        if (placement === 'start') {
+          m = new TrajectoryMatrix(this.nProbe, this.capacity);
+          mats.set(id, m);
+          m.append(e.fromStep, new Float64Array(this.nProbe));
         }
-        for (let i = 0; i < inc.length; i++) sum[i] += inc[i];
-        m.append(e.toStep, sum);
-        let h = this.increments.get(kind)!.get(id);
-        if (!h) this.increments.get(kind)!.set(id, (h = { steps: [e.fromStep], incs: [] }));
+        m!.append(e.toStep, L.current(id)!);
         h.steps.push(e.toStep);
         h.incs.push(inc);
       }

@@ -4,11 +4,10 @@
  *
  * @packageDocumentation
  */
+import { ProjectedLoss } from '../analysis/projectedLoss.js';
 import type { PolcaIncrementEvent } from '../stream/events.js';
 
 interface BasisTrajectories {
-  /** Running L_b(x, ·) after the last interval, in double precision. */
-  running: Float64Array;
   /** Steps of the stored columns. */
   steps: number[];
   /** L_b(x, steps[j]) for every x; `null` stands for the all-zero start column. */
@@ -29,8 +28,12 @@ export interface TrajectorySelection {
 /**
  * Cumulative per-datapoint POLCA along each basis vector: after the intervals
  * i₁ … i_m seen for vector b, L_b(x) = Σ POLCA(x, b, i). A vector's curve
- * starts at 0 at the `fromStep` of the first interval that carries it (an
- * online run finds vectors mid-way; earlier intervals are not backfilled).
+ * starts at 0 at the `fromStep` of the first interval that carries it;
+ * filled-in earlier intervals (full-length trajectories) extend it
+ * backwards. The running sums and the interval-order rule are the
+ * analysis's {@link ProjectedLoss}, the same accumulation the
+ * `TrajectoryBuilder` uses; this store adds the bounded history of columns
+ * that `GetTrajectories` serves.
  *
  * Memory is bounded by `maxValues` stored float32 values (4 bytes each) over
  * all vectors; beyond it the oldest column of the vector with most columns
@@ -47,8 +50,9 @@ export interface TrajectorySelection {
  */
 export class TrajectoryStore {
   private readonly bases = new Map<number, BasisTrajectories>();
+  private sums: ProjectedLoss | undefined;
   /** Running first-order L_b(x) per vector (cumulative `firstOrder`), for the polca-first cluster series. */
-  private readonly firstOrder = new Map<number, Float64Array>();
+  private firstOrder: ProjectedLoss | undefined;
   private stored = 0;
   private n = -1;
   private readonly maxValues: number;
@@ -75,6 +79,11 @@ export class TrajectoryStore {
     return this.stored;
   }
 
+  /** Number of stored points of a vector's curves (0 for an unknown vector). */
+  length(basisId: number): number {
+    return this.bases.get(basisId)?.columns.length ?? 0;
+  }
+
   /** Adds the increments of one checkpoint interval. */
   add(event: PolcaIncrementEvent): void {
     for (let k = 0; k < event.basisIds.length; k++) {
@@ -86,36 +95,40 @@ export class TrajectoryStore {
         );
       }
     }
+    if (this.n < 1) return;
+    const sums = (this.sums ??= new ProjectedLoss(this.n));
+    const firstOrder = (this.firstOrder ??= new ProjectedLoss(this.n));
     for (let k = 0; k < event.basisIds.length; k++) {
       const first = event.firstOrder[k];
-      if (first && first.length === this.n) {
-        let f = this.firstOrder.get(event.basisIds[k]);
-        if (!f) this.firstOrder.set(event.basisIds[k], (f = new Float64Array(this.n)));
-        for (let i = 0; i < this.n; i++) f[i] += first[i];
+      const id = event.basisIds[k];
+      const span = firstOrder.span(id);
+      // First-order terms may be absent; their curve then just lacks the interval.
+      if (first && first.length === this.n && (!span || span.lastStep === event.fromStep || (event.filled && span.firstStep === event.toStep))) {
+        firstOrder.add(id, event, first);
       }
     }
     for (let k = 0; k < event.basisIds.length; k++) {
       const id = event.basisIds[k];
+      const values = event.values[k];
+      const placement = sums.add(id, event, values);
+      const running = sums.current(id)!;
       let b = this.bases.get(id);
-      if (!b) {
-        b = { running: new Float64Array(this.n), steps: [event.fromStep], columns: [null], truncated: false };
+      if (placement === 'start' || !b) {
+        b = { steps: [event.fromStep], columns: [null], truncated: false };
         this.bases.set(id, b);
       }
-      const values = event.values[k];
-      if (event.filled && b.steps[0] === event.toStep && !b.truncated) {
-        // A filled-in earlier interval: the curve grows backwards, every later value moves by its increments.
-        for (let i = 0; i < this.n; i++) b.running[i] += values[i];
+      if (placement === 'prepend') {
+        // Every later value moves by the filled interval's increments; the curve grows backwards unless its start was dropped.
         for (const c of b.columns) if (c) for (let i = 0; i < this.n; i++) c[i] += values[i];
+        if (b.truncated) continue;
         b.columns[0] = Float32Array.from(values);
         b.columns.unshift(null);
         b.steps.unshift(event.fromStep);
         this.stored += this.n;
         continue;
       }
-      const col = new Float32Array(this.n);
-      for (let i = 0; i < this.n; i++) col[i] = b.running[i] += values[i];
       b.steps.push(event.toStep);
-      b.columns.push(col);
+      b.columns.push(Float32Array.from(running));
       this.stored += this.n;
     }
     while (this.stored > this.maxValues && this.dropOldest()) {
@@ -136,29 +149,33 @@ export class TrajectoryStore {
 
   /** The current L_b(x) for every x (after the last interval), or undefined for an unknown vector. */
   current(basisId: number): Float64Array | undefined {
-    return this.bases.get(basisId)?.running;
+    return this.sums?.current(basisId);
   }
 
   /** The current first-order L_b(x) (cumulative first-order POLCA) for every x, or undefined for an unknown vector. */
   currentFirstOrder(basisId: number): Float64Array | undefined {
-    return this.firstOrder.get(basisId);
+    return this.firstOrder?.current(basisId);
   }
 
   /**
    * Curves of the given datapoints along a basis vector; undefined when the
-   * vector is unknown. Indices must lie in [0, N).
+   * vector is unknown. Indices must lie in [0, N). `from`/`to` select the
+   * datapoints `datapoints[from … to)` (default: all), so a large read can be
+   * served in pages.
    */
-  select(basisId: number, datapoints: ArrayLike<number>): TrajectorySelection | undefined {
+  select(basisId: number, datapoints: ArrayLike<number>, from = 0, to = datapoints.length): TrajectorySelection | undefined {
     const b = this.bases.get(basisId);
     if (!b) return undefined;
-    const values = Array.from(datapoints, (x) => {
+    const values: Float32Array[] = [];
+    for (let k = from; k < to; k++) {
+      const x = datapoints[k];
       if (!(Number.isInteger(x) && x >= 0 && x < this.n)) {
         throw new RangeError(`TrajectoryStore.select: datapoint index must be an integer in [0, ${this.n}), got ${x}`);
       }
       const curve = new Float32Array(b.columns.length);
       for (let j = 0; j < b.columns.length; j++) curve[j] = b.columns[j]?.[x] ?? 0;
-      return curve;
-    });
+      values.push(curve);
+    }
     return { basisId, steps: b.steps.slice(), values, truncated: b.truncated };
   }
 }

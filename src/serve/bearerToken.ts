@@ -1,0 +1,33 @@
+/**
+ * Bearer-token check of gRPC call metadata.
+ *
+ * @packageDocumentation
+ */
+import { timingSafeEqual } from 'node:crypto';
+import type { Metadata } from '@grpc/grpc-js';
+
+/**
+ * Validates `token` (a non-empty string without whitespace, or undefined for
+ * no check) and returns the check of a call's metadata: true when no token is
+ * set or `authorization` is exactly `Bearer <token>`, compared in constant
+ * time.
+ *
+ * @example
+ * ```ts
+ * const authorized = bearerCheck('addToServer', process.env.POLCA_TOKEN);
+ * if (!authorized(call.metadata)) callback({ code: grpc.status.UNAUTHENTICATED });
+ * ```
+ */
+export function bearerCheck(fn: string, token: string | undefined): (metadata: Metadata) => boolean {
+  if (token === undefined) return () => true;
+  if (typeof token !== 'string' || token.length === 0 || /\s/.test(token)) {
+    throw new TypeError(`${fn}: option grpc.token must be a non-empty string without spaces, got ${JSON.stringify(token)}`);
+  }
+  const want = Buffer.from(`Bearer ${token}`);
+  return (metadata) => {
+    const value = metadata.get('authorization')[0];
+    if (typeof value !== 'string') return false;
+    const got = Buffer.from(value);
+    return got.length === want.length && timingSafeEqual(got, want);
+  };
+}
