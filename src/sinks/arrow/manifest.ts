@@ -51,9 +51,13 @@ export interface RunManifest {
   /** File of the θ table when the run kept parameters (`keepParams`), else null. */
   params: string | null;
   /** `running` until the writer closes; a crashed run stays `running`. */
-  status: 'running' | 'closed' | 'aborted';
+  status: 'running' | 'closed' | 'aborted' | 'failed';
   /** Why the writer aborted (status `aborted`). */
   abortReason?: string;
+  /** Why the writer stopped itself (status `failed`): the directory, what it was doing and the I/O error. */
+  failureReason?: string;
+  /** Events accepted but not on disk when the writer failed (status `failed`); events offered later are not counted here. */
+  lostEvents?: number;
   /** Message of the error that ended the event stream the writer was subscribed to, when it ended that way. */
   sourceError?: string;
   /** Number of events committed when the writer closed or aborted. */
