@@ -9,8 +9,68 @@
  * @packageDocumentation
  */
 import fs from 'node:fs';
-import { RecordBatch, Schema } from 'apache-arrow';
+import { Message, RecordBatch, Schema } from 'apache-arrow';
+import { batchChecksum, CHECKSUM_KEY } from './batchChecksum.js';
 import { END_OF_STREAM, recordBatchMessage, schemaMessage } from './ipcFrames.js';
+import { TABLE_NAME_KEY } from './schemas.js';
+
+/**
+ * What a closed table file holds, as recorded in run.json's `files`: readers
+ * compare it with what they find.
+ *
+ * @example
+ * ```ts
+ * const { bytes, batches, rows } = manifest.files!.polca;
+ * ```
+ */
+export interface WrittenFile {
+  /** File size, end-of-stream marker included. */
+  bytes: number;
+  /** Record batches. */
+  batches: number;
+  /** Rows over all batches. */
+  rows: number;
+}
+
+/**
+ * Sizes of table files, by table name (the schema's `polca.table` metadata).
+ *
+ * @example
+ * ```ts
+ * writeManifest(dir, { ...manifest, files: writtenFiles(Object.values(files)) });
+ * ```
+ */
+export function writtenFiles(files: Iterable<TableFile | null | undefined>): Record<string, WrittenFile> {
+  const out: Record<string, WrittenFile> = {};
+  for (const f of files) {
+    if (!f) continue;
+    out[f.schema.metadata.get(TABLE_NAME_KEY) ?? f.path] = { bytes: f.bytes, batches: f.batches, rows: f.rows };
+  }
+  return out;
+}
+
+/** Schema metadata key holding the run id (run.json's `runId`) in every table file written with one. */
+export const RUN_ID_KEY = 'polca.runId';
+
+/** `schema` with the run id added to its metadata. */
+function withRunId(schema: Schema, runId: string | undefined): Schema {
+  if (runId === undefined) return schema;
+  return new Schema(schema.fields, new Map([...schema.metadata, [RUN_ID_KEY, runId]]), schema.dictionaries, schema.metadataVersion);
+}
+
+/**
+ * The message of `batch` with its checksum (as position `index` of its file) in the message metadata.
+ * The batch is re-wrapped in the file's schema, whose message is `schemaBytes` long.
+ */
+function checksummedMessage(schema: Schema, batch: RecordBatch, schemaBytes: number, index: number): Uint8Array {
+  const plain = recordBatchMessage(new RecordBatch(schema, batch.data), schemaBytes);
+  const metaLength = new DataView(plain.buffer, plain.byteOffset, plain.byteLength).getInt32(4, true);
+  const message = Message.decode(plain.subarray(8, 8 + metaLength));
+  const crc = batchChecksum(message, plain.subarray(8 + metaLength), index);
+  // Custom metadata lives in the flatbuffer only: the body and the header values the checksum covers are unchanged.
+  const tagged = new RecordBatch(schema, batch.data, new Map([...batch.metadata, [CHECKSUM_KEY, crc]]));
+  return recordBatchMessage(tagged, schemaBytes);
+}
 
 function writeAll(fd: number, bytes: Uint8Array): void {
   let at = 0;
@@ -35,10 +95,20 @@ export class TableFile {
   bytes = 0;
   /** Record batches written so far. */
   batches = 0;
+  /** Rows written so far. */
+  rows = 0;
+  /** The schema as written (with the run id in its metadata when one was given). */
+  readonly schema: Schema;
 
-  constructor(readonly path: string, readonly schema: Schema, private readonly fsync = false) {
+  /**
+   * @param schema - the table's schema; batches appended must have its fields.
+   * @param fsync - fsync at every {@link sync}.
+   * @param runId - stored in the schema metadata under {@link RUN_ID_KEY}.
+   */
+  constructor(readonly path: string, schema: Schema, private readonly fsync = false, runId?: string) {
+    this.schema = withRunId(schema, runId);
     this.fd = fs.openSync(path, 'wx');
-    const head = schemaMessage(schema);
+    const head = schemaMessage(this.schema);
     this.schemaBytes = head.byteLength;
     this.write(head);
   }
@@ -49,10 +119,11 @@ export class TableFile {
     this.bytes += bytes.byteLength;
   }
 
-  /** Append one record batch (must have this file's schema). */
+  /** Append one record batch (must have this file's fields), with its checksum. */
   append(batch: RecordBatch): void {
-    this.write(recordBatchMessage(batch, this.schemaBytes));
+    this.write(checksummedMessage(this.schema, batch, this.schemaBytes, this.batches));
     this.batches += 1;
+    this.rows += batch.numRows;
   }
 
   /** fsync when asked for at construction. */

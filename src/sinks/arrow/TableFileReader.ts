@@ -9,14 +9,17 @@ import fs from 'node:fs';
 import { Message, RecordBatch, Schema } from 'apache-arrow';
 import { checkMessageMetadata } from './checkMessageMetadata.js';
 import type { StreamEnd } from './ipcFrames.js';
-import { readTableBytes } from './readTable.js';
+import { openRegularFile, readTableBytes } from './readTable.js';
 import { RunFormatError } from './RunFormatError.js';
+import { RUN_ID_KEY } from './TableFile.js';
 
 /**
  * Sequential reader of one Arrow IPC stream file. Every message is framed
- * and checked exactly as {@link readTableBytes} does for a whole file; at
- * the first incomplete or damaged message it stops and records why in
- * `end` and `reason`. Reads the file as it was when opened.
+ * and checked exactly as {@link readTableBytes} does for a whole file
+ * (checksums included); at the first incomplete or damaged message it stops
+ * and records why in `end` and `reason`. Reads the file as it was when
+ * opened. Only a regular file is opened, and one larger than `maxBytes` is
+ * refused.
  *
  * @example
  * ```ts
@@ -36,19 +39,34 @@ export class TableFileReader {
   reason: string | undefined;
   /** Batches returned so far. */
   batches = 0;
+  /** Rows returned so far. */
+  rows = 0;
+  /** Batches returned whose checksum was verified. */
+  checksummed = 0;
+  /** Byte offset of the next message: after the end, the length of the readable prefix. */
+  get position(): number {
+    return this.at;
+  }
+  /** Size of the file in bytes when it was opened. */
+  get bytes(): number {
+    return this.size;
+  }
+  /** The run id in the file's schema metadata, if any. */
+  runId: string | undefined;
 
-  constructor(readonly file: string, private readonly expected: Schema, private readonly caller = 'readTable') {
-    try {
-      this.fd = fs.openSync(file, 'r');
-    } catch (e) {
-      throw new RunFormatError(`${caller}: cannot read table file ${JSON.stringify(file)} (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
-    }
+  constructor(readonly file: string, private readonly expected: Schema, private readonly caller = 'readTable', maxBytes = Infinity) {
+    this.fd = openRegularFile(file, caller);
     this.size = fs.fstatSync(this.fd).size;
+    if (this.size > maxBytes) {
+      this.close();
+      throw new RunFormatError(`${caller}: table file ${JSON.stringify(file)} has ${this.size} bytes, more than the ${maxBytes} bytes run.json's counts allow; refused`);
+    }
     const schema = this.message();
     if (schema === null) return;
     try {
       // Checks version and columns, throwing RunFormatError like the whole-file reader.
       readTableBytes(schema, expected, file, caller);
+      this.runId = schemaRunId(schema);
     } catch (e) {
       this.close();
       throw e;
@@ -114,12 +132,14 @@ export class TableFileReader {
     bytes.set(this.schemaBytes, 0);
     bytes.set(message, this.schemaBytes.byteLength);
     // The same framing, metadata and batch checks as a whole-file read, on schema + this one message.
-    const { table, recovery } = readTableBytes(bytes, this.expected, this.file, this.caller);
+    const { table, recovery } = readTableBytes(bytes, this.expected, this.file, this.caller, this.batches);
     if (recovery.batches !== 1) {
       this.at = start;
       return this.stop(recovery.end === 'eof' ? 'corrupt' : recovery.end, `at byte ${start}: ${recovery.reason ?? 'not a record batch'}`);
     }
     this.batches += 1;
+    this.rows += table.numRows;
+    this.checksummed += recovery.checksummed;
     return table.batches[0];
   }
 
@@ -130,4 +150,11 @@ export class TableFileReader {
     this.fd = null;
     fs.closeSync(fd);
   }
+}
+
+/** Run id in the metadata of a schema message (already checked by `readTableBytes`). */
+function schemaRunId(schemaMessage: Uint8Array): string | undefined {
+  const metaLength = new DataView(schemaMessage.buffer, schemaMessage.byteOffset, schemaMessage.byteLength).getInt32(4, true);
+  const message = Message.decode(schemaMessage.subarray(8, 8 + metaLength));
+  return (message.header() as Schema).metadata.get(RUN_ID_KEY);
 }

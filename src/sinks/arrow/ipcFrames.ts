@@ -11,6 +11,7 @@
  * @packageDocumentation
  */
 import { Message, MessageHeader, RecordBatch, RecordBatchStreamWriter, Schema } from 'apache-arrow';
+import { batchChecksum, CHECKSUM_KEY } from './batchChecksum.js';
 import { checkMessageMetadata } from './checkMessageMetadata.js';
 
 /**
@@ -96,11 +97,18 @@ export interface StreamScan {
   end: StreamEnd;
   /** Why the scan stopped early (`truncated` or `corrupt`). */
   reason?: string;
+  /** Complete record batches whose checksum (see `batchChecksum`) was verified. */
+  checksummed: number;
+  /** Complete record batches that carry no checksum (written by a polca without checksums). */
+  unchecked: number;
 }
 
 /**
  * Find the complete messages of an IPC stream. Never throws: damage is
- * reported in `end` and `reason`, and everything before it is kept.
+ * reported in `end` and `reason`, and everything before it is kept. A
+ * record batch whose checksum does not match its bytes is damage.
+ *
+ * @param firstBatch - position in its file of the first batch in `bytes` (when scanning one message of a longer file).
  *
  * @example
  * ```ts
@@ -108,12 +116,13 @@ export interface StreamScan {
  * if (scan.end === 'truncated') console.log(`dropped ${bytes.length - scan.validBytes} bytes`);
  * ```
  */
-export function scanStream(bytes: Uint8Array): StreamScan {
+export function scanStream(bytes: Uint8Array, firstBatch = 0): StreamScan {
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   let at = 0;
   let hasSchema = false;
   let batches = 0;
-  const stop = (end: StreamEnd, reason?: string): StreamScan => ({ validBytes: at, hasSchema, batches, end, reason });
+  let checksummed = 0;
+  const stop = (end: StreamEnd, reason?: string): StreamScan => ({ validBytes: at, hasSchema, batches, end, reason, checksummed, unchecked: batches - checksummed });
   for (;;) {
     const left = bytes.byteLength - at;
     if (left === 0) return stop('eof');
@@ -140,6 +149,13 @@ export function scanStream(bytes: Uint8Array): StreamScan {
     const problem = hasSchema ? checkBatch(message, bodyLength) : message.isSchema() ? undefined : 'first message is not a schema';
     if (problem) return stop('corrupt', `${problem} at byte ${at}`);
     if (8 + metaLength + bodyLength > left) return stop('truncated', `message body of ${bodyLength} bytes at byte ${at} runs past the end`);
+    const expected = hasSchema ? message.metadata.get(CHECKSUM_KEY) : undefined;
+    if (expected !== undefined) {
+      const body = bytes.subarray(at + 8 + metaLength, at + 8 + metaLength + bodyLength);
+      const actual = batchChecksum(message, body, firstBatch + batches);
+      if (actual !== expected) return stop('corrupt', `record batch ${firstBatch + batches} at byte ${at} fails its checksum (stored ${JSON.stringify(expected)}, computed ${actual})`);
+      checksummed += 1;
+    }
     at += 8 + metaLength + bodyLength;
     if (hasSchema) batches += 1;
     else hasSchema = true;

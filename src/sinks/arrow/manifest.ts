@@ -6,6 +6,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { EVENT_SCHEMA_VERSION, type HvpMode } from '../../stream/events.js';
+import { checkManifestFields } from './checkManifestFields.js';
 import { RunFormatError } from './RunFormatError.js';
 import { TABLE_NAMES, tableFileName, type TableName } from './schemas.js';
 
@@ -62,6 +63,12 @@ export interface RunManifest {
   sourceError?: string;
   /** Number of events committed when the writer closed or aborted. */
   events?: number;
+  /** Random id of the run, also in every table file's schema metadata (`polca.runId`): a table copied from another run is recognised. Absent in older runs. */
+  runId?: string;
+  /** Per-batch checksum scheme of the table files (`crc32`, see `batchChecksum.ts`); absent in runs written before checksums. */
+  checksum?: 'crc32';
+  /** Per table name, the size, batches and rows of its file, recorded when the writer closed. */
+  files?: Record<string, { bytes: number; batches: number; rows: number }>;
 }
 
 /** Name of the manifest file in a run directory. */
@@ -141,18 +148,19 @@ export async function readManifest(dir: string, caller = 'readManifest'): Promis
   if (!(Number.isInteger(manifest.numProbe) && manifest.numProbe > 0)) {
     throw new RunFormatError(`${caller}: ${JSON.stringify(file)} field 'numProbe' must be a positive integer, got ${JSON.stringify(manifest.numProbe)}`);
   }
+  checkManifestFields(manifest as unknown as Record<string, unknown>, file, caller);
   // A run directory may come from someone else: its table paths must stay inside it and name regular files.
   const root = path.resolve(dir);
-  for (const [name, rel] of Object.entries(manifest.tables ?? {})) {
-    if (rel === null) continue;
-    if (typeof rel !== 'string' || rel === '') throw new RunFormatError(`${caller}: ${JSON.stringify(file)} field 'tables.${name}' must be a file name, got ${JSON.stringify(rel)}`);
+  for (const [name, rel] of [...Object.entries(manifest.tables ?? {}).map(([t, f]) => [`tables.${t}`, f] as const), ['params', manifest.params] as const]) {
+    if (rel === null || (name === 'params' && rel === undefined)) continue;
+    if (typeof rel !== 'string' || rel === '') throw new RunFormatError(`${caller}: ${JSON.stringify(file)} field '${name}' must be a file name, got ${JSON.stringify(rel)}`);
     const full = path.resolve(root, rel);
     if (path.dirname(full) !== root) {
-      throw new RunFormatError(`${caller}: ${JSON.stringify(file)} field 'tables.${name}' (${JSON.stringify(rel)}) points outside the run directory; refused`);
+      throw new RunFormatError(`${caller}: ${JSON.stringify(file)} field '${name}' (${JSON.stringify(rel)}) points outside the run directory; refused`);
     }
     const st = await fs.promises.lstat(full).catch(() => null);
     if (st && !st.isFile()) {
-      throw new RunFormatError(`${caller}: ${JSON.stringify(file)} field 'tables.${name}' (${JSON.stringify(rel)}) is not a regular file; refused`);
+      throw new RunFormatError(`${caller}: ${JSON.stringify(file)} field '${name}' (${JSON.stringify(rel)}) is not a regular file; refused`);
     }
   }
   return manifest;

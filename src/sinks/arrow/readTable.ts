@@ -10,6 +10,7 @@ import { EVENT_SCHEMA_VERSION } from '../../stream/events.js';
 import { RunFormatError } from './RunFormatError.js';
 import { SCHEMA_VERSION_KEY } from './schemas.js';
 import { scanStream, type StreamEnd } from './ipcFrames.js';
+import { RUN_ID_KEY } from './TableFile.js';
 
 /**
  * What reading a table file kept and dropped.
@@ -37,6 +38,12 @@ export interface TableRecovery {
   end: StreamEnd;
   /** Why reading stopped before the end of the file. */
   reason?: string;
+  /** Batches kept whose checksum was verified. */
+  checksummed: number;
+  /** Batches kept that carry no checksum (a file written before checksums). */
+  unchecked: number;
+  /** The run id in the file's schema metadata, when it has one (compare with run.json's `runId`). */
+  runId?: string;
 }
 
 function sameFields(a: Schema, b: Schema): boolean {
@@ -53,6 +60,7 @@ function describeFields(s: Schema): string {
  *
  * @param expected - the schema the table must have; a file without a complete schema message is read as an empty table of it.
  * @param file - name used in errors and in the recovery report.
+ * @param firstBatch - position in the file of the first batch in `bytes` (for checksums, when `bytes` is the schema plus one later message).
  * @throws RunFormatError when the stream's schema differs from `expected` or comes from a newer schema version.
  * @example
  * ```ts
@@ -60,8 +68,8 @@ function describeFields(s: Schema): string {
  * if (recovery.droppedBytes > 0) console.warn(recovery.reason);
  * ```
  */
-export function readTableBytes(bytes: Uint8Array, expected: Schema, file: string, caller = 'readTable'): { table: Table; recovery: TableRecovery } {
-  const scan = scanStream(bytes);
+export function readTableBytes(bytes: Uint8Array, expected: Schema, file: string, caller = 'readTable', firstBatch = 0): { table: Table; recovery: TableRecovery } {
+  const scan = scanStream(bytes, firstBatch);
   let end = scan.end;
   let reason = scan.reason;
   let validBytes = scan.validBytes;
@@ -115,9 +123,14 @@ export function readTableBytes(bytes: Uint8Array, expected: Schema, file: string
   } catch (e) {
     throw new RunFormatError(`${caller}: ${file}: record batches do not form a table (${(e as Error).message}); the file is damaged`);
   }
+  const checksummed = Math.min(scan.checksummed, batches.length);
+  const runId = scan.hasSchema ? schema.metadata.get(RUN_ID_KEY) : undefined;
   return {
     table,
-    recovery: { file, bytes: bytes.byteLength, validBytes, droppedBytes: bytes.byteLength - validBytes, batches: batches.length, rows: table.numRows, end, reason },
+    recovery: {
+      file, bytes: bytes.byteLength, validBytes, droppedBytes: bytes.byteLength - validBytes, batches: batches.length, rows: table.numRows, end, reason,
+      checksummed, unchecked: batches.length - checksummed, ...(runId !== undefined ? { runId } : {}),
+    },
   };
 }
 
@@ -143,20 +156,62 @@ function prefixLength(bytes: Uint8Array, batches: number): number {
 }
 
 /**
- * Read one table file (see {@link readTableBytes}).
+ * Read one table file (see {@link readTableBytes}). Only a regular file is
+ * opened (a FIFO or device is refused without blocking), and a file larger
+ * than `maxBytes` is refused before it is read.
  *
- * @throws RunFormatError when the file is missing or has the wrong schema.
+ * @param maxBytes - the largest file accepted (see `tableByteLimit`). Default: no limit.
+ * @throws RunFormatError when the file is missing, not a regular file, too large, or has the wrong schema.
  * @example
  * ```ts
  * const { table } = await readTableFile('runs/arith/steps.ipc', tableSchema('steps', stepsSchema));
  * ```
  */
-export async function readTableFile(file: string, expected: Schema, caller = 'readTable'): Promise<{ table: Table; recovery: TableRecovery }> {
+export async function readTableFile(file: string, expected: Schema, caller = 'readTable', maxBytes = Infinity): Promise<{ table: Table; recovery: TableRecovery }> {
+  const fd = openRegularFile(file, caller);
   let bytes: Buffer;
   try {
-    bytes = await fs.promises.readFile(file);
+    const size = fs.fstatSync(fd).size;
+    if (size > maxBytes) {
+      throw new RunFormatError(`${caller}: table file ${JSON.stringify(file)} has ${size} bytes, more than the ${maxBytes} bytes run.json's counts allow; refused`);
+    }
+    bytes = Buffer.allocUnsafe(size);
+    let got = 0;
+    while (got < size) {
+      const n = fs.readSync(fd, bytes, got, size - got, got);
+      if (n === 0) break;
+      got += n;
+    }
+    bytes = bytes.subarray(0, got);
+  } finally {
+    fs.closeSync(fd);
+  }
+  return readTableBytes(bytes, expected, file, caller);
+}
+
+/**
+ * Open a table file for reading, refusing anything but a regular file.
+ * `O_NONBLOCK` keeps the open of a FIFO from waiting for a writer and
+ * `O_NOFOLLOW` refuses a symbolic link; the file type is then checked on
+ * the descriptor itself, so a path swapped after a check cannot slip through.
+ *
+ * @throws RunFormatError naming the file when it is missing or not a regular file.
+ * @example
+ * ```ts
+ * const fd = openRegularFile('runs/arith/events.ipc', 'replay');
+ * ```
+ */
+export function openRegularFile(file: string, caller: string): number {
+  let fd: number;
+  try {
+    fd = fs.openSync(file, fs.constants.O_RDONLY | (fs.constants.O_NONBLOCK ?? 0) | (fs.constants.O_NOFOLLOW ?? 0));
   } catch (e) {
     throw new RunFormatError(`${caller}: cannot read table file ${JSON.stringify(file)} (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
   }
-  return readTableBytes(bytes, expected, file, caller);
+  const stat = fs.fstatSync(fd);
+  if (!stat.isFile()) {
+    fs.closeSync(fd);
+    throw new RunFormatError(`${caller}: table file ${JSON.stringify(file)} is not a regular file; refused`);
+  }
+  return fd;
 }
