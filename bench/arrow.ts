@@ -75,7 +75,7 @@ for (let c = 0; c < CHECKPOINTS; c++) {
 await writer.close();
 
 const median = (a: number[]) => [...a].sort((x, y) => x - y)[Math.floor(a.length / 2)];
-const polcaFile = path.join(dir, 'run', 'polca.ipc');
+const polcaFile = path.join(dir, 'run', 'polca.arrows');
 const bytesPerPolca = fs.statSync(polcaFile).size / CHECKPOINTS;
 
 let t = performance.now();
@@ -96,7 +96,7 @@ const lines = [
   ['polca rows per checkpoint (N·K)', `${rows}`],
   ['write polca event (median ms)', median(polcaMs).toFixed(1)],
   ['polca rows/s written', `${(rows / (median(polcaMs) / 1000) / 1e6).toFixed(1)} M`],
-  ['polca.ipc bytes per checkpoint', `${(bytesPerPolca / 1e6).toFixed(2)} MB (${(bytesPerPolca / rows).toFixed(1)} B/row)`],
+  ['polca.arrows bytes per checkpoint', `${(bytesPerPolca / 1e6).toFixed(2)} MB (${(bytesPerPolca / rows).toFixed(1)} B/row)`],
   ['write checkpoint event, N losses (median ms)', median(checkpointMs).toFixed(2)],
   ['one-row flush of a step event (median ms)', median(stepMs).toFixed(3)],
   ['writeParams, P = 1e6 (median ms)', `${median(paramsMs).toFixed(1)} (4·P = ${(4 * P / 1e6).toFixed(1)} MB per checkpoint)`],

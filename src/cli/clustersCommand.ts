@@ -29,7 +29,7 @@ export interface ClustersCommandOptions {
   delta?: number;
   /** τ of eq. (7) in steps. Default {@link flatAfter} of the mean probe loss (shared with `polca report`). */
   tau?: number;
-  /** Write `analysis/clusters.ipc` into the run directory. Default true. */
+  /** Write `analysis/clusters.arrows` into the run directory. Default true. */
   write?: boolean;
 }
 
@@ -49,7 +49,7 @@ export { flatAfter };
  * `polca clusters <run-dir>`: clusters every basis vector's trajectories of
  * every kind with the paper's procedure, finds breakthroughs, and — when the
  * run's probe metadata has `place` and `carry` columns — prints METHOD.md
- * §5's quality table. Writes the memberships to `analysis/clusters.ipc`
+ * §5's quality table. Writes the memberships to `analysis/clusters.arrows`
  * (Arrow IPC stream: kind, basisId, clusterId, datapoint).
  */
 export async function clustersCommand(dir: string, o: ClustersCommandOptions = {}): Promise<ClustersResult> {
@@ -114,7 +114,7 @@ export async function clustersCommand(dir: string, o: ClustersCommandOptions = {
   let file: string | null = null;
   if (o.write ?? true) {
     fs.mkdirSync(path.join(dir, 'analysis'), { recursive: true });
-    file = path.join(dir, 'analysis', 'clusters.ipc');
+    file = path.join(dir, 'analysis', 'clusters.arrows');
     const table = tableFromArrays({
       kind: rows.map((r) => r.kind),
       basisId: Int32Array.from(rows, (r) => r.basisId),

@@ -57,7 +57,7 @@ export function buildProgram(): Command {
     .option('--selection <kind>', "'eom' or 'leaf'", 'eom')
     .option('--delta <steps>', 'Δ of eq. (6), in steps (default: the live detector\'s, else 5 checkpoint intervals)', int('--delta'))
     .option('--tau <steps>', 'τ of eq. (7), in steps (default: where the mean probe loss turns flat)', int('--tau'))
-    .option('--no-write', 'do not write analysis/clusters.ipc')
+    .option('--no-write', 'do not write analysis/clusters.arrows')
     .action(async (dir: string, o) => {
       const kinds = o.kinds ? (String(o.kinds).split(',') as TrajectoryKind[]) : undefined;
       const r = await clustersCommand(dir, { ...o, kinds });

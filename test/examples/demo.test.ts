@@ -95,7 +95,7 @@ describe('npm run demo -- --quick', () => {
     expect(Number(lossRow[8].split(' ')[0])).toBeCloseTo(best((i) => near[i]), 2);
     expect(sep.stdout.split('\n').filter((l) => l.startsWith('| vector '))).toHaveLength(4);
     // The clusters command wrote its memberships next to the run.
-    expect(fs.existsSync(path.join(out, 'analysis', 'clusters.ipc'))).toBe(true);
+    expect(fs.existsSync(path.join(out, 'analysis', 'clusters.arrows'))).toBe(true);
     // The report renders in a real browser: its charts are laid-out SVGs with drawn marks.
     const report = path.join(out, 'report.html');
     // …with the basis table comparing the Hessian run with the random-basis run.

@@ -14,7 +14,7 @@ import { fail } from '../../errors/validate.js';
 import { EventEncoder } from './EventEncoder.js';
 import { MANIFEST_FILE, manifestTables, writeManifest, type ProbeMetaColumn, type RunManifest } from './manifest.js';
 import { RunFormatError } from './RunFormatError.js';
-import { EVENT_TABLES, TABLE_NAMES, paramsSchema, tableFileName, tableSchema, type TableName } from './schemas.js';
+import { EVENT_TABLES, LEGACY_TABLE_EXTENSION, TABLE_NAMES, paramsSchema, tableFileName, tableSchema, type TableName } from './schemas.js';
 import { TableFile, writtenFiles } from './TableFile.js';
 import { CHECKSUM_SCHEME } from './batchChecksum.js';
 
@@ -47,7 +47,7 @@ export interface RunWriterOptions {
    * array of length N per column, stored in `run.json`.
    */
   probeMeta?: Record<string, ProbeMetaColumn>;
-  /** Accept {@link RunWriter.writeParams} and store θ in `params.ipc` (4·P bytes per checkpoint). Default false. */
+  /** Accept {@link RunWriter.writeParams} and store θ in the params table (`params.arrows`) (4·P bytes per checkpoint). Default false. */
   keepParams?: boolean;
   /**
    * Event types after which the buffered rows are written out. Default
@@ -316,7 +316,9 @@ export class RunWriter implements Observer<PolcaEvent> {
       params: keepParams ? tableFileName('params') : null,
       status: 'running',
     };
-    const stale = [...TABLE_NAMES.map(tableFileName), tableFileName('params'), MANIFEST_FILE];
+    // Older runs named their tables `.ipc`: an overwrite removes those too, so no stale table is left beside the new ones.
+    const tables = [...TABLE_NAMES, 'params'];
+    const stale = [...tables.map(tableFileName), ...tables.map((t) => `${t}${LEGACY_TABLE_EXTENSION}`), MANIFEST_FILE];
     try {
       fs.mkdirSync(this.dir, { recursive: true });
       if (overwrite) for (const f of stale) fs.rmSync(path.join(this.dir, f), { force: true });

@@ -1,9 +1,11 @@
 /**
  * Arrow schemas of the tables of a polca run directory.
  *
- * Every table is one Arrow IPC *stream* file `<table>.ipc` in the run
- * directory, in long format (one row per scalar observation), appended one
- * record batch per flush. Every row carries `seq`, the 0-based position in
+ * Every table is one Arrow IPC *stream* file `<table>.arrows` in the run
+ * directory (the extension Arrow registers for the stream format; runs
+ * written before it used `.ipc`, and readers follow the names in run.json),
+ * in long format (one row per scalar observation), appended one record
+ * batch per flush. Every row carries `seq`, the 0-based position in
  * the event stream of the event it came from, so that rows of different
  * tables can be put back in the order the events were emitted.
  *
@@ -15,7 +17,7 @@
  * Any Arrow reader opens the tables; in polars (Node or Python):
  * ```ts
  * import pl from 'nodejs-polars';
- * const polca = pl.readIPCStream('runs/arith/polca.ipc');
+ * const polca = pl.readIPCStream(fs.readFileSync('runs/arith/polca.arrows')); // a string is a path only when it ends in .ipc
  * polca.filter(pl.col('basisId').eq(0)).groupBy('toStep').agg(pl.col('value').sum());
  * ```
  *
@@ -39,7 +41,7 @@ const utf8 = (name: string, nullable = false) => field(name, new Utf8(), nullabl
 const list = (name: string, item: DataType) => field(name, new List(new Field('item', item, false)), true);
 
 /**
- * `events.ipc` — one row per event, in emission order; the commit log of the run.
+ * `events.arrows` — one row per event, in emission order; the commit log of the run.
  *
  * - `seq` (Int32): position of the event in the stream, 0, 1, 2, …
  * - `time` (Float64): the event's `time`.
@@ -55,7 +57,7 @@ const list = (name: string, item: DataType) => field(name, new List(new Field('i
 export const eventsSchema = [i32('seq'), f64('time'), utf8('type'), i32('step', true), utf8('json', true)];
 
 /**
- * `steps.ipc` — one row per optimiser step (`step` events).
+ * `steps.arrows` — one row per optimiser step (`step` events).
  *
  * - `seq` (Int32), `time` (Float64)
  * - `step` (Int32): optimiser step.
@@ -65,7 +67,7 @@ export const eventsSchema = [i32('seq'), f64('time'), utf8('type'), i32('step', 
 export const stepsSchema = [i32('seq'), f64('time'), i32('step'), f64('loss', true), f64('lr', true)];
 
 /**
- * `checkpoints.ipc` — one row per POLCA checkpoint (`checkpoint` events).
+ * `checkpoints.arrows` — one row per POLCA checkpoint (`checkpoint` events).
  *
  * - `seq` (Int32), `time` (Float64), `step` (Int32)
  * - `meanLoss` (Float64): mean of the finite probe losses.
@@ -75,7 +77,7 @@ export const stepsSchema = [i32('seq'), f64('time'), i32('step'), f64('loss', tr
 export const checkpointsSchema = [i32('seq'), f64('time'), i32('step'), f64('meanLoss'), i32('nonFinite'), f64('seconds')];
 
 /**
- * `losses.ipc` — one row per (checkpoint, probe datapoint).
+ * `losses.arrows` — one row per (checkpoint, probe datapoint).
  *
  * - `seq` (Int32): seq of the `checkpoint` event.
  * - `step` (Int32): checkpoint step.
@@ -85,7 +87,7 @@ export const checkpointsSchema = [i32('seq'), f64('time'), i32('step'), f64('mea
 export const lossesSchema = [i32('seq'), i32('step'), i32('datapoint'), f32('loss')];
 
 /**
- * `basis.ipc` — one row per basis vector added (`basis` events).
+ * `basis.arrows` — one row per basis vector added (`basis` events).
  *
  * - `seq` (Int32), `time` (Float64)
  * - `id` (Int32): index of the vector in the basis.
@@ -102,7 +104,7 @@ export const basisSchema = [
 ];
 
 /**
- * `intervals.ipc` — one row per POLCA interval (`polca` events).
+ * `intervals.arrows` — one row per POLCA interval (`polca` events).
  *
  * - `seq` (Int32), `time` (Float64)
  * - `fromStep`, `toStep` (Int32): the checkpoint interval.
@@ -121,7 +123,7 @@ export const intervalsSchema = [
 ];
 
 /**
- * `projections.ipc` — one row per (interval, basis vector).
+ * `projections.arrows` — one row per (interval, basis vector).
  *
  * - `seq` (Int32): seq of the `polca` event; rows keep the event's basis order.
  * - `fromStep`, `toStep`, `basisId` (Int32)
@@ -130,7 +132,7 @@ export const intervalsSchema = [
 export const projectionsSchema = [i32('seq'), i32('fromStep'), i32('toStep'), i32('basisId'), f64('projection')];
 
 /**
- * `polca.ipc` — one row per (interval, basis vector, probe datapoint); the big table
+ * `polca.arrows` — one row per (interval, basis vector, probe datapoint); the big table
  * (N·K rows per checkpoint, 32 bytes a row).
  *
  * - `seq` (Int32): seq of the `polca` event; rows are basis-major, datapoint-minor.
@@ -144,7 +146,7 @@ export const polcaSchema = [
 ];
 
 /**
- * `residuals.ipc` — one row per (interval, probe datapoint).
+ * `residuals.arrows` — one row per (interval, probe datapoint).
  *
  * - `seq` (Int32), `fromStep`, `toStep`, `datapoint` (Int32)
  * - `lossBefore` (Float32): ℓ_x(θ_fromStep).
@@ -156,7 +158,7 @@ export const residualsSchema = [
 ];
 
 /**
- * `clusters.ipc` — one row per cluster of a `clusters` event (the event's
+ * `clusters.arrows` — one row per cluster of a `clusters` event (the event's
  * header — kind, basisId, steps, dropped, outliers — is in `events.json`).
  *
  * - `seq` (Int32), `step` (Int32): last checkpoint included.
@@ -171,7 +173,7 @@ export const clustersSchema = [
 ];
 
 /**
- * `transitions.ipc` — one row per detected breakthrough (`transition` events).
+ * `transitions.arrows` — one row per detected breakthrough (`transition` events).
  *
  * - `seq` (Int32), `time` (Float64)
  * - `step` (Int32): step of the breakthrough; `detectedAt` (Int32): step of detection.
@@ -186,7 +188,7 @@ export const transitionsSchema = [
 ];
 
 /**
- * `alerts.ipc` — one row per alert (`alert` events).
+ * `alerts.arrows` — one row per alert (`alert` events).
  *
  * - `seq` (Int32), `time` (Float64), `step` (Int32)
  * - `rule` (Utf8): `loss-spike`, `loss-stalled` or `non-finite`.
@@ -195,7 +197,7 @@ export const transitionsSchema = [
 export const alertsSchema = [i32('seq'), f64('time'), i32('step'), utf8('rule'), utf8('message'), f64('value')];
 
 /**
- * `params.ipc` — written only with `keepParams: true`: the flat parameter
+ * `params.arrows` — written only with `keepParams: true`: the flat parameter
  * vector θ at every POLCA checkpoint, for post-hoc backfill. Disk cost is
  * 4·P bytes per checkpoint plus about 200 bytes of framing.
  *
@@ -246,14 +248,22 @@ export function tableSchema(name: string, fields: readonly Field[]): Schema {
   return new Schema([...fields], new Map([[SCHEMA_VERSION_KEY, String(EVENT_SCHEMA_VERSION)], [TABLE_NAME_KEY, name]]));
 }
 
+/** Extension of the table files: Arrow's registered extension for its IPC stream format. */
+export const TABLE_EXTENSION = '.arrows';
+
+/** Extension of the table files of runs written before {@link TABLE_EXTENSION}; readers take names from run.json, so both read. */
+export const LEGACY_TABLE_EXTENSION = '.ipc';
+
 /**
- * File name of a table inside a run directory (`.ipc`, which nodejs-polars' `readIPCStream` accepts as a path).
+ * File name of a table inside a run directory written by this version.
+ * Readers must take the names from run.json's `tables` instead, so that
+ * older runs (`.ipc`) read too.
  *
  * @example
  * ```ts
- * path.join(dir, tableFileName('polca')); // …/polca.ipc
+ * path.join(dir, tableFileName('polca')); // …/polca.arrows
  * ```
  */
 export function tableFileName(name: string): string {
-  return `${name}.ipc`;
+  return `${name}${TABLE_EXTENSION}`;
 }

@@ -48,7 +48,7 @@ describe('English example end to end (tiny configuration)', () => {
     expect(m.status).toBe('closed');
     expect(m.numProbe).toBe(300);
     for (const col of ['token', 'pos', 'pos1', 'pos2', 'pos3', 'context']) expect(m.probeMeta[col]).toHaveLength(300);
-    expect(existsSync(path.join(dir, 'analysis', 'clusters.ipc'))).toBe(true);
+    expect(existsSync(path.join(dir, 'analysis', 'clusters.arrows'))).toBe(true);
     const checkpoints = events.filter((e) => e.type === 'checkpoint');
     expect(checkpoints.map((e) => e.step)).toEqual(Array.from({ length: 13 }, (_, i) => 5 * i));
     expect(events.filter((e) => e.type === 'basis')).toHaveLength(2);

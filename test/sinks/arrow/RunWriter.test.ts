@@ -265,7 +265,7 @@ describe('RunWriter validation', () => {
     // Table files left by a writer killed before it wrote run.json are not silently replaced either.
     fs.rmSync(path.join(dir, 'run.json'));
     const w = new RunWriter(dir);
-    expect(() => w.write(events[0])).toThrow(/already has steps\.ipc; choose another directory or pass overwrite: true/);
+    expect(() => w.write(events[0])).toThrow(/already has steps\.arrows; choose another directory or pass overwrite: true/);
   });
 });
 
@@ -279,7 +279,7 @@ describe('RunWriter keepParams', () => {
     const dir = freshDir();
     const w = new RunWriter(dir, { keepParams: true });
     w.write(events[0]);
-    const file = path.join(dir, 'params.ipc');
+    const file = path.join(dir, 'params.arrows');
     sizes.push(fs.statSync(file).size);
     thetas.forEach((theta, c) => {
       w.writeParams({ step: c * 5, theta });

@@ -38,7 +38,7 @@ beforeAll(async () => {
     const before = w.committedEvents;
     w.write(e);
     if (w.committedEvents !== before) {
-      const sizes = Object.fromEntries(TABLE_NAMES.map((t) => [t, fs.statSync(path.join(reference, `${t}.ipc`)).size])) as Record<TableName, number>;
+      const sizes = Object.fromEntries(TABLE_NAMES.map((t) => [t, fs.statSync(path.join(reference, `${t}.arrows`)).size])) as Record<TableName, number>;
       flushes.push({ committed: w.committedEvents, sizes });
     }
   }
@@ -51,7 +51,7 @@ beforeAll(async () => {
 /** Truncate every table of a copy of the reference run to the given sizes. */
 function truncatedRun(sizes: Partial<Record<TableName, number>>): string {
   const dir = copyRun(reference);
-  for (const [t, size] of Object.entries(sizes)) fs.truncateSync(path.join(dir, `${t}.ipc`), size);
+  for (const [t, size] of Object.entries(sizes)) fs.truncateSync(path.join(dir, `${t}.arrows`), size);
   return dir;
 }
 
@@ -146,14 +146,14 @@ describe('readRun bad input', () => {
     fs.writeFileSync(path.join(newer, 'run.json'), '{"format": "polca-run", ');
     await expect(readRun(newer)).rejects.toThrow(/run\.json" is not valid JSON/);
     const missing = copyRun(reference);
-    fs.rmSync(path.join(missing, 'polca.ipc'));
-    await expect(readRun(missing)).rejects.toThrow(/readRun: cannot read table file ".*polca\.ipc" \(ENOENT\)/);
+    fs.rmSync(path.join(missing, 'polca.arrows'));
+    await expect(readRun(missing)).rejects.toThrow(/readRun: cannot read table file ".*polca\.arrows" \(ENOENT\)/);
   });
 
   it('rejects a table file with other columns', async () => {
     const dir = copyRun(reference);
-    fs.copyFileSync(path.join(dir, 'steps.ipc'), path.join(dir, 'alerts.ipc'));
-    await expect(readRun(dir)).rejects.toThrow(/readRun: .*alerts\.ipc has columns \(seq: Int32, time: Float64, step: Int32, loss: Float64\?, lr: Float64\?\), expected \(seq: Int32, time: Float64, step: Int32, rule: Utf8/);
+    fs.copyFileSync(path.join(dir, 'steps.arrows'), path.join(dir, 'alerts.arrows'));
+    await expect(readRun(dir)).rejects.toThrow(/readRun: .*alerts\.arrows has columns \(seq: Int32, time: Float64, step: Int32, loss: Float64\?, lr: Float64\?\), expected \(seq: Int32, time: Float64, step: Int32, rule: Utf8/);
   });
 
   it('never crashes or hangs on random bytes anywhere in a table: named error or a recovered prefix', async () => {
@@ -161,14 +161,14 @@ describe('readRun bad input', () => {
     const outcomes = { error: 0, corrupt: 0, intact: 0 };
     for (let trial = 0; trial < 450; trial++) {
       const name = (['polca', 'clusters', 'events'] as const)[trial % 3];
-      const bytes = fs.readFileSync(path.join(reference, `${name}.ipc`));
+      const bytes = fs.readFileSync(path.join(reference, `${name}.arrows`));
       const schema = tableSchema(name, EVENT_TABLES[name]);
       const good = readTableBytes(bytes, schema, name);
       const damaged = Uint8Array.from(bytes);
       const at = Math.floor(rand() * damaged.length);
       const len = 1 + Math.floor(rand() * 16);
       for (let i = at; i < Math.min(damaged.length, at + len); i++) damaged[i] = Math.floor(rand() * 256);
-      const file = path.join(root, `fuzz-${name}.ipc`);
+      const file = path.join(root, `fuzz-${name}.arrows`);
       fs.writeFileSync(file, damaged);
       let result;
       try {
@@ -236,9 +236,9 @@ describe('openEventStream', () => {
 
   it('names a missing table and closes what it had opened', async () => {
     const dir = copyRun(reference);
-    fs.rmSync(path.join(dir, 'residuals.ipc'));
+    fs.rmSync(path.join(dir, 'residuals.arrows'));
     const before = openFds();
-    await expect(openEventStream(dir)).rejects.toThrow(/replay: cannot read table file ".*residuals\.ipc" \(ENOENT\)/);
+    await expect(openEventStream(dir)).rejects.toThrow(/replay: cannot read table file ".*residuals\.arrows" \(ENOENT\)/);
     expect(openFds()).toBe(before);
   });
 });
@@ -274,9 +274,9 @@ describe('untrusted run directories', () => {
     edit(absolute, (m) => (m.tables.losses = '/etc/passwd'));
     await expect(readRun(absolute)).rejects.toThrow(/field 'tables\.losses' \("\/etc\/passwd"\) points outside/);
     const fifo = copyRun(reference);
-    fs.rmSync(path.join(fifo, 'events.ipc'));
-    execFileSync('mkfifo', [path.join(fifo, 'events.ipc')]);
-    await expect(readRun(fifo)).rejects.toThrow(/field 'tables\.events' \("events\.ipc"\) is not a regular file; refused/);
+    fs.rmSync(path.join(fifo, 'events.arrows'));
+    execFileSync('mkfifo', [path.join(fifo, 'events.arrows')]);
+    await expect(readRun(fifo)).rejects.toThrow(/field 'tables\.events' \("events\.arrows"\) is not a regular file; refused/);
     const badN = copyRun(reference);
     edit(badN, (m) => (m.numProbe = null));
     await expect(readRun(badN)).rejects.toThrow(/field 'numProbe' must be a positive integer, got null/);
