@@ -26,6 +26,7 @@
 export { startServer, type ServeOptions, type PolcaServer } from './startServer.js';
 export { RunView, type RunViewOptions, type RunViewListener, type SourceEnd } from './runView.js';
 export { addToServer, POLCA_SERVICE_NAME, type PolcaService, type PolcaServiceOptions } from './polcaService.js';
+export { quote, type RequestLimits } from './requestLimits.js';
 export { MetricsSink, type MetricsSinkOptions } from './metricsSink.js';
 export { serverCredentials, bindAddress, isLoopback, type ServeTlsOptions } from './serverCredentials.js';
 export { createPolcaMetrics, type PolcaMetrics, type PolcaMetricsOptions, type ClusterMetric } from './polcaMetrics.js';

@@ -18,6 +18,9 @@ import type { PolcaMetrics } from './polcaMetrics.js';
 import type { RunView, SourceEnd } from './runView.js';
 import { Subscription, type SubscriptionFilter } from './subscription.js';
 import { type Malformed, isMalformed, tolerantService } from './tolerantService.js';
+import { quote, resolveLimits, unique, type RequestLimits } from './requestLimits.js';
+import type { GetTrajectoriesRequest__Output } from './generated/polca/v1/GetTrajectoriesRequest.js';
+import type { Trajectories } from './generated/polca/v1/Trajectories.js';
 
 /** Options of {@link addToServer}. */
 export interface PolcaServiceOptions {
@@ -33,6 +36,8 @@ export interface PolcaServiceOptions {
   drainTimeoutMs?: number;
   /** Serving counters to feed (subscribers, lost events), e.g. a {@link MetricsSink}'s `metrics.serve`. */
   metrics?: Pick<PolcaMetrics['serve'], 'subscribers' | 'lostEvents'>;
+  /** Bounds on the work of one request; see {@link RequestLimits}. */
+  limits?: RequestLimits;
 }
 
 /** The service installed by {@link addToServer}. */
@@ -61,13 +66,18 @@ function endStatus(end: SourceEnd): grpc.StatusObject | undefined {
 
 /**
  * Installs `polca.v1.Polca` (`Subscribe`, `GetRun`, `ListClusters`,
- * `GetTrajectories`) for the run `view` holds onto `server`, a
+ * `GetTrajectories`, `StreamTrajectories`) for the run `view` holds onto `server`, a
  * `grpc.Server` you created and bind yourself (with your own credentials,
  * interceptors and other services).
  *
  * With a token, polca calls without `authorization: Bearer <token>` fail
  * with UNAUTHENTICATED; undecodable or inconsistent requests fail with
- * INVALID_ARGUMENT. See {@link Subscription} for the slow-client policy.
+ * INVALID_ARGUMENT. The work of one request is bounded by `limits`
+ * ({@link RequestLimits}): repeated datapoint indices are answered once,
+ * requests beyond a limit fail with RESOURCE_EXHAUSTED naming it, and error
+ * details quote at most 64 characters of a client's value. Large trajectory
+ * reads go through `StreamTrajectories`, in pages. See {@link Subscription}
+ * for the slow-client policy.
  * When the view's run ends, subscribers receive everything still pending and
  * their streams end with OK (UNAVAILABLE when the source failed).
  *
@@ -89,6 +99,7 @@ export function addToServer(server: grpc.Server, view: RunView, options: PolcaSe
   const drainTimeoutMs = options.drainTimeoutMs ?? 5000;
   if (!(drainTimeoutMs >= 0)) throw new RangeError(`addToServer: option drainTimeoutMs must be >= 0, got ${drainTimeoutMs}`);
   const authorized = bearerCheck(fn, options.token);
+  const limits = resolveLimits(fn, options.limits);
   const counters = options.metrics;
   const log = view.log;
   const state = view.state;
@@ -152,11 +163,54 @@ export function addToServer(server: grpc.Server, view: RunView, options: PolcaSe
 
   const unauthenticated = () => status(grpc.status.UNAUTHENTICATED, 'missing or wrong bearer token in metadata "authorization"');
   const invalid = (details: string) => status(grpc.status.INVALID_ARGUMENT, details);
+  const exhausted = (details: string) => status(grpc.status.RESOURCE_EXHAUSTED, details);
+  const refused = (method: string, req: Malformed) => status(req.code, `${method}: ${req.malformed}`);
 
-  const parseFilter = (req: SubscribeRequest__Output): SubscriptionFilter | string => {
+  /** The validated selection of a trajectory request, or the status to answer with. */
+  const selection = (method: string, req: GetTrajectoriesRequest__Output): { basisId: number; indices: number[] } | grpc.StatusObject => {
+    if (!(req.basisId >= 0)) return invalid(`${method}: basis_id must be >= 0, got ${req.basisId}`);
+    let indices: number[];
+    if (req.select === 'clusterId') {
+      const cluster = state.latestClusters('polca', req.basisId)?.clusters.find((c) => c.id === req.clusterId);
+      if (!cluster) return status(grpc.status.NOT_FOUND, `${method}: no cluster ${req.clusterId} along basis vector ${req.basisId}`);
+      indices = Array.from(cluster.members);
+    } else if (req.select === 'datapoints') {
+      const asked = req.datapoints?.indices ?? [];
+      if (asked.length === 0) return invalid(`${method}: datapoints.indices must not be empty`);
+      if (asked.length > limits.maxIndices) {
+        return exhausted(`${method}: datapoints.indices has ${asked.length} entries, more than the limit maxIndices = ${limits.maxIndices}`);
+      }
+      indices = unique(asked);
+    } else {
+      return invalid(`${method}: set cluster_id or datapoints`);
+    }
+    if (!trajectories.basisIds().includes(req.basisId)) {
+      return status(grpc.status.NOT_FOUND, `${method}: no polca increments along basis vector ${req.basisId} yet`);
+    }
+    const n = trajectories.numDatapoints;
+    const bad = indices.find((x) => !(Number.isInteger(x) && x >= 0 && x < n));
+    if (bad !== undefined) return invalid(`${method}: datapoint index must lie in [0, ${n}), got ${bad}`);
+    return { basisId: req.basisId, indices };
+  };
+
+  /** Upper bound of the encoded bytes of `count` curves of `points` values each, with the steps. */
+  const trajectoryBytes = (count: number, points: number) => 16 + 11 * points + count * (16 + 4 * points);
+
+  const trajectoriesMessage = (basisId: number, indices: number[], from: number, to: number): Trajectories | undefined => {
+    const sel = trajectories.select(basisId, indices, from, to);
+    if (!sel) return undefined;
+    return {
+      basisId: sel.basisId,
+      steps: sel.steps,
+      truncated: sel.truncated,
+      trajectories: sel.values.map((values, i) => ({ datapoint: indices[from + i], values: Array.from(values) })),
+    };
+  };
+
+  const parseFilter = (req: SubscribeRequest__Output): SubscriptionFilter | string | { exhausted: string } => {
     const start = (req.start as string | number) ?? 'START_AT_UNSPECIFIED';
     if (!['START_AT_UNSPECIFIED', 'START_AT_BEGINNING', 'START_AT_STEP', 'START_AT_LIVE'].includes(start as string)) {
-      return `Subscribe: start must be a StartAt value, got ${String(start)}`;
+      return `Subscribe: start must be a StartAt value, got ${quote(start)}`;
     }
     if (start === 'START_AT_STEP' && !(Number.isInteger(req.fromStep) && req.fromStep >= 0)) {
       return `Subscribe: from_step must be an integer >= 0 with START_AT_STEP, got ${req.fromStep}`;
@@ -164,10 +218,16 @@ export function addToServer(server: grpc.Server, view: RunView, options: PolcaSe
     if (start !== 'START_AT_STEP' && req.fromStep !== 0) {
       return `Subscribe: from_step is only meaningful with START_AT_STEP, got ${req.fromStep} with ${String(start)}`;
     }
+    if ((req.kinds?.length ?? 0) > limits.maxKinds) {
+      return { exhausted: `Subscribe: kinds has ${req.kinds.length} entries, more than the limit maxKinds = ${limits.maxKinds}` };
+    }
+    if ((req.basisIds?.length ?? 0) > limits.maxBasisIds) {
+      return { exhausted: `Subscribe: basis_ids has ${req.basisIds.length} entries, more than the limit maxBasisIds = ${limits.maxBasisIds}` };
+    }
     const kinds = new Set<number>();
     for (const k of req.kinds ?? []) {
       const n = parseKind(k);
-      if (n < 1) return `Subscribe: kinds must hold EventKind values other than UNSPECIFIED, got ${String(k)}`;
+      if (n < 1) return `Subscribe: kinds must hold EventKind values other than UNSPECIFIED, got ${quote(k)}`;
       kinds.add(n);
     }
     for (const id of req.basisIds ?? []) {
@@ -185,10 +245,11 @@ export function addToServer(server: grpc.Server, view: RunView, options: PolcaSe
     Subscribe(call) {
       const req = call.request as SubscribeRequest__Output | Malformed;
       if (!authorized(call.metadata)) return void call.emit('error', unauthenticated());
-      if (isMalformed(req)) return void call.emit('error', invalid(`Subscribe: ${req.malformed}`));
+      if (isMalformed(req)) return void call.emit('error', refused('Subscribe', req));
       if (closing) return void call.emit('error', status(grpc.status.UNAVAILABLE, 'Subscribe: the server is closing'));
       const filter = parseFilter(req);
       if (typeof filter === 'string') return void call.emit('error', invalid(filter));
+      if ('exhausted' in filter) return void call.emit('error', exhausted(filter.exhausted));
       // From the run's first event, so that a notice reports what left the history; from_step
       // subscribers are told only when an evicted event could have been at or after their step.
       const startSeq =
@@ -203,17 +264,17 @@ export function addToServer(server: grpc.Server, view: RunView, options: PolcaSe
     },
     GetRun(call, callback) {
       if (!authorized(call.metadata)) return callback(unauthenticated());
-      if (isMalformed(call.request)) return callback(invalid(`GetRun: ${(call.request as Malformed).malformed}`));
+      if (isMalformed(call.request)) return callback(refused('GetRun', call.request));
       callback(null, view.runMessage());
     },
     ListClusters(call, callback) {
       const req = call.request;
       if (!authorized(call.metadata)) return callback(unauthenticated());
-      if (isMalformed(req)) return callback(invalid(`ListClusters: ${req.malformed}`));
+      if (isMalformed(req)) return callback(refused('ListClusters', req));
       if (req.hasBasisId && !(req.basisId >= -1)) return callback(invalid(`ListClusters: basis_id must be >= -1, got ${req.basisId}`));
       const kind = req.kind || 'polca';
       if (!(TRAJECTORY_KINDS as readonly string[]).includes(kind)) {
-        return callback(invalid(`ListClusters: kind must be one of ${TRAJECTORY_KINDS.join(', ')}, got ${JSON.stringify(kind)}`));
+        return callback(invalid(`ListClusters: kind must be one of ${TRAJECTORY_KINDS.join(', ')}, got ${quote(kind)}`));
       }
       const all = state.allClusters(kind).filter((c) => !req.hasBasisId || c.basisId === req.basisId);
       callback(null, { clusterings: all.map(clustersMessage) });
@@ -221,39 +282,65 @@ export function addToServer(server: grpc.Server, view: RunView, options: PolcaSe
     GetTrajectories(call, callback) {
       const req = call.request;
       if (!authorized(call.metadata)) return callback(unauthenticated());
-      if (isMalformed(req)) return callback(invalid(`GetTrajectories: ${req.malformed}`));
-      if (!(req.basisId >= 0)) return callback(invalid(`GetTrajectories: basis_id must be >= 0, got ${req.basisId}`));
-      let indices: number[];
-      if (req.select === 'clusterId') {
-        const cluster = state.latestClusters('polca', req.basisId)?.clusters.find((c) => c.id === req.clusterId);
-        if (!cluster) {
-          return callback(status(grpc.status.NOT_FOUND, `GetTrajectories: no cluster ${req.clusterId} along basis vector ${req.basisId}`));
+      if (isMalformed(req)) return callback(refused('GetTrajectories', req));
+      const sel = selection('GetTrajectories', req);
+      if ('code' in sel) return callback(sel);
+      const points = trajectories.length(sel.basisId);
+      const bytes = trajectoryBytes(sel.indices.length, points);
+      if (bytes > limits.maxResponseBytes) {
+        return callback(
+          exhausted(
+            `GetTrajectories: ${sel.indices.length} curves of ${points} points would take up to ${bytes} bytes, more than the limit ` +
+              `maxResponseBytes = ${limits.maxResponseBytes}; StreamTrajectories sends them in pages`,
+          ),
+        );
+      }
+      const message = trajectoriesMessage(sel.basisId, sel.indices, 0, sel.indices.length);
+      if (!message) return callback(status(grpc.status.NOT_FOUND, `GetTrajectories: unknown basis vector ${sel.basisId}`));
+      callback(null, message);
+    },
+    StreamTrajectories(call) {
+      const req = call.request;
+      if (!authorized(call.metadata)) return void call.emit('error', unauthenticated());
+      if (isMalformed(req)) return void call.emit('error', refused('StreamTrajectories', req));
+      const sel = selection('StreamTrajectories', req);
+      if ('code' in sel) return void call.emit('error', sel);
+      const { basisId, indices } = sel;
+      let next = 0;
+      let gone = false;
+      const stop = () => {
+        gone = true;
+      };
+      call.on('cancelled', stop);
+      call.on('error', stop);
+      // One page per turn of the event loop, and only once the client read the last one:
+      // a large read neither piles up in memory nor holds up other calls.
+      const writePage = (): void => {
+        if (gone) return;
+        if (next >= indices.length) {
+          call.off('cancelled', stop);
+          call.off('error', stop);
+          return void call.end();
         }
-        indices = Array.from(cluster.members);
-      } else if (req.select === 'datapoints') {
-        indices = req.datapoints?.indices ?? [];
-        if (indices.length === 0) return callback(invalid('GetTrajectories: datapoints.indices must not be empty'));
-      } else {
-        return callback(invalid('GetTrajectories: set cluster_id or datapoints'));
-      }
-      if (!trajectories.basisIds().includes(req.basisId)) {
-        return callback(status(grpc.status.NOT_FOUND, `GetTrajectories: no polca increments along basis vector ${req.basisId} yet`));
-      }
-      const n = trajectories.numDatapoints;
-      const bad = indices.find((x) => !(Number.isInteger(x) && x >= 0 && x < n));
-      if (bad !== undefined) return callback(invalid(`GetTrajectories: datapoint index must lie in [0, ${n}), got ${bad}`));
-      const sel = trajectories.select(req.basisId, indices);
-      if (!sel) return callback(status(grpc.status.NOT_FOUND, `GetTrajectories: unknown basis vector ${req.basisId}`));
-      callback(null, {
-        basisId: sel.basisId,
-        steps: sel.steps,
-        truncated: sel.truncated,
-        trajectories: indices.map((x, i) => ({ datapoint: x, values: Array.from(sel.values[i]) })),
-      });
+        const points = trajectories.length(basisId);
+        const perPage = Math.max(1, Math.floor((limits.maxResponseBytes - trajectoryBytes(0, points)) / (16 + 4 * points)));
+        const to = Math.min(indices.length, next + perPage);
+        const page = trajectoriesMessage(basisId, indices, next, to);
+        if (!page) return void call.emit('error', status(grpc.status.NOT_FOUND, `StreamTrajectories: unknown basis vector ${basisId}`));
+        next = to;
+        if (call.write(page)) setImmediate(writePage);
+        else call.once('drain', writePage);
+      };
+      writePage();
     },
   };
 
-  server.addService(tolerantService(serviceDef), handlers as grpc.UntypedServiceImplementation);
+  // A datapoint index takes at most 11 bytes on the wire (tag and negative varint), so larger requests could only exceed maxIndices.
+  const maxTrajectoryRequest = { bytes: 64 + 11 * limits.maxIndices, why: `a request within the limit maxIndices = ${limits.maxIndices} can take` };
+  server.addService(
+    tolerantService(serviceDef, { GetTrajectories: maxTrajectoryRequest, StreamTrajectories: maxTrajectoryRequest }),
+    handlers as grpc.UntypedServiceImplementation,
+  );
 
   function close(): Promise<void> {
     closing ??= (async () => {

@@ -14,6 +14,7 @@ import type { MetricsServer } from './metricsServer.js';
 import { MetricsSink } from './metricsSink.js';
 import { POLCA_SERVICE_NAME, addToServer, type PolcaService } from './polcaService.js';
 import type { PolcaMetrics } from './polcaMetrics.js';
+import type { RequestLimits } from './requestLimits.js';
 import { RunView } from './runView.js';
 import { bindAddress, serverCredentials, type ServeTlsOptions } from './serverCredentials.js';
 
@@ -65,6 +66,8 @@ export interface ServeOptions {
   history?: { maxEvents?: number; maxBytes?: number };
   /** Most events a subscriber may lag behind the live head before the oldest are skipped. Default 4096. */
   subscriberMaxLag?: number;
+  /** Bounds on the work of one gRPC request; see {@link RequestLimits}. */
+  limits?: RequestLimits;
   /** Bound of the projected-loss trajectories kept for `GetTrajectories`, in float32 values. Default 2^25 (128 MiB). */
   trajectoryMaxValues?: number;
   /** Close everything once `events$` completes and subscribers are drained. Default true. */
@@ -148,7 +151,13 @@ export async function startServer(options: ServeOptions): Promise<PolcaServer> {
   let health: HealthImplementation | undefined;
   if (grpcOpts) {
     grpcServer = new grpc.Server();
-    service = addToServer(grpcServer, view, { token: grpcOpts.token, subscriberMaxLag, drainTimeoutMs, metrics: sink.metrics.serve });
+    service = addToServer(grpcServer, view, {
+      token: grpcOpts.token,
+      subscriberMaxLag,
+      drainTimeoutMs,
+      metrics: sink.metrics.serve,
+      limits: options.limits,
+    });
     health = new HealthImplementation({ '': 'SERVING', [POLCA_SERVICE_NAME]: 'SERVING' });
     health.addToServer(grpcServer);
   }

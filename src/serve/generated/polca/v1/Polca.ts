@@ -32,6 +32,12 @@ export interface PolcaClient extends grpc.Client {
   
   /**
    * Projected-loss curves of a cluster's members or of chosen datapoints.
+   * 
+   * Limits (see addToServer's `limits` option): a request may name at most
+   * `maxIndices` datapoints (RESOURCE_EXHAUSTED beyond); repeated indices
+   * are answered once, in the order they first appear; the response may
+   * hold at most `maxResponseBytes` (RESOURCE_EXHAUSTED beyond, naming the
+   * limit): read larger selections with StreamTrajectories.
    */
   GetTrajectories(argument: _polca_v1_GetTrajectoriesRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_polca_v1_Trajectories__Output>): grpc.ClientUnaryCall;
   GetTrajectories(argument: _polca_v1_GetTrajectoriesRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_polca_v1_Trajectories__Output>): grpc.ClientUnaryCall;
@@ -39,6 +45,12 @@ export interface PolcaClient extends grpc.Client {
   GetTrajectories(argument: _polca_v1_GetTrajectoriesRequest, callback: grpc.requestCallback<_polca_v1_Trajectories__Output>): grpc.ClientUnaryCall;
   /**
    * Projected-loss curves of a cluster's members or of chosen datapoints.
+   * 
+   * Limits (see addToServer's `limits` option): a request may name at most
+   * `maxIndices` datapoints (RESOURCE_EXHAUSTED beyond); repeated indices
+   * are answered once, in the order they first appear; the response may
+   * hold at most `maxResponseBytes` (RESOURCE_EXHAUSTED beyond, naming the
+   * limit): read larger selections with StreamTrajectories.
    */
   getTrajectories(argument: _polca_v1_GetTrajectoriesRequest, metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<_polca_v1_Trajectories__Output>): grpc.ClientUnaryCall;
   getTrajectories(argument: _polca_v1_GetTrajectoriesRequest, metadata: grpc.Metadata, callback: grpc.requestCallback<_polca_v1_Trajectories__Output>): grpc.ClientUnaryCall;
@@ -61,6 +73,25 @@ export interface PolcaClient extends grpc.Client {
   listClusters(argument: _polca_v1_ListClustersRequest, callback: grpc.requestCallback<_polca_v1_ListClustersResponse__Output>): grpc.ClientUnaryCall;
   
   /**
+   * The same curves in pages: each message holds the steps and the curves
+   * of consecutive datapoints of the selection, within `maxResponseBytes`;
+   * the pages together hold every selected datapoint once, in order. The
+   * server writes a page when the client has read the previous one, so a
+   * large read neither buffers in the server nor holds up other calls.
+   */
+  StreamTrajectories(argument: _polca_v1_GetTrajectoriesRequest, metadata: grpc.Metadata, options?: grpc.CallOptions): grpc.ClientReadableStream<_polca_v1_Trajectories__Output>;
+  StreamTrajectories(argument: _polca_v1_GetTrajectoriesRequest, options?: grpc.CallOptions): grpc.ClientReadableStream<_polca_v1_Trajectories__Output>;
+  /**
+   * The same curves in pages: each message holds the steps and the curves
+   * of consecutive datapoints of the selection, within `maxResponseBytes`;
+   * the pages together hold every selected datapoint once, in order. The
+   * server writes a page when the client has read the previous one, so a
+   * large read neither buffers in the server nor holds up other calls.
+   */
+  streamTrajectories(argument: _polca_v1_GetTrajectoriesRequest, metadata: grpc.Metadata, options?: grpc.CallOptions): grpc.ClientReadableStream<_polca_v1_Trajectories__Output>;
+  streamTrajectories(argument: _polca_v1_GetTrajectoriesRequest, options?: grpc.CallOptions): grpc.ClientReadableStream<_polca_v1_Trajectories__Output>;
+  
+  /**
    * The run's events, from the start, from a step, or live only.
    * 
    * History: the server keeps the most recent events of the run (bounded in
@@ -72,7 +103,9 @@ export interface PolcaClient extends grpc.Client {
    * "slow-client") precedes the next event delivered. Other subscribers are
    * never held back. The stream ends with OK after the run-end event.
    * Errors: UNAUTHENTICATED without the bearer token when one is set,
-   * INVALID_ARGUMENT for undecodable or inconsistent requests.
+   * INVALID_ARGUMENT for undecodable or inconsistent requests (the detail
+   * quotes at most the first 64 characters of a bad value),
+   * RESOURCE_EXHAUSTED for more kinds or basis ids than the server's limits.
    */
   Subscribe(argument: _polca_v1_SubscribeRequest, metadata: grpc.Metadata, options?: grpc.CallOptions): grpc.ClientReadableStream<_polca_v1_Event__Output>;
   Subscribe(argument: _polca_v1_SubscribeRequest, options?: grpc.CallOptions): grpc.ClientReadableStream<_polca_v1_Event__Output>;
@@ -88,7 +121,9 @@ export interface PolcaClient extends grpc.Client {
    * "slow-client") precedes the next event delivered. Other subscribers are
    * never held back. The stream ends with OK after the run-end event.
    * Errors: UNAUTHENTICATED without the bearer token when one is set,
-   * INVALID_ARGUMENT for undecodable or inconsistent requests.
+   * INVALID_ARGUMENT for undecodable or inconsistent requests (the detail
+   * quotes at most the first 64 characters of a bad value),
+   * RESOURCE_EXHAUSTED for more kinds or basis ids than the server's limits.
    */
   subscribe(argument: _polca_v1_SubscribeRequest, metadata: grpc.Metadata, options?: grpc.CallOptions): grpc.ClientReadableStream<_polca_v1_Event__Output>;
   subscribe(argument: _polca_v1_SubscribeRequest, options?: grpc.CallOptions): grpc.ClientReadableStream<_polca_v1_Event__Output>;
@@ -106,6 +141,12 @@ export interface PolcaHandlers extends grpc.UntypedServiceImplementation {
   
   /**
    * Projected-loss curves of a cluster's members or of chosen datapoints.
+   * 
+   * Limits (see addToServer's `limits` option): a request may name at most
+   * `maxIndices` datapoints (RESOURCE_EXHAUSTED beyond); repeated indices
+   * are answered once, in the order they first appear; the response may
+   * hold at most `maxResponseBytes` (RESOURCE_EXHAUSTED beyond, naming the
+   * limit): read larger selections with StreamTrajectories.
    */
   GetTrajectories: grpc.handleUnaryCall<_polca_v1_GetTrajectoriesRequest__Output, _polca_v1_Trajectories>;
   
@@ -113,6 +154,15 @@ export interface PolcaHandlers extends grpc.UntypedServiceImplementation {
    * The latest clusterings.
    */
   ListClusters: grpc.handleUnaryCall<_polca_v1_ListClustersRequest__Output, _polca_v1_ListClustersResponse>;
+  
+  /**
+   * The same curves in pages: each message holds the steps and the curves
+   * of consecutive datapoints of the selection, within `maxResponseBytes`;
+   * the pages together hold every selected datapoint once, in order. The
+   * server writes a page when the client has read the previous one, so a
+   * large read neither buffers in the server nor holds up other calls.
+   */
+  StreamTrajectories: grpc.handleServerStreamingCall<_polca_v1_GetTrajectoriesRequest__Output, _polca_v1_Trajectories>;
   
   /**
    * The run's events, from the start, from a step, or live only.
@@ -126,7 +176,9 @@ export interface PolcaHandlers extends grpc.UntypedServiceImplementation {
    * "slow-client") precedes the next event delivered. Other subscribers are
    * never held back. The stream ends with OK after the run-end event.
    * Errors: UNAUTHENTICATED without the bearer token when one is set,
-   * INVALID_ARGUMENT for undecodable or inconsistent requests.
+   * INVALID_ARGUMENT for undecodable or inconsistent requests (the detail
+   * quotes at most the first 64 characters of a bad value),
+   * RESOURCE_EXHAUSTED for more kinds or basis ids than the server's limits.
    */
   Subscribe: grpc.handleServerStreamingCall<_polca_v1_SubscribeRequest__Output, _polca_v1_Event>;
   
@@ -136,5 +188,6 @@ export interface PolcaDefinition extends grpc.ServiceDefinition {
   GetRun: MethodDefinition<_polca_v1_GetRunRequest, _polca_v1_Run, _polca_v1_GetRunRequest__Output, _polca_v1_Run__Output>
   GetTrajectories: MethodDefinition<_polca_v1_GetTrajectoriesRequest, _polca_v1_Trajectories, _polca_v1_GetTrajectoriesRequest__Output, _polca_v1_Trajectories__Output>
   ListClusters: MethodDefinition<_polca_v1_ListClustersRequest, _polca_v1_ListClustersResponse, _polca_v1_ListClustersRequest__Output, _polca_v1_ListClustersResponse__Output>
+  StreamTrajectories: MethodDefinition<_polca_v1_GetTrajectoriesRequest, _polca_v1_Trajectories, _polca_v1_GetTrajectoriesRequest__Output, _polca_v1_Trajectories__Output>
   Subscribe: MethodDefinition<_polca_v1_SubscribeRequest, _polca_v1_Event, _polca_v1_SubscribeRequest__Output, _polca_v1_Event__Output>
 }
