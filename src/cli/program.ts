@@ -1,7 +1,8 @@
 /**
  * The `polca` command line: replay, clusters, backfill, report and budget on run directories.
  *
- *   polca replay <dir> [--pace recorded] [--speed 10] [--json] [--grpc 50051] [--metrics 9464] [--run name]
+ *   polca replay <dir> [--pace recorded] [--speed 10] [--json] [--grpc [host:]50051] [--metrics [host:]9464] [--run name]
+ *                [--token-file f] [--tls-cert f --tls-key f [--tls-ca f]]
  *   polca clusters <dir> [--kinds polca,loss] [--min-cluster-size 150] [--delta 100] [--tau 1000]
  *   polca backfill <dir> --model <module>
  *   polca report <dir> [--out report.html] [--delta 100] [--tau 1000] [--min-cluster-size 150] [--kinds polca,loss]
@@ -13,6 +14,7 @@ import { replayCommand } from './replayCommand.js';
 import { clustersCommand } from './clustersCommand.js';
 import { backfillCommand } from './backfillCommand.js';
 import { budgetCommand } from './budgetCommand.js';
+import { TOKEN_ENV, hostPort, serveSetup } from './serveFlags.js';
 import type { TrajectoryKind } from '../stream/events.js';
 
 const int = (name: string) => (value: string) => {
@@ -36,15 +38,29 @@ export function buildProgram(): Command {
     .option('--pace <pace>', "'fast' or 'recorded'", 'fast')
     .option('--speed <x>', 'speed-up of recorded pacing', positive('--speed'), 1)
     .option('--json', 'print events as JSON lines (typed arrays as arrays)')
-    .option('--grpc <port>', 'serve the stream over gRPC on this port (0: any free port)', int('--grpc'))
-    .option('--metrics <port>', 'serve Prometheus metrics on this port (0: any free port)', int('--metrics'))
-    .option('--host <host>', 'address to bind the servers to', '127.0.0.1')
-    .option('--token <token>', 'bearer token required by the gRPC server')
+    .option('--grpc <[host:]port>', 'serve the stream over gRPC on this port (0: any free port)', hostPort('--grpc'))
+    .option('--metrics <[host:]port>', 'serve Prometheus metrics on this port (0: any free port)', hostPort('--metrics'))
+    .option('--host <host>', 'address to bind the servers to when --grpc/--metrics name no host', '127.0.0.1')
+    .option('--token <token>', `bearer token required by the gRPC server (visible in ps: prefer ${TOKEN_ENV} or --token-file)`)
+    .option('--token-file <file>', `file holding the bearer token (default: the ${TOKEN_ENV} environment variable)`)
+    .option('--tls-cert <file>', 'serve gRPC over TLS with this PEM certificate chain (with --tls-key)')
+    .option('--tls-key <file>', 'PEM private key of --tls-cert')
+    .option('--tls-ca <file>', 'PEM CA bundle: require client certificates signed by it (mutual TLS)')
     .option('--linger <seconds>', 'keep the servers up this long after the replay ends', positive('--linger'))
     .option('--run <name>', "the run label of the metrics (default: the directory's name)")
     .action(async (dir: string, o) => {
       if (o.pace !== 'fast' && o.pace !== 'recorded') throw new InvalidArgumentError(`--pace must be 'fast' or 'recorded', got ${JSON.stringify(o.pace)}`);
-      await replayCommand(dir, o);
+      const serve = serveSetup(o);
+      for (const w of serve.warnings) process.stderr.write(`${w}\n`);
+      await replayCommand(dir, {
+        ...o,
+        grpc: serve.grpc?.port,
+        grpcHost: serve.grpc?.host,
+        token: serve.grpc?.token,
+        tls: serve.grpc?.tls,
+        metrics: serve.metrics?.port,
+        metricsHost: serve.metrics?.host,
+      });
     });
 
   program

@@ -1,6 +1,7 @@
 import * as path from 'node:path';
 import { replay } from '../sinks/arrow/replay.js';
 import { startServer } from '../serve/startServer.js';
+import type { ServeTlsOptions } from '../serve/serverCredentials.js';
 import type { PolcaEvent } from '../stream/events.js';
 
 /** Options of {@link replayCommand}. */
@@ -10,8 +11,13 @@ export interface ReplayCommandOptions {
   json?: boolean;
   grpc?: number;
   metrics?: number;
+  /** Bind address of both servers unless `grpcHost` / `metricsHost` say otherwise. Default 127.0.0.1. */
   host?: string;
+  grpcHost?: string;
+  metricsHost?: string;
   token?: string;
+  /** Serve gRPC over TLS. */
+  tls?: ServeTlsOptions;
   linger?: number;
   /** The run's name for the `run` label of the metrics. Default: the directory's base name. */
   run?: string;
@@ -69,7 +75,8 @@ export async function replayCommand(dir: string, o: ReplayCommandOptions = {}, o
   }
   const { share } = await import('rxjs');
   const shared = events$.pipe(share());
-  const host = o.host ?? '127.0.0.1';
+  const grpcHost = o.grpcHost ?? o.host ?? '127.0.0.1';
+  const metricsHost = o.metricsHost ?? o.host ?? '127.0.0.1';
   const done = new Promise<void>((resolve, reject) => {
     shared.subscribe({
       next: (e) => {
@@ -84,12 +91,13 @@ export async function replayCommand(dir: string, o: ReplayCommandOptions = {}, o
   const server = await startServer({
     events$: shared,
     run: o.run ?? path.basename(path.resolve(dir)),
-    grpc: o.grpc !== undefined ? { port: o.grpc, host, token: o.token } : undefined,
-    metrics: o.metrics !== undefined ? { port: o.metrics, host } : undefined,
+    grpc: o.grpc !== undefined ? { port: o.grpc, host: grpcHost, token: o.token, tls: o.tls } : undefined,
+    metrics: o.metrics !== undefined ? { port: o.metrics, host: metricsHost } : undefined,
     closeOnComplete: false,
   });
-  if (server.grpcPort !== undefined) out(`serving gRPC on ${host}:${server.grpcPort} (polca.v1.Polca)`);
-  if (server.metricsPort !== undefined) out(`serving metrics on http://${host}:${server.metricsPort}/metrics`);
+  const at = (host: string, port: number) => (host.includes(':') ? `[${host}]:${port}` : `${host}:${port}`);
+  if (server.grpcPort !== undefined) out(`serving gRPC on ${at(grpcHost, server.grpcPort)} (polca.v1.Polca${o.tls ? ', TLS' : ''})`);
+  if (server.metricsPort !== undefined) out(`serving metrics on http://${at(metricsHost, server.metricsPort)}/metrics`);
   try {
     await done;
     if (o.linger) await new Promise((r) => setTimeout(r, o.linger! * 1000));
