@@ -8,11 +8,11 @@ import type {
   AlertEvent, BasisEvent, CheckpointEvent, ClustersEvent, PolcaEvent, PolcaIncrementEvent, RunEndEvent, RunStartEvent,
   StepEvent, TransitionEvent,
 } from '../../stream/events.js';
-import { ListColumn, NumericColumn, ScalarColumn, columnFor, type ColumnBuffer } from './columnBuffer.js';
+import { ListColumn, NumericColumn, ScalarColumn, TimeColumn, columnFor, type ColumnBuffer } from './columnBuffer.js';
 import { RunFormatError } from './RunFormatError.js';
 import { EVENT_TABLES, TABLE_NAMES, tableSchema, type TableName } from './schemas.js';
 
-type AnyColumn = NumericColumn | ScalarColumn | ListColumn;
+type AnyColumn = NumericColumn | ScalarColumn | ListColumn | TimeColumn;
 
 /** Buffered rows of one table. */
 class TableRows {
@@ -130,6 +130,10 @@ export class EventEncoder {
    */
   add(seq: number, event: PolcaEvent): void {
     const time = num(event.time, `${event.type}.time`);
+    // Checked here, before any row is buffered: the time columns are int64 nanoseconds.
+    if (!Number.isFinite(time) || Math.abs(time) > 9_223_372_036_854) {
+      throw new RunFormatError(`RunWriter.write: ${event.type}.time must be finite milliseconds since the epoch, got ${time}`);
+    }
     let step: number | null;
     let json: string | null = null;
     switch (event.type) {

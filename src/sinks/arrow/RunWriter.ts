@@ -14,7 +14,7 @@ import { fail } from '../../errors/validate.js';
 import { EventEncoder } from './EventEncoder.js';
 import { MANIFEST_FILE, manifestTables, writeManifest, type ProbeMetaColumn, type RunManifest } from './manifest.js';
 import { RunFormatError } from './RunFormatError.js';
-import { EVENT_TABLES, LEGACY_TABLE_EXTENSION, TABLE_NAMES, paramsSchema, tableFileName, tableSchema, type TableName } from './schemas.js';
+import { EVENT_TABLES, LEGACY_TABLE_EXTENSION, RUN_LAYOUT, TABLE_NAMES, paramsSchema, tableFileName, tableSchema, type TableName } from './schemas.js';
 import { TableFile, writtenFiles } from './TableFile.js';
 import { CHECKSUM_SCHEME } from './batchChecksum.js';
 
@@ -302,6 +302,7 @@ export class RunWriter implements Observer<PolcaEvent> {
     const manifest: RunManifest = {
       format: 'polca-run',
       schemaVersion: EVENT_SCHEMA_VERSION,
+      layout: RUN_LAYOUT,
       runId,
       checksum: CHECKSUM_SCHEME,
       versions: event.versions,

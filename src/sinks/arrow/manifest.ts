@@ -35,6 +35,8 @@ export interface RunManifest {
   format: 'polca-run';
   /** {@link EVENT_SCHEMA_VERSION} of the writer. */
   schemaVersion: number;
+  /** Layout of the directory ({@link RUN_LAYOUT}: `.arrows` tables, timestamp `time`, a labels table); absent in layout-1 runs. */
+  layout?: number;
   /** polca and tfjs-core versions, from the `run-start` event. */
   versions: { polca: string; tfjs: string };
   /** The tracker options of the `run-start` event. */
@@ -79,7 +81,7 @@ export const MANIFEST_FILE = 'run.json';
  *
  * @example
  * ```ts
- * manifestTables().polca; // 'polca.ipc'
+ * manifestTables().polca; // 'polca.arrows'
  * ```
  */
 export function manifestTables(): Record<TableName, string> {

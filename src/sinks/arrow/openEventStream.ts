@@ -11,7 +11,7 @@ import { readManifest } from './manifest.js';
 import { readRun } from './readRun.js';
 import { readTableFile } from './readTable.js';
 import { RunFormatError } from './RunFormatError.js';
-import { EVENT_TABLES, TABLE_NAMES, tableFileName, tableSchema, type TableName } from './schemas.js';
+import { TABLE_NAMES, eventTableSchema, tableFileName, type TableName } from './schemas.js';
 import { TableFileReader } from './TableFileReader.js';
 
 /** Options of {@link openEventStream}. */
@@ -55,7 +55,7 @@ export async function openEventStream(dir: string, options: EventStreamOptions =
   }
   const manifest = await readManifest(dir, 'replay');
   const file = (name: TableName) => path.join(dir, manifest.tables?.[name] ?? tableFileName(name));
-  const { table: log } = await readTableFile(file('events'), tableSchema('events', EVENT_TABLES.events), 'replay');
+  const { table: log } = await readTableFile(file('events'), eventTableSchema('events', manifest.layout ?? 1), 'replay');
   const committed = log.numRows;
   const seqs = log.getChild('seq')!;
   for (let i = 0; i < committed; i++) {
@@ -72,7 +72,7 @@ export async function openEventStream(dir: string, options: EventStreamOptions =
         let i = 0;
         pulls.events = () => (i < log.batches.length ? log.batches[i++] : null);
       } else {
-        const reader = new TableFileReader(file(name), tableSchema(name, EVENT_TABLES[name]), 'replay');
+        const reader = new TableFileReader(file(name), eventTableSchema(name, manifest.layout ?? 1), 'replay');
         readers.push(reader);
         pulls[name] = () => reader.next();
       }

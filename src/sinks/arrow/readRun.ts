@@ -10,7 +10,7 @@ import { readManifest, type RunManifest } from './manifest.js';
 import { readTableFile, type TableRecovery } from './readTable.js';
 import { RunFormatError } from './RunFormatError.js';
 import type { ParamsRecord } from './RunWriter.js';
-import { EVENT_TABLES, TABLE_NAMES, paramsSchema, tableFileName, tableSchema, type TableName } from './schemas.js';
+import { TABLE_NAMES, eventTableSchema, paramsSchema, tableFileName, tableSchema, type TableName } from './schemas.js';
 
 /**
  * Options of {@link readRun}.
@@ -81,7 +81,7 @@ function firstRowAtOrAfter(table: Table, limit: number): number {
  */
 export async function readRun(dir: string, options: ReadRunOptions = {}): Promise<RunData> {
   const manifest = await readManifest(dir, 'readRun');
-  const load = (name: TableName) => readTableFile(path.join(dir, manifest.tables?.[name] ?? tableFileName(name)), tableSchema(name, EVENT_TABLES[name]), 'readRun');
+  const load = (name: TableName) => readTableFile(path.join(dir, manifest.tables?.[name] ?? tableFileName(name)), eventTableSchema(name, manifest.layout ?? 1), 'readRun');
   // The commit log first: a writer still running can only add rows to the other tables
   // after this read, and rows beyond the log are trimmed below as uncommitted.
   const events = await load('events');

@@ -11,8 +11,13 @@
  *
  * Integer columns (`seq`, steps, ids, datapoint indices, counts) are Int32;
  * per-datapoint values are Float32 exactly as the tracker produced them;
- * other measurements are Float64. `time` is milliseconds since the Unix
- * epoch (Float64), as in the events.
+ * other measurements are Float64. `time` (the events' wall-clock time) is
+ * an Arrow timestamp, nanoseconds since the Unix epoch in UTC, so that
+ * DuckDB, polars and Spark see a timestamp; nanoseconds because event times
+ * are milliseconds with a fraction, and every such double from 1970-04 on
+ * comes back bit for bit (`get` returns the milliseconds as a number).
+ * Step columns stay Int32. Runs of layout 1 stored `time` as Float64
+ * milliseconds; {@link eventTableSchema} gives the schema of either.
  *
  * Any Arrow reader opens the tables; in polars (Node or Python):
  * ```ts
@@ -23,7 +28,7 @@
  *
  * @packageDocumentation
  */
-import { DataType, Field, Float32, Float64, Int32, List, Schema, Utf8 } from 'apache-arrow';
+import { DataType, Field, Float32, Float64, Int32, List, Schema, TimestampNanosecond, Utf8 } from 'apache-arrow';
 import { EVENT_SCHEMA_VERSION } from '../../stream/events.js';
 
 /** Schema metadata key holding {@link EVENT_SCHEMA_VERSION} in every table file. */
@@ -37,6 +42,7 @@ function field(name: string, type: DataType, nullable = false): Field {
 const i32 = (name: string, nullable = false) => field(name, new Int32(), nullable);
 const f32 = (name: string) => field(name, new Float32());
 const f64 = (name: string, nullable = false) => field(name, new Float64(), nullable);
+const time = () => field('time', new TimestampNanosecond('UTC'));
 const utf8 = (name: string, nullable = false) => field(name, new Utf8(), nullable);
 const list = (name: string, item: DataType) => field(name, new List(new Field('item', item, false)), true);
 
@@ -44,7 +50,7 @@ const list = (name: string, item: DataType) => field(name, new List(new Field('i
  * `events.arrows` — one row per event, in emission order; the commit log of the run.
  *
  * - `seq` (Int32): position of the event in the stream, 0, 1, 2, …
- * - `time` (Float64): the event's `time`.
+ * - `time` (Timestamp ns, UTC): the event's `time`.
  * - `type` (Utf8): the event's `type` (`run-start`, `step`, `checkpoint`, `basis`, `polca`, `clusters`, `transition`, `alert`, `run-end`).
  * - `step` (Int32, null for `run-start`): the event's step (`toStep` for `polca`).
  * - `json` (Utf8, nullable): the fields stored nowhere else, as JSON: the whole
@@ -54,27 +60,27 @@ const list = (name: string, item: DataType) => field(name, new List(new Field('i
  * The writer appends this table last at every flush, so an event is complete
  * in every other table as soon as its row is here.
  */
-export const eventsSchema = [i32('seq'), f64('time'), utf8('type'), i32('step', true), utf8('json', true)];
+export const eventsSchema = [i32('seq'), time(), utf8('type'), i32('step', true), utf8('json', true)];
 
 /**
  * `steps.arrows` — one row per optimiser step (`step` events).
  *
- * - `seq` (Int32), `time` (Float64)
+ * - `seq` (Int32), `time` (Timestamp)
  * - `step` (Int32): optimiser step.
  * - `loss` (Float64, null when not reported): training loss of the step.
  * - `lr` (Float64, null when unknown): learning rate of the step.
  */
-export const stepsSchema = [i32('seq'), f64('time'), i32('step'), f64('loss', true), f64('lr', true)];
+export const stepsSchema = [i32('seq'), time(), i32('step'), f64('loss', true), f64('lr', true)];
 
 /**
  * `checkpoints.arrows` — one row per POLCA checkpoint (`checkpoint` events).
  *
- * - `seq` (Int32), `time` (Float64), `step` (Int32)
+ * - `seq` (Int32), `time` (Timestamp), `step` (Int32)
  * - `meanLoss` (Float64): mean of the finite probe losses.
  * - `nonFinite` (Int32): number of non-finite probe losses.
  * - `seconds` (Float64): seconds polca spent at this checkpoint.
  */
-export const checkpointsSchema = [i32('seq'), f64('time'), i32('step'), f64('meanLoss'), i32('nonFinite'), f64('seconds')];
+export const checkpointsSchema = [i32('seq'), time(), i32('step'), f64('meanLoss'), i32('nonFinite'), f64('seconds')];
 
 /**
  * `losses.arrows` — one row per (checkpoint, probe datapoint).
@@ -89,7 +95,7 @@ export const lossesSchema = [i32('seq'), i32('step'), i32('datapoint'), f32('los
 /**
  * `basis.arrows` — one row per basis vector added (`basis` events).
  *
- * - `seq` (Int32), `time` (Float64)
+ * - `seq` (Int32), `time` (Timestamp)
  * - `id` (Int32): index of the vector in the basis.
  * - `step` (Int32): step at which it was found.
  * - `kind` (Utf8): `hessian`, `random`, `shuffled`, `axis`, `movement`, `gradient-covariance` or `fixed`.
@@ -99,14 +105,14 @@ export const lossesSchema = [i32('seq'), i32('step'), i32('datapoint'), f32('los
  * - `vector` (List<Float32>, null unless the tracker emitted vectors): the vector b (length P).
  */
 export const basisSchema = [
-  i32('seq'), f64('time'), i32('id'), i32('step'), utf8('kind'), f64('eigenvalue'), f64('residual'), i32('hvps'),
+  i32('seq'), time(), i32('id'), i32('step'), utf8('kind'), f64('eigenvalue'), f64('residual'), i32('hvps'),
   list('vector', new Float32()),
 ];
 
 /**
  * `intervals.arrows` — one row per POLCA interval (`polca` events).
  *
- * - `seq` (Int32), `time` (Float64)
+ * - `seq` (Int32), `time` (Timestamp)
  * - `fromStep`, `toStep` (Int32): the checkpoint interval.
  * - `numBasis` (Int32): number of basis vectors K in the interval.
  * - `secondOrder` (Utf8): curvature estimator of `polca.value` (`none`, `paper`, `secant`, `directional`).
@@ -118,7 +124,7 @@ export const basisSchema = [
  *   history (full-length trajectories; such an interval has a row of each).
  */
 export const intervalsSchema = [
-  i32('seq'), f64('time'), i32('fromStep'), i32('toStep'), i32('numBasis'), utf8('secondOrder'), i32('nonFinite'),
+  i32('seq'), time(), i32('fromStep'), i32('toStep'), i32('numBasis'), utf8('secondOrder'), i32('nonFinite'),
   i32('checkBasisId', true), f64('checkRelativeError', true), i32('checkStep', true), utf8('source'),
 ];
 
@@ -175,7 +181,7 @@ export const clustersSchema = [
 /**
  * `transitions.arrows` — one row per detected breakthrough (`transition` events).
  *
- * - `seq` (Int32), `time` (Float64)
+ * - `seq` (Int32), `time` (Timestamp)
  * - `step` (Int32): step of the breakthrough; `detectedAt` (Int32): step of detection.
  * - `targetKind` (Utf8): `cluster` or `datapoints`.
  * - `basisId`, `clusterId` (Int32, null unless `targetKind` is `cluster`).
@@ -183,18 +189,18 @@ export const clustersSchema = [
  * - `magnitude` (Float64): second difference at the breakthrough; `confidence` (Float64) in [0, 1].
  */
 export const transitionsSchema = [
-  i32('seq'), f64('time'), i32('step'), i32('detectedAt'), utf8('targetKind'), i32('basisId', true), i32('clusterId', true),
+  i32('seq'), time(), i32('step'), i32('detectedAt'), utf8('targetKind'), i32('basisId', true), i32('clusterId', true),
   utf8('name', true), f64('magnitude'), f64('confidence'),
 ];
 
 /**
  * `alerts.arrows` — one row per alert (`alert` events).
  *
- * - `seq` (Int32), `time` (Float64), `step` (Int32)
+ * - `seq` (Int32), `time` (Timestamp), `step` (Int32)
  * - `rule` (Utf8): `loss-spike`, `loss-stalled` or `non-finite`.
  * - `message` (Utf8), `value` (Float64, may be non-finite).
  */
-export const alertsSchema = [i32('seq'), f64('time'), i32('step'), utf8('rule'), utf8('message'), f64('value')];
+export const alertsSchema = [i32('seq'), time(), i32('step'), utf8('rule'), utf8('message'), f64('value')];
 
 /**
  * `params.arrows` — written only with `keepParams: true`: the flat parameter
@@ -246,6 +252,27 @@ export const TABLE_NAMES = Object.keys(EVENT_TABLES) as TableName[];
  */
 export function tableSchema(name: string, fields: readonly Field[]): Schema {
   return new Schema([...fields], new Map([[SCHEMA_VERSION_KEY, String(EVENT_SCHEMA_VERSION)], [TABLE_NAME_KEY, name]]));
+}
+
+/**
+ * Layout of the run directories this version writes, in run.json's `layout`:
+ * 2 = `.arrows` tables, timestamp `time` columns, a labels table; runs
+ * without the field are layout 1 (`.ipc` tables, Float64 `time`, labels as
+ * JSON in run.json).
+ */
+export const RUN_LAYOUT = 2;
+
+/**
+ * Arrow schema a table of a run of the given layout has, for readers: layout 1 stored `time` as Float64 milliseconds.
+ *
+ * @example
+ * ```ts
+ * const schema = eventTableSchema('steps', manifest.layout ?? 1);
+ * ```
+ */
+export function eventTableSchema(name: TableName, layout: number = RUN_LAYOUT): Schema {
+  const fields = EVENT_TABLES[name];
+  return tableSchema(name, layout >= 2 ? fields : fields.map((f) => (f.name === 'time' ? field('time', new Float64()) : f)));
 }
 
 /** Extension of the table files: Arrow's registered extension for its IPC stream format. */

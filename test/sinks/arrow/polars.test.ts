@@ -95,15 +95,23 @@ function expectedRows(events: PolcaEvent[]): Record<TableName, Row[]> {
   return t;
 }
 
-/** Same value: numbers by Object.is (NaN = NaN, −0 ≠ 0), arrays element-wise. */
+/**
+ * Same value: numbers by Object.is (NaN = NaN, −0 ≠ 0), arrays element-wise;
+ * a timestamp in nanoseconds against an event time in milliseconds exactly
+ * (the synthetic clock ticks in 1/16 ms, 62 500 ns).
+ */
 function same(a: unknown, b: unknown): boolean {
+  if (typeof a === 'bigint' && typeof b === 'number') return Number.isInteger(b * 16) && a === BigInt(b * 16) * 62_500n;
   if (typeof a === 'number' && typeof b === 'number') return Object.is(a, b);
   if (Array.isArray(a) && Array.isArray(b)) return a.length === b.length && a.every((x, i) => same(x, b[i]));
   return a === b;
 }
 
 function polarsColumn(df: pl.DataFrame, name: string): unknown[] {
-  return df.getColumn(name).toArray().map((v: unknown) => (v !== null && typeof v === 'object' && 'length' in (v as object) ? Array.from(v as ArrayLike<unknown>) : v));
+  const series = df.getColumn(name);
+  // Timestamps come back as JS Dates (whole milliseconds) and Int64 as doubles; their nanoseconds are compared exactly, via text.
+  if (series.dtype.variant === 'Datetime') return series.cast(pl.Int64).cast(pl.Utf8).toArray().map((v: unknown) => BigInt(v as string));
+  return series.toArray().map((v: unknown) => (v !== null && typeof v === 'object' && 'length' in (v as object) ? Array.from(v as ArrayLike<unknown>) : v));
 }
 
 describe('Arrow tables read by nodejs-polars', () => {

@@ -153,7 +153,7 @@ describe('readRun bad input', () => {
   it('rejects a table file with other columns', async () => {
     const dir = copyRun(reference);
     fs.copyFileSync(path.join(dir, 'steps.arrows'), path.join(dir, 'alerts.arrows'));
-    await expect(readRun(dir)).rejects.toThrow(/readRun: .*alerts\.arrows has columns \(seq: Int32, time: Float64, step: Int32, loss: Float64\?, lr: Float64\?\), expected \(seq: Int32, time: Float64, step: Int32, rule: Utf8/);
+    await expect(readRun(dir)).rejects.toThrow(/readRun: .*alerts\.arrows has columns \(seq: Int32, time: Timestamp<NANOSECOND, UTC>, step: Int32, loss: Float64\?, lr: Float64\?\), expected \(seq: Int32, time: Timestamp<NANOSECOND, UTC>, step: Int32, rule: Utf8/);
   });
 
   it('never crashes or hangs on random bytes anywhere in a table: named error or a recovered prefix', async () => {
