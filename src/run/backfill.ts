@@ -4,7 +4,7 @@ import type { ProbeClosure } from '../engine/directional.js';
 import { ParamSpace } from '../engine/paramSpace.js';
 import { decodeEvents } from '../sinks/arrow/decodeEvents.js';
 import { readParams, readRun } from '../sinks/arrow/readRun.js';
-import type { BasisEvent, SecondOrder } from '../stream/events.js';
+import type { BasisEvent } from '../stream/events.js';
 import { createPolca } from '../tracker/createPolca.js';
 import { recordRun } from './recordRun.js';
 
@@ -70,7 +70,7 @@ export async function backfill(dir: string, options: BackfillOptions): Promise<B
   if (space.size !== run.manifest.numParams) {
     throw new Error(`backfill: option 'params' has P = ${space.size} scalars but the run has ${run.manifest.numParams}`);
   }
-  const config = run.manifest.config as { every?: number; secondOrder?: SecondOrder; derivatives?: 'fast' | 'exact'; seed?: number; hvp?: 'auto' };
+  const config = run.manifest.config;
   const steps = records.map((r) => r.step);
   const every = config.every ?? gcd(steps);
   const tracker = createPolca({

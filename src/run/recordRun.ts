@@ -1,33 +1,45 @@
-import { map, type Observable } from 'rxjs';
+import { isObservable, type Observable, type OperatorFunction } from 'rxjs';
 import { writeRun, type RunWriter, type RunWriterOptions } from '../sinks/arrow/RunWriter.js';
 import type { PolcaEvent } from '../stream/events.js';
 
-/** What {@link recordRun} needs of a tracker (a `PolcaTracker`, or a callback's tracker). */
-export interface RecordableRun {
+/**
+ * What the sinks take of a run: its events, and — from a tracker not yet
+ * started — the wiring hooks that let sinks ask for what they need in the
+ * events instead of reading the tracker while it computes.
+ */
+export interface RunSource {
   readonly events$: Observable<PolcaEvent>;
-  /** Host copies of the basis vectors so far. */
-  readonly basisVectors: readonly Float32Array[];
-  /** Current θ. */
-  readTheta(): Float32Array;
+  /** See `PolcaTracker.pipeEvents`. */
+  pipeEvents?(stage: OperatorFunction<PolcaEvent, PolcaEvent>): void;
+  /** See `PolcaTracker.addEventFields`. */
+  addEventFields?(fields: { theta?: boolean; vectors?: boolean }): void;
+}
+
+/** A run's events, or a tracker (or anything with `events$`). */
+export type RecordableRun = Observable<PolcaEvent> | RunSource;
+
+/** The events of a {@link RecordableRun}. */
+export function eventsOf(run: RecordableRun): Observable<PolcaEvent> {
+  return isObservable(run) ? run : run.events$;
 }
 
 /** Options of {@link recordRun}. */
 export interface RecordRunOptions extends Omit<RunWriterOptions, 'keepParams'> {
   /**
    * Keep θ of every POLCA checkpoint (4·P bytes each, uncompressed float32 in
-   * `params.ipc`) and every basis vector (4·P bytes each), so that
+   * the params table) and every basis vector (4·P bytes each), so that
    * `polca backfill` can complete the trajectories of vectors found late.
-   * Default false.
+   * The events must carry them: pass the tracker itself before its first
+   * step (it is asked for them), or create it with `emitParams` and
+   * `emitVectors`. Default false.
    */
   keepParams?: boolean;
 }
 
 /**
  * Logs a run to an Arrow run directory: subscribes a {@link RunWriter} to the
- * tracker's events and, with `keepParams`, stores θ at every checkpoint and
- * puts each basis vector into its `basis` event. Events are delivered
- * synchronously while the tracker computes a checkpoint, so θ read at the
- * `checkpoint` event is θ of that step.
+ * run's events and, with `keepParams`, stores the θ and basis vectors that
+ * the events carry.
  *
  * @example
  * ```ts
@@ -39,18 +51,19 @@ export interface RecordRunOptions extends Omit<RunWriterOptions, 'keepParams'> {
  */
 export function recordRun(run: RecordableRun, dir: string, options: RecordRunOptions = {}): RunWriter {
   const keep = options.keepParams ?? false;
-  const events$ = keep
-    ? run.events$.pipe(map((e): PolcaEvent => (e.type === 'basis' && !e.vector ? { ...e, vector: run.basisVectors[e.id].slice() } : e)))
-    : run.events$;
+  if (keep && !isObservable(run)) run.addEventFields?.({ theta: true, vectors: true });
+  const events$ = eventsOf(run);
   const writer = writeRun(events$, dir, { ...options, keepParams: keep });
   if (keep) {
-    run.events$.subscribe({
+    events$.subscribe({
       next: (e) => {
         if (e.type !== 'checkpoint') return;
         try {
-          writer.writeParams({ step: e.step, theta: run.readTheta() });
-        } catch {
-          // Only after the writer aborted, which `writer.closed` already reports.
+          if (!e.theta) throw new Error("recordRun: option 'keepParams' needs θ in the checkpoint events: pass the tracker itself, or create it with emitParams: true and emitVectors: true");
+          writer.writeParams({ step: e.step, theta: e.theta });
+        } catch (err) {
+          // After the writer aborted this is a no-op; otherwise the log stops here and says why.
+          writer.abort(err);
         }
       },
       error: () => undefined,

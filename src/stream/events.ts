@@ -28,12 +28,38 @@ export type BasisKind = 'hessian' | 'random' | 'shuffled' | 'axis' | 'movement' 
 /** Every {@link BasisKind}, for validating options and listing choices. */
 export const BASIS_KINDS: readonly BasisKind[] = ['hessian', 'shuffled', 'random', 'axis', 'movement', 'gradient-covariance', 'fixed'];
 
+/**
+ * The tracker's settings as recorded in `run-start` and in run.json. Fields
+ * are optional because other producers (replayed or synthetic runs) may
+ * record fewer; any other JSON value a producer adds is kept as it is.
+ */
+export interface RunConfig {
+  /** {@link EVENT_SCHEMA_VERSION} of the producer. */
+  schemaVersion?: number;
+  /** Steps between POLCA checkpoints. */
+  every?: number;
+  /** How the basis grew: its rule and schedule, or the number of fixed vectors. */
+  basis?: { kind: Exclude<BasisKind, 'fixed'>; every: number; k: number; maxVectors: number } | { kind: 'fixed'; vectors: number };
+  secondOrder?: SecondOrder;
+  derivatives?: 'fast' | 'exact';
+  derivativeCheckEvery?: number;
+  hvp?: 'auto' | HvpMode;
+  hvpTolerance?: number;
+  lanczos?: { tol: number; maxIter: number };
+  seed?: number;
+  emitVectors?: boolean;
+  emitParams?: boolean;
+  /** Whether a Hessian loss was given. */
+  hessianLoss?: boolean;
+  [key: string]: unknown;
+}
+
 /** First event of every run. */
 export interface RunStartEvent {
   type: 'run-start';
   time: number;
   /** The tracker options, reduced to JSON-safe values. */
-  config: Record<string, unknown>;
+  config: RunConfig;
   /** Number of trainable parameters P. */
   numParams: number;
   /** Number of probe datapoints N. */
@@ -76,6 +102,8 @@ export interface CheckpointEvent {
   nonFinite: number;
   /** Seconds spent by polca at this checkpoint (losses, derivatives, POLCA, basis growth). */
   seconds: number;
+  /** θ at this step (length P), when the tracker was asked to emit parameters (option `emitParams`). Not logged in `events`; a log with `keepParams` stores it in its params table. */
+  theta?: Float32Array;
 }
 
 /** A basis vector was added. */
@@ -201,8 +229,8 @@ export interface TransitionEvent {
   confidence: number;
 }
 
-/** Alert rules that are not breakthroughs. */
-export type AlertRule = 'loss-spike' | 'loss-stalled' | 'non-finite';
+/** Alert rules that are not breakthroughs; `sink-failed` says a log or server stopped on an error while training went on. */
+export type AlertRule = 'loss-spike' | 'loss-stalled' | 'non-finite' | 'sink-failed';
 
 /** An alert raised by a rule on the training signal. */
 export interface AlertEvent {

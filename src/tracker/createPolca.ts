@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { Subject, type Observable } from 'rxjs';
+import { Subject, type Observable, type OperatorFunction, type Subscription } from 'rxjs';
 import { axisBasis } from '../engine/basis/axisBasis.js';
 import type { BasisBuilder, FoundVector } from '../engine/basis/basisBuilder.js';
 import { fixedBasis } from '../engine/basis/fixedBasis.js';
@@ -21,7 +21,8 @@ import { curvatureAlong } from '../engine/hvp.js';
 import { ParamSpace, type ParamSnapshot } from '../engine/paramSpace.js';
 import { completenessResidual, polcaIncrements } from '../engine/polcaIncrements.js';
 import { Random } from '../engine/random.js';
-import { EVENT_SCHEMA_VERSION, type PolcaEvent, type PolcaIncrementEvent } from '../stream/events.js';
+import { EVENT_SCHEMA_VERSION, type PolcaEvent, type PolcaIncrementEvent, type RunConfig } from '../stream/events.js';
+import { RunStream } from '../stream/runStream.js';
 import { POLCA_VERSION } from '../version.js';
 import { registerWasmKernels } from '../engine/wasm/registerWasmKernels.js';
 import { describe } from '../errors/describe.js';
@@ -52,8 +53,21 @@ export interface PolcaTracker {
   readonly basisVectors: readonly Float32Array[];
   /** The latest Hessian-vector product check (mode and reason), once one ran. */
   readonly hvpCheck: HvpCheck | null;
-  /** Current θ as a host vector (for backfill logs). */
+  /** Current θ as a host vector. */
   readTheta(): Float32Array;
+  /**
+   * Insert a stage (an rxjs operator, for example the live analysis) between
+   * what the tracker produces and `events$`, so that a run has one stream:
+   * every subscriber of `events$`, and every sink, sees the stage's output.
+   * Only before the first `step`.
+   */
+  pipeEvents(stage: OperatorFunction<PolcaEvent, PolcaEvent>): void;
+  /**
+   * Ask for more in the events, as the options `emitParams` (`theta`) and
+   * `emitVectors` (`vectors`) do: for sinks attached after the tracker was
+   * made, such as a log that keeps parameters. Only before the first `step`.
+   */
+  addEventFields(fields: { theta?: boolean; vectors?: boolean }): void;
 }
 
 interface TrackedVector {
@@ -144,8 +158,12 @@ function makeBuilder(opts: ResolvedOptions, P: number): BasisBuilder {
 }
 
 class Tracker implements PolcaTracker {
+  /** What the tracker produces; `out` is what subscribers see, after any stages added by {@link pipeEvents}. */
   private readonly subject = new Subject<PolcaEvent>();
-  readonly events$ = this.subject.asObservable();
+  private readonly out = new Subject<PolcaEvent>();
+  private stages: OperatorFunction<PolcaEvent, PolcaEvent>[] = [];
+  private link: Subscription = this.subject.subscribe(this.out);
+  readonly events$: Observable<PolcaEvent> = new RunStream(this.out.asObservable());
   private readonly rng: Random;
   private readonly vectors: TrackedVector[] = [];
   private n: number | undefined;
@@ -183,6 +201,20 @@ class Tracker implements PolcaTracker {
 
   readTheta(): Float32Array {
     return this.space.read();
+  }
+
+  addEventFields(fields: { theta?: boolean; vectors?: boolean }): void {
+    if (this.started || this.closed) throw new Error('PolcaTracker.addEventFields: ask for fields before the first step');
+    if (fields.theta) this.opts.emitParams = true;
+    if (fields.vectors) this.opts.emitVectors = true;
+  }
+
+  pipeEvents(stage: OperatorFunction<PolcaEvent, PolcaEvent>): void {
+    if (this.started || this.closed) throw new Error('PolcaTracker.pipeEvents: add stages before the first step');
+    this.stages = [...this.stages, stage];
+    // Nothing has been produced yet, so relinking loses no event.
+    this.link.unsubscribe();
+    this.link = this.stages.reduce<Observable<PolcaEvent>>((source, op) => source.pipe(op), this.subject).subscribe(this.out);
   }
 
   step(step: number, info: { loss?: number; lr?: number } = {}): Promise<void> {
@@ -256,7 +288,8 @@ class Tracker implements PolcaTracker {
         }
       }
 
-      this.subject.next({ type: 'checkpoint', time: Date.now(), step, losses, ...finiteMean(losses), seconds: (performance.now() - t0) / 1000 });
+      const theta = this.opts.emitParams ? this.space.read() : undefined;
+      this.subject.next({ type: 'checkpoint', time: Date.now(), step, losses, ...finiteMean(losses), seconds: (performance.now() - t0) / 1000, theta });
       if (polca) this.subject.next(polca);
       for (const { vector, info } of found) {
         this.subject.next({
@@ -576,8 +609,8 @@ function finiteMean(losses: Float32Array): { meanLoss: number; nonFinite: number
   return { meanLoss: count > 0 ? s / count : NaN, nonFinite: losses.length - count };
 }
 
-function jsonConfig(o: PolcaOptions, r: ResolvedOptions): Record<string, unknown> {
-  const basis = r.basis.kind === 'fixed' ? { kind: 'fixed', vectors: r.basis.vectors.length } : { ...r.basis };
+function jsonConfig(o: PolcaOptions, r: ResolvedOptions): RunConfig {
+  const basis = r.basis.kind === 'fixed' ? { kind: 'fixed' as const, vectors: r.basis.vectors.length } : { ...r.basis };
   return {
     schemaVersion: EVENT_SCHEMA_VERSION,
     every: r.every,
@@ -590,6 +623,7 @@ function jsonConfig(o: PolcaOptions, r: ResolvedOptions): Record<string, unknown
     lanczos: r.lanczos,
     seed: r.seed,
     emitVectors: r.emitVectors,
+    emitParams: r.emitParams,
     hessianLoss: o.hessianLoss !== undefined,
   };
 }

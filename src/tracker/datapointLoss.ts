@@ -1,7 +1,16 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type { LayersModel } from '@tensorflow/tfjs-layers';
 import type { ProbeClosure } from '../engine/directional.js';
-import type { LabelledSet } from './polcaCallback.js';
+
+/** A set of examples: model inputs, sparse integer targets, and an optional 0/1 mask of the datapoints to keep. */
+export interface LabelledSet {
+  /** Model input(s), batch first. */
+  x: tf.Tensor | tf.Tensor[];
+  /** Integer class targets: the model output's shape without its last (class) axis. */
+  y: tf.Tensor;
+  /** 1 for datapoints that count, 0 for the rest (for example padding or prompt tokens), shaped like `y`. */
+  mask?: tf.Tensor;
+}
 
 /** Per-datapoint loss from integer targets and the model's output; returns a tensor shaped like `yTrue`. */
 export type DatapointLoss = (yTrue: tf.Tensor, yPred: tf.Tensor) => tf.Tensor;

@@ -3,7 +3,7 @@ import type { ProbeClosure } from '../engine/directional.js';
 import type { LossClosure } from '../engine/hvp.js';
 import type { HvpModeOption } from '../engine/hessianOperator.js';
 import { BASIS_KINDS, SECOND_ORDERS, type BasisKind, type SecondOrder } from '../stream/events.js';
-import { describe } from '../errors/describe.js';
+import { fail as failOption, positiveInt as checkPositiveInt } from '../errors/validate.js';
 
 /** Basis grown during training by a rule (METHOD.md §1 and the paper's ablations). */
 export interface GrownBasisOptions {
@@ -12,7 +12,7 @@ export interface GrownBasisOptions {
    * `movement`: θ's displacement since the previous basis checkpoint, off the basis; `gradient-covariance`: top eigenvectors of Π⊥GᵀGΠ⊥, G the probe's per-datapoint gradients.
    */
   kind: Exclude<BasisKind, 'fixed'>;
-  /** Basis checkpoint interval in steps, a multiple of `every`. Default 200. */
+  /** Basis checkpoint interval in steps, a multiple of `every`. Default 10 × `every` (200 at the default `every`). */
   every?: number;
   /** Vectors added per basis checkpoint. Default 1. */
   k?: number;
@@ -65,6 +65,11 @@ export interface PolcaOptions {
   /** Put each basis vector in its `basis` event. Default false. */
   emitVectors?: boolean;
   /**
+   * Put θ (length P, a host copy) in every `checkpoint` event, for sinks that
+   * keep parameters (an Arrow log with `keepParams`). Default false.
+   */
+  emitParams?: boolean;
+  /**
    * Full-length trajectories (METHOD.md §2, "Online operation"): when a vector
    * joins the basis at step s, its POLCA terms for every earlier interval are
    * filled in from the θ of every earlier checkpoint, kept on the host (4·P
@@ -98,22 +103,16 @@ export interface ResolvedOptions {
   hvpTolerance: number;
   lanczos: { tol: number; maxIter: number };
   emitVectors: boolean;
+  emitParams: boolean;
   seed: number;
   /** Filling-in of earlier intervals; `intervalsPerStep` 0 when off. */
   fullLength: { enabled: boolean; intervalsPerStep: number };
 }
 
-const fail = (option: string, want: string, got: unknown): never => {
-  throw new Error(`createPolca: option '${option}' must be ${want}, got ${describe(got)}`);
-};
-
-const positiveInt = (option: string, x: unknown) => {
-  if (!Number.isInteger(x) || (x as number) <= 0) fail(option, 'a positive integer', x);
-  return x as number;
-};
-
 /** Fills defaults and validates everything that can be checked before training starts. */
-export function resolveOptions(o: PolcaOptions): ResolvedOptions {
+export function resolveOptions(o: PolcaOptions, fnName = 'createPolca'): ResolvedOptions {
+  const fail = (option: string, want: string, got: unknown): never => failOption(fnName, option, want, got);
+  const positiveInt = (option: string, x: unknown) => checkPositiveInt(fnName, option, x);
   if (!o || typeof o !== 'object') fail('options', 'an object', o);
   if (typeof o.probe !== 'function') fail('probe', 'a function returning a Tensor1D of per-datapoint losses', o.probe);
   if (o.hessianLoss !== undefined && typeof o.hessianLoss !== 'function') fail('hessianLoss', 'a function returning a tf.Scalar', o.hessianLoss);
@@ -139,13 +138,14 @@ export function resolveOptions(o: PolcaOptions): ResolvedOptions {
     const g = b as GrownBasisOptions;
     basis = {
       kind: g.kind,
-      every: positiveInt('basis.every', g.every ?? 200),
+      // Ten checkpoints per basis checkpoint unless told otherwise (200 at the default every = 20).
+      every: positiveInt('basis.every', g.every ?? 10 * every),
       k: positiveInt('basis.k', g.k ?? 1),
       maxVectors: positiveInt('basis.maxVectors', g.maxVectors ?? 50),
     };
     if (basis.every % every !== 0) fail('basis.every', `a multiple of 'every' (${every})`, basis.every);
     if ((g.kind === 'hessian' || g.kind === 'shuffled') && !o.hessianLoss) {
-      throw new Error(`createPolca: option 'hessianLoss' is required when basis.kind is '${g.kind}'`);
+      throw new Error(`${fnName}: option 'hessianLoss' is required when basis.kind is '${g.kind}'`);
     }
   } else {
     return fail('basis.kind', `${BASIS_KINDS.slice(0, -1).map((k) => `'${k}'`).join(', ')} or '${BASIS_KINDS.at(-1)}'`, (b as { kind: unknown }).kind);
@@ -160,12 +160,15 @@ export function resolveOptions(o: PolcaOptions): ResolvedOptions {
     hvpTolerance,
     lanczos: { tol, maxIter },
     emitVectors: o.emitVectors ?? false,
+    emitParams: o.emitParams ?? false,
     seed: o.seed === undefined ? 1 : Number.isInteger(o.seed) ? o.seed : fail('seed', 'an integer', o.seed),
-    fullLength: resolveFullLength(o.fullLength, basis.kind !== 'fixed'),
+    fullLength: resolveFullLength(o.fullLength, basis.kind !== 'fixed', fnName),
   };
 }
 
-function resolveFullLength(f: PolcaOptions['fullLength'], grown: boolean): ResolvedOptions['fullLength'] {
+function resolveFullLength(f: PolcaOptions['fullLength'], grown: boolean, fnName: string): ResolvedOptions['fullLength'] {
+  const fail = (option: string, want: string, got: unknown): never => failOption(fnName, option, want, got);
+  const positiveInt = (option: string, x: unknown) => checkPositiveInt(fnName, option, x);
   if (f === undefined) return { enabled: grown, intervalsPerStep: 1 };
   if (typeof f === 'boolean') return { enabled: f && grown, intervalsPerStep: 1 };
   if (!f || typeof f !== 'object') return fail('fullLength', 'a boolean or { intervalsPerStep }', f);

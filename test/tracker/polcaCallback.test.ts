@@ -1,6 +1,6 @@
 import { describe, it, expect, beforeAll } from 'vitest';
 import * as tf from '@tensorflow/tfjs';
-import { polcaCallback } from '../../src/tracker/polcaCallback.js';
+import { polcaCallback } from '../../src/run/polcaCallback.js';
 import { createPolca } from '../../src/tracker/createPolca.js';
 import { sparseCrossEntropy } from '../../src/tracker/datapointLoss.js';
 import type { PolcaEvent, PolcaIncrementEvent } from '../../src/stream/events.js';
