@@ -17,6 +17,5 @@ export { polcaCallback, PolcaCallback, type PolcaCallbackOptions, type PolcaCall
 export type { RunSinksOptions, RunSinksReport, SinkFailure } from './run/attachSinks.js';
 export { sparseCrossEntropy, type DatapointLoss, type LabelledSet } from './tracker/datapointLoss.js';
 export * from './stream/events.js';
-export { RunStream } from './stream/runStream.js';
 export { OptionError } from './errors/validate.js';
 export { POLCA_VERSION } from './version.js';
