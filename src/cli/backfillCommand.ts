@@ -3,6 +3,7 @@ import { pathToFileURL } from 'node:url';
 import type * as tf from '@tensorflow/tfjs-core';
 import { backfill, type BackfillResult } from '../run/backfill.js';
 import { readManifest, type RunManifest } from '../sinks/arrow/manifest.js';
+import { requireIntactRun } from '../sinks/arrow/requireIntactRun.js';
 import type { ProbeClosure } from '../engine/directional.js';
 
 /** What a `--model` module's default export returns. */
@@ -14,9 +15,12 @@ export interface BackfillModel {
 /**
  * `polca backfill <dir> --model <module>`: the module's default export
  * receives the run's manifest and rebuilds the model (same architecture,
- * any weights) and the probe set.
+ * any weights) and the probe set. The run (θ table included) is verified
+ * first: damage fails the command, naming the files, unless `allowPartial`
+ * (then backfill reads what the table readers recover, and the drop is reported).
  */
-export async function backfillCommand(dir: string, o: { model: string; out?: string; overwrite?: boolean }): Promise<BackfillResult> {
+export async function backfillCommand(dir: string, o: { model: string; out?: string; overwrite?: boolean; allowPartial?: boolean }): Promise<BackfillResult> {
+  await requireIntactRun(dir, 'polca backfill', { allowPartial: o.allowPartial });
   const manifest: RunManifest = await readManifest(dir, 'polca backfill');
   const mod = (await import(pathToFileURL(path.resolve(o.model)).href)) as { default?: (m: RunManifest) => BackfillModel | Promise<BackfillModel> };
   if (typeof mod.default !== 'function') {

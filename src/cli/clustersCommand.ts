@@ -12,6 +12,8 @@ import { TrajectoryBuilder } from '../analysis/trajectories.js';
 import { readManifest } from '../sinks/arrow/manifest.js';
 import type { BasisEvent, CheckpointEvent, PolcaEvent, TrajectoryKind } from '../stream/events.js';
 import { replay } from '../sinks/arrow/replay.js';
+import { requireIntactRun } from '../sinks/arrow/requireIntactRun.js';
+import { RunFormatError } from '../sinks/arrow/RunFormatError.js';
 
 /** Options of {@link clustersCommand}. */
 export interface ClustersCommandOptions {
@@ -31,6 +33,12 @@ export interface ClustersCommandOptions {
   tau?: number;
   /** Write `analysis/clusters.arrows` into the run directory. Default true. */
   write?: boolean;
+  /** Directory for `clusters.arrows` instead of `<dir>/analysis` (a read-only run directory). */
+  out?: string;
+  /** Cluster the intact prefix of a damaged run (saying what was dropped) instead of failing. Default false. */
+  allowPartial?: boolean;
+  /** Where damage and what could not be verified are reported. Default: standard error. */
+  warn?: (line: string) => void;
 }
 
 /** Everything {@link clustersCommand} found. */
@@ -54,12 +62,21 @@ export { flatAfter };
  */
 export async function clustersCommand(dir: string, o: ClustersCommandOptions = {}): Promise<ClustersResult> {
   const manifest = await readManifest(dir, 'polca clusters');
-  const events: PolcaEvent[] = await lastValueFrom(replay(dir).pipe(toArray()));
+  // Where the memberships go is checked before any work: a read-only run directory fails now, by name.
+  const outDir = o.write ?? true ? writableDir(o.out ?? path.join(dir, 'analysis'), o.out === undefined) : null;
+  const { limit } = await requireIntactRun(dir, 'polca clusters', o);
+  const events: PolcaEvent[] = await lastValueFrom(replay(dir, { limit }).pipe(toArray()));
   const basis = events.filter((e): e is BasisEvent => e.type === 'basis');
   const kinds: TrajectoryKind[] =
     o.kinds ?? (basis.some((b) => b.kind === 'axis') ? ['lca', 'polca-first', 'fisher', 'loss', 'loss-change'] : ['polca', 'polca-first', 'fisher', 'loss', 'loss-change']);
   const builder = new TrajectoryBuilder({ kinds });
-  for (const e of events) builder.push(e);
+  for (const e of events) {
+    try {
+      builder.push(e);
+    } catch (err) {
+      throw new RunFormatError(`polca clusters: ${JSON.stringify(dir)}: a ${e.type} event cannot be used (${(err as Error).message}); the run directory is damaged`);
+    }
+  }
   const checkpoints = events.filter((e): e is CheckpointEvent => e.type === 'checkpoint');
   if (checkpoints.length < 3) throw new Error(`polca clusters: ${dir} has ${checkpoints.length} checkpoints; at least 3 are needed`);
   const spacing = checkpoints[1].step - checkpoints[0].step;
@@ -112,9 +129,8 @@ export async function clustersCommand(dir: string, o: ClustersCommandOptions = {
   }
 
   let file: string | null = null;
-  if (o.write ?? true) {
-    fs.mkdirSync(path.join(dir, 'analysis'), { recursive: true });
-    file = path.join(dir, 'analysis', 'clusters.arrows');
+  if (outDir !== null) {
+    file = path.join(outDir, 'clusters.arrows');
     const table = tableFromArrays({
       kind: rows.map((r) => r.kind),
       basisId: Int32Array.from(rows, (r) => r.basisId),
@@ -125,4 +141,19 @@ export async function clustersCommand(dir: string, o: ClustersCommandOptions = {
     lines.push('', `memberships written to ${file}`);
   }
   return { text: lines.join('\n'), clusterings, quality, delta, tau, file };
+}
+
+/** Create `dir` if needed and check it can be written, so that a read-only run directory is reported before the clustering runs. */
+function writableDir(dir: string, inRun: boolean): string {
+  try {
+    fs.mkdirSync(dir, { recursive: true });
+    fs.accessSync(dir, fs.constants.W_OK);
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code ?? (e as Error).message;
+    throw new RunFormatError(
+      `polca clusters: cannot write the memberships to ${JSON.stringify(dir)} (${code})` +
+        (inRun ? '; the run directory is read-only? pass --out <dir> to write them elsewhere, or --no-write' : ''),
+    );
+  }
+  return dir;
 }

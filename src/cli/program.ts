@@ -7,6 +7,10 @@
  *   polca backfill <dir> --model <module>
  *   polca report <dir> [--out report.html] [--delta 100] [--tau 1000] [--min-cluster-size 150] [--kinds polca,loss]
  *   polca budget <dir> [--edges 0,500,1000,2000]
+ *
+ * Every command verifies the run directory first (checksums, sizes and row
+ * counts against run.json): damage is named by file and the command exits
+ * non-zero, unless `--allow-partial` asks it to use the intact prefix.
  */
 import { Command, InvalidArgumentError } from 'commander';
 import { POLCA_VERSION } from '../version.js';
@@ -15,6 +19,7 @@ import { clustersCommand } from './clustersCommand.js';
 import { backfillCommand } from './backfillCommand.js';
 import { budgetCommand } from './budgetCommand.js';
 import { TOKEN_ENV, hostPort, serveSetup } from './serveFlags.js';
+import { requireIntactRun } from '../sinks/arrow/requireIntactRun.js';
 import type { TrajectoryKind } from '../stream/events.js';
 
 const int = (name: string) => (value: string) => {
@@ -48,6 +53,7 @@ export function buildProgram(): Command {
     .option('--tls-ca <file>', 'PEM CA bundle: require client certificates signed by it (mutual TLS)')
     .option('--linger <seconds>', 'keep the servers up this long after the replay ends', positive('--linger'))
     .option('--run <name>', "the run label of the metrics (default: the directory's name)")
+    .option('--allow-partial', 'use the intact prefix of a damaged run directory (and say what was dropped) instead of failing')
     .action(async (dir: string, o) => {
       if (o.pace !== 'fast' && o.pace !== 'recorded') throw new InvalidArgumentError(`--pace must be 'fast' or 'recorded', got ${JSON.stringify(o.pace)}`);
       const serve = serveSetup(o);
@@ -74,6 +80,8 @@ export function buildProgram(): Command {
     .option('--delta <steps>', 'Δ of eq. (6), in steps (default: the live detector\'s, else 5 checkpoint intervals)', int('--delta'))
     .option('--tau <steps>', 'τ of eq. (7), in steps (default: where the mean probe loss turns flat)', int('--tau'))
     .option('--no-write', 'do not write analysis/clusters.arrows')
+    .option('--out <dir>', 'write clusters.arrows into this directory instead of <dir>/analysis (for a read-only run directory)')
+    .option('--allow-partial', 'use the intact prefix of a damaged run directory (and say what was dropped) instead of failing')
     .action(async (dir: string, o) => {
       const kinds = o.kinds ? (String(o.kinds).split(',') as TrajectoryKind[]) : undefined;
       const r = await clustersCommand(dir, { ...o, kinds });
@@ -87,6 +95,7 @@ export function buildProgram(): Command {
     .requiredOption('--model <module>', 'module whose default export (manifest) => { params, probe } rebuilds the model and probe')
     .option('--out <dir>', 'output run directory (default <dir>/backfill)')
     .option('--overwrite', 'replace an existing output run')
+    .option('--allow-partial', 'use the intact prefix of a damaged run directory (and say what was dropped) instead of failing')
     .action(async (dir: string, o) => {
       const r = await backfillCommand(dir, o);
       process.stdout.write(`backfilled ${r.vectors} vectors over ${r.checkpoints} checkpoints into ${r.out}\n`);
@@ -104,8 +113,11 @@ export function buildProgram(): Command {
     .option('--tau <steps>', 'τ of eq. (7), in steps (default: where the mean probe loss turns flat)', int('--tau'))
     .option('--kinds <list>', 'trajectory kinds to draw, comma-separated (default: every kind the run supports)')
     .option('--recluster', 'recompute the clusters even where the run recorded them')
+    .option('--allow-partial', 'use the intact prefix of a damaged run directory (and say what was dropped) instead of failing')
     .action(async (dir: string, o) => {
       const { reportCommand } = await import('../report/index.js');
+      // The report reads the run itself; it is checked first, so damage is named before any work.
+      await requireIntactRun(dir, 'polca report', { allowPartial: o.allowPartial });
       const compare = o.compare ? String(o.compare).split(',') : undefined;
       const kinds = o.kinds ? (String(o.kinds).split(',') as TrajectoryKind[]) : undefined;
       const file = await reportCommand(dir, {
@@ -118,10 +130,11 @@ export function buildProgram(): Command {
     .description('how much of the probe loss changes the POLCA terms account for, by step range')
     .argument('<dir>', 'run directory')
     .option('--edges <steps>', 'first steps of the ranges, comma-separated', '0,500,1000,2000')
+    .option('--allow-partial', 'use the intact prefix of a damaged run directory (and say what was dropped) instead of failing')
     .action(async (dir: string, o) => {
       const edges = String(o.edges).split(',').map((v) => Number(v));
       if (edges.some((e) => !Number.isInteger(e) || e < 0)) throw new InvalidArgumentError(`--edges must be non-negative integer steps, got ${JSON.stringify(o.edges)}`);
-      process.stdout.write((await budgetCommand(dir, edges)).text + '\n');
+      process.stdout.write((await budgetCommand(dir, edges, { allowPartial: o.allowPartial })).text + '\n');
     });
   return program;
 }

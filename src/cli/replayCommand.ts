@@ -1,5 +1,6 @@
 import * as path from 'node:path';
 import { replay } from '../sinks/arrow/replay.js';
+import { requireIntactRun } from '../sinks/arrow/requireIntactRun.js';
 import { startServer } from '../serve/startServer.js';
 import type { ServeTlsOptions } from '../serve/serverCredentials.js';
 import type { PolcaEvent } from '../stream/events.js';
@@ -21,6 +22,10 @@ export interface ReplayCommandOptions {
   linger?: number;
   /** The run's name for the `run` label of the metrics. Default: the directory's base name. */
   run?: string;
+  /** Replay the intact prefix of a damaged run (saying what was dropped) instead of failing. Default false. */
+  allowPartial?: boolean;
+  /** Where damage and what could not be verified are reported. Default: standard error. */
+  warn?: (line: string) => void;
 }
 
 /** One line describing an event, typed arrays summarised. */
@@ -58,7 +63,8 @@ function toJson(e: PolcaEvent): string {
  */
 export async function replayCommand(dir: string, o: ReplayCommandOptions = {}, out: (s: string) => void = (s) => process.stdout.write(s + '\n')): Promise<number> {
   let count = 0;
-  const events$ = replay(dir, { pace: o.pace, speed: o.speed });
+  const { limit } = await requireIntactRun(dir, 'polca replay', { allowPartial: o.allowPartial, warn: o.warn });
+  const events$ = replay(dir, { pace: o.pace, speed: o.speed, limit });
   const serving = o.grpc !== undefined || o.metrics !== undefined;
   if (!serving) {
     await new Promise<void>((resolve, reject) => {

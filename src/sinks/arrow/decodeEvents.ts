@@ -77,7 +77,8 @@ class Cursor {
   private batch: RecordBatch | null = null;
   private r = 0;
   private seqs: Vector | null = null;
-  constructor(readonly name: TableName, private readonly pull: () => RecordBatch | null) {
+  /** @param file - the table's file, named in errors. */
+  constructor(readonly name: TableName, private readonly pull: () => RecordBatch | null, readonly file: string = name) {
     this.load();
   }
   private load(): void {
@@ -104,7 +105,7 @@ class Cursor {
   expect(seq: number, count: number, what: string): Rows {
     const rows = this.take(seq);
     if (count >= 0 && rows.length !== count) {
-      throw new RunFormatError(`replay: event ${seq} (${what}) has ${rows.length} rows in ${this.name}, expected ${count}; the run directory is damaged`);
+      throw new RunFormatError(`replay: event ${seq} (${what}) has ${rows.length} rows in ${this.name}, expected ${count}; the run directory is damaged (${this.file})`);
     }
     return rows;
   }
@@ -134,7 +135,8 @@ function batchesOf(table: Table): () => RecordBatch | null {
  */
 export function decodeEvents(run: RunData): Generator<PolcaEvent> {
   const pulls = Object.fromEntries(Object.entries(run.tables).map(([name, table]) => [name, batchesOf(table)])) as Record<TableName, () => RecordBatch | null>;
-  return decodeFrom(run.events, pulls, run.manifest.numProbe);
+  const files = Object.fromEntries(Object.keys(run.tables).map((name) => [name, run.recovery[name as TableName]?.file ?? name])) as Record<TableName, string>;
+  return decodeFrom(run.events, pulls, run.manifest.numProbe, files);
 }
 
 /**
@@ -142,9 +144,12 @@ export function decodeEvents(run: RunData): Generator<PolcaEvent> {
  * seq order). Rows with seq ≥ `committed` (an unfinished flush) are left
  * unread; rows with a smaller seq that no event claims mean damage. With
  * `numProbe`, every per-datapoint table must hold exactly N rows per event.
+ * Errors name the table's file from `files`.
  */
-export function* decodeFrom(committed: number, pulls: Record<TableName, () => RecordBatch | null>, numProbe?: number): Generator<PolcaEvent> {
-  const cursors = Object.fromEntries(Object.entries(pulls).map(([name, pull]) => [name, new Cursor(name as TableName, pull)])) as Record<TableName, Cursor>;
+export function* decodeFrom(
+  committed: number, pulls: Record<TableName, () => RecordBatch | null>, numProbe?: number, files?: Partial<Record<TableName, string>>,
+): Generator<PolcaEvent> {
+  const cursors = Object.fromEntries(Object.entries(pulls).map(([name, pull]) => [name, new Cursor(name as TableName, pull, files?.[name as TableName])])) as Record<TableName, Cursor>;
   const ev = cursors.events;
   for (let seq = 0; seq < committed; seq++) {
     const row = ev.expect(seq, 1, 'events');
@@ -156,7 +161,7 @@ export function* decodeFrom(committed: number, pulls: Record<TableName, () => Re
   }
   for (const [name, c] of Object.entries(cursors)) {
     const next = c.peek();
-    if (next !== null && next < committed) throw new RunFormatError(`replay: ${name} has rows of event ${next} that its event did not claim; the run directory is damaged`);
+    if (next !== null && next < committed) throw new RunFormatError(`replay: ${name} has rows of event ${next} that its event did not claim; the run directory is damaged (${c.file})`);
   }
 }
 

@@ -21,6 +21,11 @@ export interface EventStreamOptions {
    * event (this reads the whole run into memory, like `readRun`). Default false.
    */
   strict?: boolean;
+  /**
+   * Yield at most this many events: the intact prefix of a damaged run, as
+   * found by `verifyRun` (`intactEvents`). Default: every committed event.
+   */
+  limit?: number;
 }
 
 /** An open run: its events, generated on demand, and the files behind them. */
@@ -49,14 +54,21 @@ export interface EventStream {
  * ```
  */
 export async function openEventStream(dir: string, options: EventStreamOptions = {}): Promise<EventStream> {
+  const { limit = Infinity } = options;
+  if (!(limit === Infinity || (Number.isSafeInteger(limit) && limit >= 0))) {
+    throw new RunFormatError(`openEventStream: option 'limit' must be a non-negative integer, got ${JSON.stringify(limit)}`);
+  }
   if (options.strict) {
     const run = await readRun(dir, { strict: true });
     return { committed: run.events, events: decodeEvents(run), close: () => undefined };
   }
   const manifest = await readManifest(dir, 'replay');
   const file = (name: TableName) => path.join(dir, manifest.tables?.[name] ?? tableFileName(name));
-  const { table: log } = await readTableFile(file('events'), eventTableSchema('events', manifest.layout ?? 1), 'replay');
-  const committed = log.numRows;
+  // A closed run records the size of its commit log; a bigger file is not read.
+  const logLimit = manifest.status === 'closed' ? manifest.files?.events?.bytes ?? Infinity : Infinity;
+  const { table: log } = await readTableFile(file('events'), eventTableSchema('events', manifest.layout ?? 1), 'replay', logLimit);
+  const written = log.numRows;
+  const committed = Math.min(written, limit);
   const seqs = log.getChild('seq')!;
   for (let i = 0; i < committed; i++) {
     if (seqs.get(i) !== i) throw new RunFormatError(`replay: ${file('events')} row ${i} has seq ${seqs.get(i)}, expected ${i}; the file is damaged`);
@@ -72,7 +84,8 @@ export async function openEventStream(dir: string, options: EventStreamOptions =
         let i = 0;
         pulls.events = () => (i < log.batches.length ? log.batches[i++] : null);
       } else {
-        const reader = new TableFileReader(file(name), eventTableSchema(name, manifest.layout ?? 1), 'replay');
+        const recorded = manifest.status === 'closed' ? manifest.files?.[name]?.bytes : undefined;
+        const reader = new TableFileReader(file(name), eventTableSchema(name, manifest.layout ?? 1), 'replay', recorded ?? Infinity);
         readers.push(reader);
         pulls[name] = () => reader.next();
       }
@@ -83,7 +96,11 @@ export async function openEventStream(dir: string, options: EventStreamOptions =
   }
   function* events(): Generator<PolcaEvent> {
     try {
-      yield* decodeFrom(committed, pulls, manifest.numProbe);
+      yield* decodeFrom(committed, pulls, manifest.numProbe, Object.fromEntries(TABLE_NAMES.map((t) => [t, file(t)])));
+      // A closed run says how many events it committed: a shorter log lost its tail.
+      if (limit === Infinity && manifest.status === 'closed' && manifest.events !== undefined && written < manifest.events) {
+        throw new RunFormatError(`replay: ${file('events')} holds ${written} events, but run.json records ${manifest.events}; the file was cut`);
+      }
     } finally {
       close();
     }

@@ -30,6 +30,8 @@ export interface ReplayOptions {
    * of a crashed or damaged run (reads the whole run into memory). Default false.
    */
   strict?: boolean;
+  /** Emit at most this many events (e.g. `verifyRun`'s `intactEvents` for a damaged run). Default: all. */
+  limit?: number;
 }
 
 /**
@@ -50,14 +52,14 @@ export interface ReplayOptions {
  * ```
  */
 export function replay(dir: string, options: ReplayOptions = {}): Observable<PolcaEvent> {
-  const { pace = 'fast', speed = 1, strict = false } = options;
+  const { pace = 'fast', speed = 1, strict = false, limit } = options;
   if (pace !== 'fast' && pace !== 'recorded') throw new TypeError(`replay: options.pace must be 'fast' or 'recorded', got ${JSON.stringify(pace)}`);
   if (!(typeof speed === 'number' && speed > 0 && Number.isFinite(speed))) throw new TypeError(`replay: options.speed must be a positive finite number, got ${speed}`);
   return new Observable<PolcaEvent>((subscriber) => {
     let timer: ReturnType<typeof setTimeout> | undefined;
     let immediate: ReturnType<typeof setImmediate> | undefined;
     let stream: EventStream | undefined;
-    openEventStream(dir, { strict })
+    openEventStream(dir, { strict, limit })
       .then((opened) => {
         stream = opened;
         if (subscriber.closed) {
