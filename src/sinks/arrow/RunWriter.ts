@@ -12,7 +12,8 @@ import type { Observable, Observer, Subscription } from 'rxjs';
 import { EVENT_SCHEMA_VERSION, type PolcaEvent, type PolcaEventType, type RunStartEvent } from '../../stream/events.js';
 import { fail } from '../../errors/validate.js';
 import { EventEncoder } from './EventEncoder.js';
-import { MANIFEST_FILE, manifestTables, writeManifest, type ProbeMetaColumn, type RunManifest } from './manifest.js';
+import { LABELS_TABLE, labelsBatch } from './labelsTable.js';
+import { MANIFEST_FILE, manifestTables, writeManifest, type ProbeMetaColumn, type RunManifestFile } from './manifest.js';
 import { RunFormatError } from './RunFormatError.js';
 import { EVENT_TABLES, LEGACY_TABLE_EXTENSION, RUN_LAYOUT, TABLE_NAMES, paramsSchema, tableFileName, tableSchema, type TableName } from './schemas.js';
 import { TableFile, writtenFiles } from './TableFile.js';
@@ -44,7 +45,9 @@ export interface ParamsRecord {
 export interface RunWriterOptions {
   /**
    * Per-datapoint metadata of the probe set (token text, labels, …): one
-   * array of length N per column, stored in `run.json`.
+   * array of length N per column, of strings, numbers or booleans. Stored in
+   * the labels table (`labels.arrows`: `datapoint` and one column each), which
+   * `readManifest` and `readRun` give back as `manifest.probeMeta`.
    */
   probeMeta?: Record<string, ProbeMetaColumn>;
   /** Accept {@link RunWriter.writeParams} and store θ in the params table (`params.arrows`) (4·P bytes per checkpoint). Default false. */
@@ -151,7 +154,7 @@ export class RunWriter implements Observer<PolcaEvent> {
   private encoder: EventEncoder | null = null;
   private files: Partial<Record<TableName, TableFile>> = {};
   private paramsFile: TableFile | null = null;
-  private manifest: RunManifest | null = null;
+  private manifest: RunManifestFile | null = null;
   private seq = 0;
   private committed = 0;
   /** Events offered after an I/O failure stopped the writer. */
@@ -297,9 +300,11 @@ export class RunWriter implements Observer<PolcaEvent> {
         throw new RunFormatError(`RunWriter: options.probeMeta.${name} must be an array of length numProbe = ${n}, got ${Array.isArray(column) ? `length ${column.length}` : typeof column}`);
       }
     }
+    // Built before any file is touched, so that a label column the table cannot hold is an error with nothing written.
+    const labels = labelsBatch(probeMeta, n);
     // A random id in run.json and in every table file's schema: a table copied in from another run is recognised.
     const runId = randomUUID();
-    const manifest: RunManifest = {
+    const manifest: RunManifestFile = {
       format: 'polca-run',
       schemaVersion: EVENT_SCHEMA_VERSION,
       layout: RUN_LAYOUT,
@@ -312,13 +317,13 @@ export class RunWriter implements Observer<PolcaEvent> {
       backend: event.backend,
       hvpMode: event.hvpMode,
       startTime: event.time,
-      probeMeta,
+      labels: tableFileName(LABELS_TABLE),
       tables: manifestTables(),
       params: keepParams ? tableFileName('params') : null,
       status: 'running',
     };
     // Older runs named their tables `.ipc`: an overwrite removes those too, so no stale table is left beside the new ones.
-    const tables = [...TABLE_NAMES, 'params'];
+    const tables = [...TABLE_NAMES, 'params', LABELS_TABLE];
     const stale = [...tables.map(tableFileName), ...tables.map((t) => `${t}${LEGACY_TABLE_EXTENSION}`), MANIFEST_FILE];
     try {
       fs.mkdirSync(this.dir, { recursive: true });
@@ -331,6 +336,10 @@ export class RunWriter implements Observer<PolcaEvent> {
         this.files[name] = new TableFile(path.join(this.dir, tableFileName(name)), tableSchema(name, EVENT_TABLES[name]), fsync, runId);
       }
       if (keepParams) this.paramsFile = new TableFile(path.join(this.dir, tableFileName('params')), tableSchema('params', paramsSchema), fsync, runId);
+      // The labels are complete from the start: one batch and the end-of-stream marker.
+      const labelsFile = new TableFile(path.join(this.dir, tableFileName(LABELS_TABLE)), labels.schema, fsync, runId);
+      labelsFile.append(labels);
+      labelsFile.end();
       // The manifest goes last: a directory with run.json has all its table files.
       writeManifest(this.dir, manifest);
     } catch (e) {

@@ -9,16 +9,9 @@ import { EVENT_SCHEMA_VERSION, type HvpMode } from '../../stream/events.js';
 import { checkManifestFields } from './checkManifestFields.js';
 import { RunFormatError } from './RunFormatError.js';
 import { TABLE_NAMES, tableFileName, type TableName } from './schemas.js';
+import { readLabels, type ProbeMetaColumn } from './labelsTable.js';
 
-/**
- * Values of one probe-metadata column, one per probe datapoint.
- *
- * @example
- * ```ts
- * const token: ProbeMetaColumn = ['1', '+', '2', '='];
- * ```
- */
-export type ProbeMetaColumn = readonly string[] | readonly number[] | readonly boolean[];
+export type { ProbeMetaColumn } from './labelsTable.js';
 
 /**
  * Content of `run.json`. Written at `run-start` and rewritten (atomically,
@@ -47,8 +40,15 @@ export interface RunManifest {
   hvpMode: HvpMode;
   /** Time of the `run-start` event (ms since the epoch). */
   startTime: number;
-  /** User metadata of the probe datapoints (token text, labels, …), one array of length `numProbe` per column. */
+  /**
+   * User metadata of the probe datapoints (token text, labels, …), one
+   * array of length `numProbe` per column. Layout-2 runs keep them in the
+   * labels table (`labels`), and {@link readManifest} fills this field from
+   * it; layout-1 runs have them here in run.json.
+   */
   probeMeta: Record<string, ProbeMetaColumn>;
+  /** File of the labels table (one row per probe datapoint: `datapoint` and the label columns); absent in layout-1 runs. */
+  labels?: string;
   /** File of each event table, relative to the run directory. */
   tables: Record<TableName, string>;
   /** File of the θ table when the run kept parameters (`keepParams`), else null. */
@@ -73,6 +73,9 @@ export interface RunManifest {
   files?: Record<string, { bytes: number; batches: number; rows: number }>;
 }
 
+/** run.json as written: layout-2 runs leave `probeMeta` to the labels table. */
+export type RunManifestFile = Omit<RunManifest, 'probeMeta'> & { probeMeta?: RunManifest['probeMeta'] };
+
 /** Name of the manifest file in a run directory. */
 export const MANIFEST_FILE = 'run.json';
 
@@ -96,7 +99,7 @@ export function manifestTables(): Record<TableName, string> {
  * writeManifest(dir, { ...manifest, status: 'closed' });
  * ```
  */
-export function writeManifest(dir: string, manifest: RunManifest): void {
+export function writeManifest(dir: string, manifest: RunManifestFile): void {
   const tmp = path.join(dir, `${MANIFEST_FILE}.tmp`);
   fs.writeFileSync(tmp, `${JSON.stringify(manifest, null, 2)}\n`);
   fs.renameSync(tmp, path.join(dir, MANIFEST_FILE));
@@ -153,8 +156,8 @@ export async function readManifest(dir: string, caller = 'readManifest'): Promis
   checkManifestFields(manifest as unknown as Record<string, unknown>, file, caller);
   // A run directory may come from someone else: its table paths must stay inside it and name regular files.
   const root = path.resolve(dir);
-  for (const [name, rel] of [...Object.entries(manifest.tables ?? {}).map(([t, f]) => [`tables.${t}`, f] as const), ['params', manifest.params] as const]) {
-    if (rel === null || (name === 'params' && rel === undefined)) continue;
+  for (const [name, rel] of [...Object.entries(manifest.tables ?? {}).map(([t, f]) => [`tables.${t}`, f] as const), ['params', manifest.params] as const, ['labels', manifest.labels] as const]) {
+    if (rel === null || ((name === 'params' || name === 'labels') && rel === undefined)) continue;
     if (typeof rel !== 'string' || rel === '') throw new RunFormatError(`${caller}: ${JSON.stringify(file)} field '${name}' must be a file name, got ${JSON.stringify(rel)}`);
     const full = path.resolve(root, rel);
     if (path.dirname(full) !== root) {
@@ -165,5 +168,7 @@ export async function readManifest(dir: string, caller = 'readManifest'): Promis
       throw new RunFormatError(`${caller}: ${JSON.stringify(file)} field '${name}' (${JSON.stringify(rel)}) is not a regular file; refused`);
     }
   }
+  if (typeof manifest.labels === 'string') manifest.probeMeta = await readLabels(path.join(dir, manifest.labels), manifest.numProbe, caller);
+  else manifest.probeMeta ??= {};
   return manifest;
 }

@@ -250,6 +250,8 @@ describe('per-datapoint row counts', () => {
     const manifest = JSON.parse(fs.readFileSync(manifestFile, 'utf8'));
     // The tables are intact; run.json claims one datapoint more than they hold.
     manifest.numProbe += 1;
+    // The labels table (N rows) would refuse this first (labelsTable.test.ts); without it, the event tables must.
+    delete manifest.labels;
     fs.writeFileSync(manifestFile, JSON.stringify(manifest));
     const run = await readRun(dir);
     expect(() => [...decodeEvents(run)]).toThrow(/rows in losses, expected \d+; the run directory is damaged/);
