@@ -7,11 +7,9 @@
 import * as tf from '@tensorflow/tfjs';
 import '@tensorflow/tfjs-backend-wasm';
 import { Command } from 'commander';
-import { createPolca } from '../src/tracker/createPolca.js';
-import { polcaCallback } from '../src/tracker/polcaCallback.js';
-import { attachSinks } from '../src/run/attachSinks.js';
-import { registerWasmKernels } from '../src/engine/wasm/registerWasmKernels.js';
-import type { PolcaEvent } from '../src/stream/events.js';
+import { createPolca, polcaCallback, type PolcaEvent } from '../src/index.js';
+import { attachSinks } from '../src/run/index.js';
+import { registerWasmKernels } from '../src/engine/index.js';
 import { createArithmeticTask } from './arithmetic/task.js';
 import { ARITHMETIC_CONFIGS, type ArithmeticConfigName } from './arithmetic/configs.js';
 import { makeSplits } from './arithmetic/data.js';

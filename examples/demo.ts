@@ -17,17 +17,15 @@ import * as tf from '@tensorflow/tfjs';
 import '@tensorflow/tfjs-backend-wasm';
 import { Command, Option } from 'commander';
 import cliProgress from 'cli-progress';
-import { polcaCallback } from '../src/tracker/polcaCallback.js';
-import { registerWasmKernels } from '../src/engine/wasm/registerWasmKernels.js';
-import { clustersCommand } from '../src/cli/clustersCommand.js';
-import { defaultClusterParams } from '../src/analysis/clusterProcedure.js';
-import { formatQualityTable } from '../src/analysis/quality.js';
-import { reportCommand } from '../src/report/index.js';
-import { SECOND_ORDERS, type PolcaEvent, type SecondOrder } from '../src/stream/events.js';
+import { polcaCallback, SECOND_ORDERS, type PolcaEvent, type SecondOrder } from '../src/index.js';
+import { registerWasmKernels } from '../src/engine/index.js';
+import { defaultClusterParams, formatQualityTable } from '../src/analysis/index.js';
+import { clustersCommand, reportCommand } from '../src/report/index.js';
 import { ARITHMETIC_CONFIGS, type ArithmeticConfig } from './arithmetic/configs.js';
 import { carryInto, datapointMeta, makeSplits, type ArithmeticBatch } from './arithmetic/data.js';
 import { arithmeticLoss, createArithmeticLayersModel, layersData } from './arithmetic/layers.js';
 import { AdamW } from './arithmetic/adamw.js';
+import { arithmeticReportLabels, arithmeticTarget } from './arithmetic/evaluation.js';
 
 /** What the demo runs: a model configuration and polca's schedule. */
 export interface DemoPlan {
@@ -434,7 +432,7 @@ export async function runDemo(o: DemoOptions = {}): Promise<string> {
   log('');
   const sizes = demoClusterSizes(plan.probeSize * 4, plan.clusterSizes);
   log(`HDBSCAN: min_cluster_size ${sizes.minClusterSize}, min_samples ${sizes.minSamples} (${plan.clusterSizes ?? 'scaled'} sizes for N = ${plan.probeSize * 4})`);
-  const result = await clustersCommand(out, sizes);
+  const result = await clustersCommand(out, { ...sizes, quality: arithmeticTarget });
   log(result.text);
   const label = (kind: string, basis: string) => `${basis}, ${kind === 'polca' ? `POLCA (${plan.secondOrder ?? 'secant'})` : 'first-order POLCA'}`;
   const pick = (q: typeof result.quality, basis: string) =>
@@ -442,11 +440,11 @@ export async function runDemo(o: DemoOptions = {}): Promise<string> {
   const rows = pick(result.quality, 'hessian (top eigenvectors)');
   for (const k of kinds) {
     // Same Δ, τ and sizes as the main run: the same training, so the same flat point.
-    const r = await clustersCommand(basisDir(out, k), { kinds: ['polca', 'polca-first'], delta: result.delta, tau: result.tau, ...sizes });
+    const r = await clustersCommand(basisDir(out, k), { kinds: ['polca', 'polca-first'], delta: result.delta, tau: result.tau, ...sizes, quality: arithmeticTarget });
     rows.push(...pick(r.quality, BASIS_ROW[k]));
   }
   if (rows.length > 1) log(['', '## POLCA by basis (METHOD.md §5)', formatQualityTable(rows).replace('| trajectories |', '| POLCA basis |')].join('\n'));
-  const report = await reportCommand(out, { compare: kinds.map((k) => basisDir(out, k)) });
+  const report = await reportCommand(out, { compare: kinds.map((k) => basisDir(out, k)), labels: arithmeticReportLabels });
   log(`report: ${report}`);
   return out;
 }

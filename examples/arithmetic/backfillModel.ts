@@ -5,8 +5,8 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import '@tensorflow/tfjs-backend-wasm';
-import type { RunManifest } from '../../src/sinks/arrow/manifest.js';
-import { sparseCrossEntropy } from '../../src/tracker/datapointLoss.js';
+import type { RunManifest } from '../../src/sinks/arrow/index.js';
+import { sparseCrossEntropy } from '../../src/index.js';
 import { DEMO_PLANS } from '../demo.js';
 import { makeSplits } from './data.js';
 import { createArithmeticLayersModel, layersData } from './layers.js';

@@ -22,15 +22,11 @@
  */
 import { lastValueFrom, toArray } from 'rxjs';
 import { Command, Option } from 'commander';
-import { checkpointSpacing, deltaToOffset } from '../../src/analysis/breakthrough.js';
-import { clusterQuality, type ArithmeticLabels } from '../../src/analysis/quality.js';
-import { isOscillatory } from '../../src/analysis/clusterProcedure.js';
-import { TrajectoryBuilder } from '../../src/analysis/trajectories.js';
-import type { TrajectoryMatrix } from '../../src/analysis/trajectoryMatrix.js';
-import { readManifest } from '../../src/sinks/arrow/manifest.js';
+import { checkpointSpacing, deltaToOffset, isOscillatory, TrajectoryBuilder, type TrajectoryMatrix } from '../../src/analysis/index.js';
+import { readManifest, replay } from '../../src/sinks/arrow/index.js';
+import type { PolcaEvent, TrajectoryKind } from '../../src/index.js';
 import { belowColumnSum } from './data.js';
-import { replay } from '../../src/sinks/arrow/replay.js';
-import type { PolcaEvent, TrajectoryKind } from '../../src/stream/events.js';
+import { clusterQuality, type ArithmeticLabels } from './evaluation.js';
 
 /** The separation of one basis vector. */
 export interface VectorSeparation {

@@ -25,3 +25,4 @@ export * from './configs.js';
 export * from './metrics.js';
 export * from './task.js';
 export * from './layers.js';
+export * from './evaluation.js';

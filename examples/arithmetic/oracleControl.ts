@@ -21,18 +21,15 @@
  */
 import * as path from 'node:path';
 import { Command, Option } from 'commander';
-import { backfill } from '../../src/run/backfill.js';
-import { clustersCommand } from '../../src/cli/clustersCommand.js';
-import { clusterQuality, type ArithmeticLabels } from '../../src/analysis/quality.js';
-import { readParams, readRun } from '../../src/sinks/arrow/readRun.js';
-import { decodeEvents } from '../../src/sinks/arrow/decodeEvents.js';
-import type { BasisEvent, TrajectoryKind } from '../../src/stream/events.js';
 import { lastValueFrom, toArray } from 'rxjs';
-import { replay } from '../../src/sinks/arrow/replay.js';
-import { TrajectoryBuilder } from '../../src/analysis/trajectories.js';
-import type { TrajectoryMatrix } from '../../src/analysis/trajectoryMatrix.js';
+import { backfill } from '../../src/run/index.js';
+import { clustersCommand } from '../../src/report/index.js';
+import { decodeEvents, readParams, readRun, replay } from '../../src/sinks/arrow/index.js';
+import type { BasisEvent, TrajectoryKind } from '../../src/index.js';
+import { TrajectoryBuilder, type TrajectoryMatrix } from '../../src/analysis/index.js';
+import { orthonormalizeAgainst } from '../../src/engine/index.js';
 import { mulberry32, normalArray } from './prng.js';
-import { orthonormalizeAgainst } from '../../src/engine/basis/orthonormalize.js';
+import { clusterQuality, type ArithmeticLabels } from './evaluation.js';
 import backfillModel from './backfillModel.js';
 
 /** What each direction of the control basis is. */

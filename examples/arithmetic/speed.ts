@@ -17,7 +17,7 @@ import '@tensorflow/tfjs-backend-wasm';
 import { ARITHMETIC_CONFIGS, type ArithmeticConfigName } from './configs.js';
 import { countParams } from './model.js';
 import { createArithmeticTask } from './task.js';
-import { registerWasmKernels } from '../../src/engine/wasm/registerWasmKernels.js';
+import { registerWasmKernels } from '../../src/engine/index.js';
 
 const args = process.argv.slice(2);
 const bIdx = args.indexOf('--backend');

@@ -19,7 +19,7 @@ import { ARITHMETIC_CONFIGS, type ArithmeticConfig, type ArithmeticConfigName } 
 import { countParams } from './model.js';
 import type { ProbeReport } from './metrics.js';
 import { createArithmeticTask } from './task.js';
-import { registerWasmKernels } from '../../src/engine/wasm/registerWasmKernels.js';
+import { registerWasmKernels } from '../../src/engine/index.js';
 
 const program = new Command()
   .name('train')

@@ -8,12 +8,11 @@
  * @packageDocumentation
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { clusterBreaks } from '../../src/analysis/clusterBreaks.js';
-import { labelCluster, type LabelledCluster } from '../../src/analysis/posLabels.js';
-import { clustersCommand, type ClustersResult } from '../../src/cli/clustersCommand.js';
-import { attachSinks } from '../../src/run/attachSinks.js';
-import { createPolca } from '../../src/tracker/createPolca.js';
-import type { TrajectoryKind } from '../../src/stream/events.js';
+import { clusterBreaks } from '../../src/analysis/index.js';
+import { clustersCommand, type ClustersResult } from '../../src/report/index.js';
+import { attachSinks } from '../../src/run/index.js';
+import { createPolca, type TrajectoryKind } from '../../src/index.js';
+import { labelCluster, type LabelledCluster } from './posLabels.js';
 import type { EnglishConfig, EnglishConfigName } from './configs.js';
 import type { BrownDocument } from './corpus.js';
 import { probeTagRows } from './data.js';

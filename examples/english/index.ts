@@ -23,3 +23,4 @@ export * from './model.js';
 export * from './configs.js';
 export * from './task.js';
 export * from './experiment.js';
+export * from './posLabels.js';

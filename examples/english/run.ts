@@ -12,7 +12,7 @@ import path from 'node:path';
 import { Command, Option } from 'commander';
 import * as tf from '@tensorflow/tfjs';
 import '@tensorflow/tfjs-backend-wasm';
-import { registerWasmKernels } from '../../src/engine/wasm/registerWasmKernels.js';
+import { registerWasmKernels } from '../../src/engine/index.js';
 import { ENGLISH_CONFIGS, type EnglishConfig, type EnglishConfigName } from './configs.js';
 import { runEnglish } from './experiment.js';
 

@@ -1,122 +1,116 @@
 /**
- * Cluster quality on the 3-digit addition task (METHOD.md §5): composition by
- * digit place and carry, carry homogeneity, recall, F1, and the paper's
- * table "trajectory kind × top-3 carry homogeneity × fraction of clusters
- * with hidden breakthroughs".
+ * Cluster quality with respect to a label (METHOD.md §5, in general form):
+ * how homogeneous each cluster is in one category of a label column, its
+ * recall and F1, and the paper's table "trajectory kind × top-3 homogeneity ×
+ * fraction of clusters with hidden breakthroughs". The task says which
+ * category matters and which clusters count (for 3-digit addition: carry,
+ * and clusters whose carry members sit in the 10s or 100s place; see
+ * `examples/arithmetic`).
  *
  * @packageDocumentation
  */
+import { fail, positiveInt } from '../errors/validate.js';
 import type { ClustersEvent, TrajectoryKind } from '../stream/events.js';
 import { hasBreakWindow, hidden, type DeltaOptions } from './breakthrough.js';
+import type { LabelColumn } from './labels.js';
 import type { TrajectoryMatrix } from './trajectoryMatrix.js';
 
-/**
- * Names of the digit places, indexed by power of ten (as in `examples/arithmetic`).
- *
- * @example
- * ```ts
- * PLACES[q.composition.findIndex(([, c]) => c > 0)]; // first place holding carry members
- * ```
- */
-export const PLACES: readonly string[] = ['1s', '10s', '100s', '1000s'];
-
-/** Labels of every datapoint (output token) of the arithmetic probe. */
-export interface ArithmeticLabels {
-  /** Digit place as a power of ten: 0 = 1s, 1 = 10s, 2 = 100s, 3 = 1000s. */
-  place: ArrayLike<number>;
-  /** Whether the lower places carry into this digit (true / 1). */
-  carry: ArrayLike<number | boolean>;
+/** What a cluster should be homogeneous in: one category of one label column. */
+export interface QualityTarget {
+  /** The label column. */
+  column: LabelColumn;
+  /** The category of interest; a cluster's homogeneity is the share of its members in it. */
+  category: string;
+  /** Name in table headers ("max carry homogeneity"). Default `<column>=<category>`. */
+  name?: string;
+  /** One sentence for readers of a report: what is measured and which clusters count. */
+  description?: string;
+  /**
+   * Which clusters the table ranks (for example: those whose target members
+   * mostly fall in some category of another column). Gets the cluster's
+   * members. Default: every cluster.
+   */
+  eligible?: (members: ArrayLike<number>) => boolean;
 }
 
-/** Quality of one cluster. */
+/** Quality of one cluster with respect to a {@link QualityTarget}. */
 export interface ClusterQuality {
   basisId: number;
   clusterId: number;
   size: number;
-  /** Member counts by place (index = power of ten) and carry: `composition[place] = [noCarry, carry]`. */
-  composition: [number, number][];
-  /** Members labelled carry. */
-  carryCount: number;
-  /** Carry homogeneity: carryCount / size. */
+  /** Members in the target category. */
+  count: number;
+  /** count / size (NaN for an empty cluster). */
   homogeneity: number;
-  /** Fraction of the carry members whose place is 10s or 100s (NaN when there are none). */
-  carryTensHundreds: number;
-  /** Whether the cluster counts for the table: over 85% of its carry members are in the 10s or 100s place. */
-  eligible: boolean;
-  /** Carry recall: carryCount / number of carry datapoints in the probe set. */
+  /** count / datapoints in the target category (NaN when there are none). */
   recall: number;
-  /** Harmonic mean of homogeneity (precision for the carry label) and recall; 0 when both are 0. */
+  /** Harmonic mean of homogeneity (precision for the target) and recall; 0 when both are 0. */
   f1: number;
+  /** Whether the target's `eligible` admits the cluster (true without one). */
+  eligible: boolean;
 }
 
-function validateLabels(labels: ArithmeticLabels, fn: string): number {
-  const n = labels.place.length;
-  if (labels.carry.length !== n) {
-    throw new RangeError(`${fn}: labels.place has ${n} entries but labels.carry has ${labels.carry.length}`);
-  }
-  for (let i = 0; i < n; i++) {
-    const p = labels.place[i];
-    if (!(p === 0 || p === 1 || p === 2 || p === 3)) throw new RangeError(`${fn}: labels.place[${i}] must be 0, 1, 2 or 3, got ${p}`);
-  }
-  return n;
+/** The display name of a target. */
+export function targetName(target: QualityTarget): string {
+  return target.name ?? `${target.column.name}=${target.category}`;
 }
 
-function totalCarry(labels: ArithmeticLabels): number {
+function checkTarget(target: QualityTarget, fn: string): void {
+  if (!target.column.categories.includes(target.category)) {
+    fail(fn, 'target.category', `a category of '${target.column.name}' (${target.column.categories.join(', ')})`, target.category);
+  }
+}
+
+/** Datapoints in the target category. */
+export function targetTotal(target: QualityTarget): number {
   let c = 0;
-  for (let i = 0; i < labels.carry.length; i++) if (labels.carry[i]) c++;
+  for (const v of target.column.values) if (v === target.category) c++;
   return c;
 }
 
 /**
- * Quality of one cluster given the labels of every datapoint.
+ * Quality of one cluster with respect to `target`.
  *
  * @param members - datapoint indices of the cluster (outliers never belong to one).
- * @param carryTotal - carry datapoints in the probe set (computed from `labels` when omitted).
- *
+ * @param total - datapoints in the target category (computed when omitted).
+ * @throws RangeError naming `clusterQuality` for a member that is not a datapoint index; OptionError for a category the column lacks.
  * @example
  * ```ts
- * const q = clusterQuality([0, 1, 2], { place: [1, 1, 2], carry: [1, 1, 0] });
- * q.homogeneity; // 2/3
+ * const carry = labelColumn('carry', [true, true, false, true]);
+ * const q = clusterQuality([0, 1, 2], { column: carry, category: 'true' });
+ * [q.homogeneity, q.recall]; // [2/3, 2/3]
  * ```
  */
 export function clusterQuality(
   members: ArrayLike<number>,
-  labels: ArithmeticLabels,
+  target: QualityTarget,
   ids: { basisId?: number; clusterId?: number } = {},
-  carryTotal?: number,
+  total?: number,
 ): ClusterQuality {
   const fn = 'clusterQuality';
-  const n = validateLabels(labels, fn);
-  const composition: [number, number][] = [
-    [0, 0],
-    [0, 0],
-    [0, 0],
-    [0, 0],
-  ];
+  checkTarget(target, fn);
+  const { values } = target.column;
+  const n = values.length;
+  let count = 0;
   for (let k = 0; k < members.length; k++) {
     const x = members[k];
     if (!Number.isInteger(x) || x < 0 || x >= n) throw new RangeError(`${fn}: member ${x} is not a datapoint index in [0, ${n})`);
-    composition[labels.place[x]][labels.carry[x] ? 1 : 0]++;
+    if (values[x] === target.category) count++;
   }
   const size = members.length;
-  const carryCount = composition.reduce((s, c) => s + c[1], 0);
-  const tensHundreds = composition[1][1] + composition[2][1];
-  const homogeneity = size === 0 ? NaN : carryCount / size;
-  const carryTensHundreds = carryCount === 0 ? NaN : tensHundreds / carryCount;
-  const total = carryTotal ?? totalCarry(labels);
-  const recall = total === 0 ? NaN : carryCount / total;
+  const homogeneity = size === 0 ? NaN : count / size;
+  const t = total ?? targetTotal(target);
+  const recall = t === 0 ? NaN : count / t;
   const f1 = homogeneity + recall > 0 ? (2 * homogeneity * recall) / (homogeneity + recall) : 0;
   return {
     basisId: ids.basisId ?? -1,
     clusterId: ids.clusterId ?? -1,
     size,
-    composition,
-    carryCount,
+    count,
     homogeneity,
-    carryTensHundreds,
-    eligible: carryTensHundreds > 0.85,
     recall,
     f1,
+    eligible: target.eligible ? target.eligible(members) : true,
   };
 }
 
@@ -126,28 +120,28 @@ export function clusterQuality(
  *
  * @example
  * ```ts
- * const qs = evaluateClusters(results.map((r) => r.event), labels);
+ * const qs = evaluateClusters(results.map((r) => r.event), target);
  * ```
  */
-export function evaluateClusters(events: readonly ClustersEvent[], labels: ArithmeticLabels): ClusterQuality[] {
-  const total = totalCarry(labels);
+export function evaluateClusters(events: readonly ClustersEvent[], target: QualityTarget): ClusterQuality[] {
+  const total = targetTotal(target);
   const out: ClusterQuality[] = [];
-  for (const e of events) for (const c of e.clusters) out.push(clusterQuality(c.members, labels, { basisId: e.basisId, clusterId: c.id }, total));
+  for (const e of events) for (const c of e.clusters) out.push(clusterQuality(c.members, target, { basisId: e.basisId, clusterId: c.id }, total));
   return out;
 }
 
 /**
- * The top `k` eligible clusters (over 85% of their carry members in the 10s or
- * 100s place) over all basis vectors, by carry homogeneity (ties: higher F1,
- * then lower basis id, then lower cluster id).
+ * The top `k` eligible clusters over all basis vectors, by homogeneity (ties:
+ * higher F1, then lower basis id, then lower cluster id).
  *
+ * @throws OptionError naming `topClusters` when `k` is not a positive integer.
  * @example
  * ```ts
- * topCarryClusters(evaluateClusters(events, labels)).map((q) => q.homogeneity); // e.g. [0.97, 0.95, 0.90]
+ * topClusters(evaluateClusters(events, target)).map((q) => q.homogeneity); // e.g. [0.97, 0.95, 0.90]
  * ```
  */
-export function topCarryClusters(qualities: readonly ClusterQuality[], k = 3): ClusterQuality[] {
-  if (!Number.isInteger(k) || k < 1) throw new RangeError(`topCarryClusters: k must be a positive integer, got ${k}`);
+export function topClusters(qualities: readonly ClusterQuality[], k = 3): ClusterQuality[] {
+  positiveInt('topClusters', 'k', k);
   return qualities
     .filter((q) => q.eligible)
     .sort((a, b) => b.homogeneity - a.homogeneity || b.f1 - a.f1 || a.basisId - b.basisId || a.clusterId - b.clusterId)
@@ -163,6 +157,8 @@ export interface KindClusterings {
 /** One row of {@link qualityTable}. */
 export interface QualityRow {
   kind: string;
+  /** Name of the target (see {@link targetName}), for table headers. */
+  target: string;
   /** Up to `k` eligible clusters by homogeneity. */
   top: ClusterQuality[];
   /** Their homogeneities. */
@@ -190,7 +186,7 @@ export interface QualityTableOptions extends DeltaOptions {
 }
 
 /**
- * The paper's comparison table: for each trajectory kind, the carry
+ * The paper's comparison table for any label: for each trajectory kind, the
  * homogeneity of the top three eligible clusters over all basis vectors, and
  * the fraction of all its clusters (eligible or not, outliers never count)
  * that have a hidden breakthrough by eq. (7), the break times being taken on
@@ -199,16 +195,17 @@ export interface QualityTableOptions extends DeltaOptions {
  * @example
  * ```ts
  * const clusterings = clusterAllBasisVectors(builder, 'polca'); // BasisClustering has event and trajectories
- * const rows = qualityTable([{ kind: 'polca', clusterings }], labels, { delta: 100, tau: 1000 });
+ * const rows = qualityTable([{ kind: 'polca', clusterings }], target, { delta: 100, tau: 1000 });
  * formatQualityTable(rows);
  * ```
  */
-export function qualityTable(kinds: readonly KindClusterings[], labels: ArithmeticLabels, options: QualityTableOptions): QualityRow[] {
+export function qualityTable(kinds: readonly KindClusterings[], target: QualityTarget, options: QualityTableOptions): QualityRow[] {
   const k = options.k ?? 3;
+  const name = targetName(target);
   return kinds.map(({ kind, clusterings }) => {
     const qualities = evaluateClusters(
       clusterings.map((c) => c.event),
-      labels,
+      target,
     );
     let clusters = 0;
     let hiddenClusters = 0;
@@ -231,9 +228,10 @@ export function qualityTable(kinds: readonly KindClusterings[], labels: Arithmet
         if (hidden(rows, event.steps, options.delta, options.tau, options)) hiddenClusters++;
       }
     }
-    const top = topCarryClusters(qualities, k);
+    const top = topClusters(qualities, k);
     return {
       kind,
+      target: name,
       top,
       topHomogeneity: top.map((q) => q.homogeneity),
       clusters,
@@ -246,7 +244,7 @@ export function qualityTable(kinds: readonly KindClusterings[], labels: Arithmet
 
 /**
  * Formats {@link qualityTable} rows as a Markdown table in the layout of
- * METHOD.md §5 (three decimals).
+ * METHOD.md §5 (three decimals), the header naming the rows' target.
  *
  * @example
  * ```ts
@@ -258,7 +256,8 @@ export function qualityTable(kinds: readonly KindClusterings[], labels: Arithmet
  */
 export function formatQualityTable(rows: readonly QualityRow[]): string {
   const k = Math.max(3, ...rows.map((r) => r.top.length));
-  const lines = [`| trajectories | max carry homogeneity (top ${k}) | clusters with hidden breakthroughs |`, '|---|---|---|'];
+  const target = rows[0]?.target ?? 'target';
+  const lines = [`| trajectories | max ${target} homogeneity (top ${k}) | clusters with hidden breakthroughs |`, '|---|---|---|'];
   for (const r of rows) {
     const h = r.topHomogeneity.length === 0 ? '-' : r.topHomogeneity.map((v) => v.toFixed(3)).join(' / ');
     const f = Number.isNaN(r.hiddenFraction) ? '-' : r.hiddenFraction.toFixed(3);

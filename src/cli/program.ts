@@ -15,7 +15,7 @@
 import { Command, InvalidArgumentError } from 'commander';
 import { POLCA_VERSION } from '../version.js';
 import { replayCommand } from './replayCommand.js';
-import { clustersCommand } from './clustersCommand.js';
+import { clustersCommand } from '../report/clustersCommand.js';
 import { backfillCommand } from './backfillCommand.js';
 import { budgetCommand } from './budgetCommand.js';
 import { TOKEN_ENV, hostPort, serveSetup } from './serveFlags.js';

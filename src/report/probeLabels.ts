@@ -1,48 +1,19 @@
 /**
- * Reading per-datapoint labels from a run's `probeMeta` (run.json).
+ * Categorical label columns of a run's `probeMeta` (run.json), which the
+ * report draws compositions by when the task gives none of its own.
  *
  * @packageDocumentation
  */
-import { PLACES, type ArithmeticLabels } from '../analysis/quality.js';
+import type { LabelColumn } from '../analysis/labels.js';
 import type { ProbeMetaColumn } from '../sinks/arrow/manifest.js';
 
 /**
- * The arithmetic labels `{ place, carry }` of a run's probe metadata, when its
- * `place` column holds digit places (`'1s'`…`'1000s'` as written by
- * `examples/arithmetic`, or powers of ten 0–3) and its `carry` column holds
- * booleans (or 0/1, or `'true'`/`'false'`); `undefined` otherwise.
- *
- * @example
- * ```ts
- * arithmeticLabels({ place: ['1s', '10s'], carry: [false, true] }, 2);
- * // { place: Int8Array [0, 1], carry: Uint8Array [0, 1] }
- * ```
+ * A probe-metadata column with few distinct values, as strings: a
+ * {@link LabelColumn} whose categories are in order of first appearance
+ * (numbers and booleans sorted ascending).
  */
-export function arithmeticLabels(probeMeta: Record<string, ProbeMetaColumn>, n: number): ArithmeticLabels | undefined {
-  const place = probeMeta.place;
-  const carry = probeMeta.carry;
-  if (!Array.isArray(place) || !Array.isArray(carry) || place.length !== n || carry.length !== n) return undefined;
-  const p = new Int8Array(n);
-  const c = new Uint8Array(n);
-  for (let i = 0; i < n; i++) {
-    const v: unknown = place[i];
-    const idx = typeof v === 'number' ? v : typeof v === 'string' ? PLACES.indexOf(v) : -1;
-    if (!(idx === 0 || idx === 1 || idx === 2 || idx === 3)) return undefined;
-    p[i] = idx;
-    const w: unknown = carry[i];
-    if (w === true || w === 1 || w === 'true') c[i] = 1;
-    else if (w === false || w === 0 || w === 'false') c[i] = 0;
-    else return undefined;
-  }
-  return { place: p, carry: c };
-}
-
-/** A probe-metadata column with few distinct values, as strings. */
-export interface CategoricalColumn {
-  name: string;
-  /** One category per datapoint. */
+export interface CategoricalColumn extends LabelColumn {
   values: string[];
-  /** The distinct categories, in order of first appearance (numbers sorted ascending). */
   categories: string[];
 }
 

@@ -73,9 +73,16 @@ function headerTable(m: ReportModel): string {
   return `<table class="header">${body}</table>${model}<details><summary>config</summary><pre>${escapeHtml(JSON.stringify(h.config, null, 2))}</pre></details>`;
 }
 
+/** The quality target's own description, else a generic one naming it. */
+function qualityDescription(model: ReportModel): string {
+  if (model.quality?.description) return model.quality.description;
+  const target = (model.quality ?? model.basisQuality)?.rows[0]?.target ?? 'target';
+  return `Homogeneity in ${target} of the top eligible clusters over all basis vectors`;
+}
+
 function qualitySection(rows: readonly QualityRow[], first = 'trajectories'): string {
   const k = Math.max(3, ...rows.map((r) => r.top.length));
-  const head = `<tr><th>${escapeHtml(first)}</th><th>max carry homogeneity (top ${k})</th><th>recall / F1 of the top cluster</th><th>clusters with hidden breakthroughs</th></tr>`;
+  const head = `<tr><th>${escapeHtml(first)}</th><th>max ${escapeHtml(rows[0]?.target ?? 'target')} homogeneity (top ${k})</th><th>recall / F1 of the top cluster</th><th>clusters with hidden breakthroughs</th></tr>`;
   const body = rows
     .map((r) => {
       const h = r.topHomogeneity.length === 0 ? '–' : r.topHomogeneity.map((v) => v.toFixed(3)).join(' / ');
@@ -177,7 +184,7 @@ export function reportHtml(model: ReportModel, charts: ReportCharts, options: { 
   if (model.quality || model.basisQuality) {
     parts.push(
       '<h2>Cluster quality</h2>',
-      '<p class="muted">Carry homogeneity of the top clusters whose carry members are over 85% in the 10s or 100s place, over all basis vectors; hidden breakthroughs by eq. (7).</p>',
+      `<p class="muted">${escapeHtml(qualityDescription(model))}; hidden breakthroughs by eq. (7).</p>`,
     );
   }
   if (model.quality) parts.push(qualitySection(model.quality.rows));

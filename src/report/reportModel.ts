@@ -9,7 +9,8 @@ import { checkpointSpacing, hasBreakWindow } from '../analysis/breakthrough.js';
 import { defaultDeltaForSteps, flatAfter as flatAfterSteps } from '../analysis/breakParameters.js';
 import { clusterBreaks } from '../analysis/clusterBreaks.js';
 import { clusterTrajectories, defaultClusterParams, type BasisClustering } from '../analysis/clusterProcedure.js';
-import { formatQualityTable, qualityTable, PLACES, type ArithmeticLabels, type QualityRow } from '../analysis/quality.js';
+import { composition, type Composition, type LabelColumn } from '../analysis/labels.js';
+import { formatQualityTable, qualityTable, type QualityRow, type QualityTarget } from '../analysis/quality.js';
 import { TrajectoryBuilder } from '../analysis/trajectories.js';
 import { TRAJECTORY_KINDS, isBasisFree } from '../stream/trajectoryKinds.js';
 import type { TrajectoryMatrix } from '../analysis/trajectoryMatrix.js';
@@ -17,7 +18,26 @@ import type { ProbeMetaColumn } from '../sinks/arrow/manifest.js';
 import type { AlertEvent, BasisEvent, ClustersEvent, PolcaEvent, RunEndEvent, RunStartEvent, TrajectoryKind, TransitionEvent } from '../stream/events.js';
 import { evenIndices } from './downsample.js';
 import { memberBands, type BandPoint } from './memberBands.js';
-import { arithmeticLabels, categoricalColumns } from './probeLabels.js';
+import { categoricalColumns } from './probeLabels.js';
+
+export type { Composition } from '../analysis/labels.js';
+
+/**
+ * What a task tells the report about its datapoints: label columns to draw
+ * compositions by, and the target of the quality table. Without a target the
+ * report has no quality table; without compositions it draws every
+ * categorical probe-metadata column.
+ */
+export interface ReportLabels {
+  /**
+   * Composition charts per panel, drawn first (e.g. a crossed place × carry
+   * column). The categorical probe-metadata columns they were not made from
+   * follow.
+   */
+  compositions?: readonly LabelColumn[];
+  /** The quality table's target (homogeneity in one category of a label column). */
+  quality?: QualityTarget;
+}
 
 /** Options of {@link reportModel} (and of `buildReport`). */
 export interface ReportOptions {
@@ -56,7 +76,14 @@ export interface ReportOptions {
    */
   tau?: number;
   /**
-   * Trajectory kinds of the quality table (arithmetic labels only). Default
+   * The task's labels: compositions to draw and the quality table's target,
+   * or a function making them from the run's probe metadata and N (so runs
+   * compared by `buildReport` get their own). Default: none, which draws the
+   * categorical probe-metadata columns and no quality table.
+   */
+  labels?: ReportLabels | ((probeMeta: Record<string, ProbeMetaColumn>, numProbe: number) => ReportLabels | undefined);
+  /**
+   * Trajectory kinds of the quality table (with a quality target only). Default
    * every kind the run supports: loss, loss-change, fisher, lca (axis bases
    * only), polca-first, polca.
    */
@@ -102,14 +129,6 @@ export interface ReportCluster {
 export interface ClusterBand {
   cluster: string;
   points: BandPoint[];
-}
-
-/** Member counts of every cluster by the categories of one label column. */
-export interface Composition {
-  /** Column name, or `place × carry` for the arithmetic labels. */
-  column: string;
-  categories: string[];
-  rows: { cluster: string; clusterId: number; category: string; count: number }[];
 }
 
 /** Everything shown for one basis vector (or, for basis-free kinds, the run) with clusters. */
@@ -185,8 +204,8 @@ export interface ReportModel {
   oscillatory: number[];
   /** Basis vectors whose clustering found no cluster. */
   noClusters: number[];
-  /** The paper's quality table (trajectory kinds), when the probe has arithmetic labels. */
-  quality?: { rows: QualityRow[]; markdown: string };
+  /** The paper's quality table (trajectory kinds), when `labels` gave a quality target; `description` is the target's. */
+  quality?: { rows: QualityRow[]; markdown: string; description?: string };
   /** POLCA rows of this run and of the runs it is compared with (other bases), set by `buildReport`'s `compare`. */
   basisQuality?: { rows: QualityRow[]; markdown: string };
   /** Things the reader should know (defaults chosen, parts left out and why). */
@@ -206,21 +225,6 @@ function positive(fn: string, name: string, v: number | undefined, integer: bool
   if (!(Number.isFinite(v) && v > 0) || (integer && !Number.isInteger(v))) {
     throw new RangeError(`${fn}: options.${name} must be a positive ${integer ? 'integer' : 'number'}, got ${v}`);
   }
-}
-
-function compositionOf(
-  column: string,
-  clusters: readonly { id: number; label: string; members: Int32Array }[],
-  values: readonly string[],
-  categories: readonly string[],
-): Composition {
-  const rows: Composition['rows'] = [];
-  for (const c of clusters) {
-    const counts = new Map<string, number>(categories.map((k) => [k, 0]));
-    for (const x of c.members) counts.set(values[x], (counts.get(values[x]) ?? 0) + 1);
-    for (const [category, count] of counts) if (count > 0) rows.push({ cluster: c.label, clusterId: c.id, category, count });
-  }
-  return { column, categories: [...categories], rows };
 }
 
 /**
@@ -265,10 +269,14 @@ export function reportModel(
   if (!start) throw new RangeError(`${fn}: the events hold no run-start event`);
   const n = start.numProbe;
   const notes: string[] = [];
-  const labels = arithmeticLabels(probeMeta, n);
+  const given = typeof options.labels === 'function' ? options.labels(probeMeta, n) : options.labels;
+  const target = given?.quality;
+  for (const c of [...(given?.compositions ?? []), ...(target ? [target.column] : [])]) {
+    if (c.values.length !== n) throw new RangeError(`${fn}: options.labels column '${c.name}' has ${c.values.length} values but the run has ${n} probe datapoints`);
+  }
   const axisBasis = events.some((e) => e.type === 'basis' && e.kind === 'axis');
   const supported = ALL_KINDS.filter((k) => k !== 'lca' || axisBasis);
-  const tableKinds = labels ? (options.tableKinds ?? supported) : [];
+  const tableKinds = target ? (options.tableKinds ?? supported) : [];
   const figureKinds = FIGURE_ORDER.filter((k) => (options.kinds ?? supported).includes(k));
   const builder = new TrajectoryBuilder({ kinds: [...new Set<TrajectoryKind>(['loss', 'polca', ...tableKinds, ...figureKinds])] });
 
@@ -366,11 +374,10 @@ export function reportModel(
 
   const metaText = probeMeta.text ?? probeMeta.token;
   const textOf = (x: number): string | undefined => (Array.isArray(metaText) && metaText.length === n ? String(metaText[x]) : undefined);
-  const cats = categoricalColumns(probeMeta, n).filter((c) => !(labels && (c.name === 'place' || c.name === 'carry')));
-  const placeCarry = labels
-    ? Array.from({ length: n }, (_, x) => `${PLACES[labels.place[x]]} ${labels.carry[x] ? 'carry' : 'no carry'}`)
-    : undefined;
-  const placeCarryCats = PLACES.flatMap((p) => [`${p} no carry`, `${p} carry`]);
+  // The task's columns first, then the categorical probe-metadata columns they were not made from.
+  const own = given?.compositions ?? [];
+  const covered = new Set(own.flatMap((c) => c.sources ?? [c.name]));
+  const compositionColumns = [...own, ...categoricalColumns(probeMeta, n).filter((c) => !covered.has(c.name))];
   const maxCompositions = options.maxCompositions ?? 4;
 
   const lossCols = lossMatrix ? evenIndices(lossMatrix.length, maxPoints) : [];
@@ -396,9 +403,7 @@ export function reportModel(
     }));
     const projCols = evenIndices(matrix.length, maxPoints);
     const withMembers = c.event.clusters.map((k, j) => ({ id: k.id, label: clusters[j].label, members: k.members }));
-    const compositions: Composition[] = [];
-    if (placeCarry) compositions.push(compositionOf('place × carry', withMembers, placeCarry, placeCarryCats));
-    for (const col of cats) compositions.push(compositionOf(col.name, withMembers, col.values, col.categories));
+    const compositions: Composition[] = compositionColumns.map((col) => composition(col, withMembers));
     const b = basis.get(id);
     return {
       kind,
@@ -438,12 +443,15 @@ export function reportModel(
   if (builder.basisIds('polca').length === 0) notes.push('The run has no POLCA intervals, so there are no projected losses to cluster.');
 
   let quality: ReportModel['quality'];
-  if (!labels) {
-    notes.push('The quality table needs arithmetic labels (probeMeta columns place and carry); this run has none.');
+  if (!target) {
+    notes.push(
+      'The quality table needs a quality target in the labels option (for example the arithmetic labels of examples/arithmetic, ' +
+        'from probeMeta columns place and carry); none was given for this run.',
+    );
   } else if (!breaks) {
     notes.push('The quality table is not shown: break times (Δ, τ) could not be set.');
   } else {
-    quality = qualityFor(builder, tableKinds, clusterings, labels, breaks, notes);
+    quality = qualityFor(builder, tableKinds, clusterings, target, breaks, notes);
   }
 
   return {
@@ -488,7 +496,7 @@ function qualityFor(
   builder: TrajectoryBuilder,
   kinds: readonly TrajectoryKind[],
   clusterings: ReadonlyMap<TrajectoryKind, readonly BasisClustering[]>,
-  labels: ArithmeticLabels,
+  target: QualityTarget,
   breaks: NonNullable<ReportModel['breaks']>,
   notes: string[],
 ): ReportModel['quality'] {
@@ -512,7 +520,7 @@ function qualityFor(
       if (!ok) short.add(c.event.basisId);
       return ok;
     });
-    rows.push(...qualityTable([{ kind, clusterings: usable }], labels, { delta: breaks.delta, tau: breaks.tau, round: true }));
+    rows.push(...qualityTable([{ kind, clusterings: usable }], target, { delta: breaks.delta, tau: breaks.tau, round: true }));
   }
   if (short.size > 0) {
     notes.push(
@@ -520,5 +528,5 @@ function qualityFor(
         `2d+1 = ${minT} checkpoints and are left out.`,
     );
   }
-  return { rows, markdown: formatQualityTable(rows) };
+  return { rows, markdown: formatQualityTable(rows), description: target.description };
 }

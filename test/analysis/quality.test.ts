@@ -1,152 +1,106 @@
 import { describe, expect, it } from 'vitest';
-import { clusterQuality, evaluateClusters, formatQualityTable, qualityTable, topCarryClusters } from '../../src/analysis/quality.js';
+import { labelColumn } from '../../src/analysis/labels.js';
+import { clusterQuality, evaluateClusters, formatQualityTable, qualityTable, topClusters, type QualityTarget } from '../../src/analysis/quality.js';
 import { TrajectoryMatrix } from '../../src/analysis/trajectoryMatrix.js';
+import { meanBreakTime } from '../../src/analysis/breakthrough.js';
 import type { ClustersEvent } from '../../src/stream/events.js';
 
-// 20 datapoints:
-//   0–4  10s carry     5–7  100s carry     8–9   1000s carry   (10 carry tokens)
-//   10–13 10s no-carry 14–16 1s no-carry  17–19 100s no-carry
-const place = [1, 1, 1, 1, 1, 2, 2, 2, 3, 3, 1, 1, 1, 1, 0, 0, 0, 2, 2, 2];
-const carry = [1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0];
-const labels = { place, carry };
+// A part-of-speech-like label on 40 datapoints, from a fixed linear congruential sequence.
+const N = 40;
+let seed = 12345;
+const rand = () => (seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31;
+const POS = ['NOUN', 'VERB', 'DET', 'ADJ'];
+const tags = Array.from({ length: N }, () => POS[Math.floor(rand() * 4)]);
+const pos = labelColumn('pos', tags, POS);
+// Noun clusters count only when most of their nouns are even-indexed datapoints: a rule of the task, not of polca.
+const target: QualityTarget = {
+  column: pos,
+  category: 'NOUN',
+  name: 'noun',
+  eligible: (members) => {
+    const nouns = Array.from(members).filter((x) => tags[x] === 'NOUN');
+    return nouns.length > 0 && nouns.filter((x) => x % 2 === 0).length / nouns.length > 0.5;
+  },
+};
 
-const STEPS = Int32Array.from([0, 100, 200, 300, 400, 500, 600]);
-// Each trajectory is 1 before index s and 0 from s on. With Δ = 100 (d = 1) the
-// second difference is −1 at s−1 and +1 at s, so break = 100·s.
-//   s = 2 for 0–4 (break 200), 4 for 5–9 (400), 5 for 10–14 (500), 1 for 15–19 (100)
-const dropAt = (x: number) => (x < 5 ? 2 : x < 10 ? 4 : x < 15 ? 5 : 1);
-const traj = new TrajectoryMatrix(20);
-STEPS.forEach((t, j) => traj.append(t, Array.from({ length: 20 }, (_, x) => (j < dropAt(x) ? 1 : 0))));
+const STEPS = Int32Array.from({ length: 9 }, (_, t) => 10 * t);
+const dropAt = (x: number) => 1 + (x % 7);
+const traj = new TrajectoryMatrix(N);
+STEPS.forEach((s, t) => traj.append(s, Array.from({ length: N }, (_, x) => (t < dropAt(x) ? 1 : 0))));
 
-function event(basisId: number, clusters: [number, number[]][], kind: ClustersEvent['kind'] = 'polca'): ClustersEvent {
+function event(basisId: number, clusters: number[][]): ClustersEvent {
+  const T = STEPS.length;
   return {
-    type: 'clusters',
-    time: 0,
-    step: 600,
-    kind,
-    basisId,
-    steps: STEPS,
-    clusters: clusters.map(([id, m]) => ({ id, members: Int32Array.from(m), medoid: m[0], median: new Float64Array(7), q25: new Float64Array(7), q75: new Float64Array(7) })),
-    dropped: 0,
-    outliers: 0,
+    type: 'clusters', time: 0, step: 80, kind: 'polca', basisId, steps: STEPS,
+    clusters: clusters.map((m, id) => ({ id, members: Int32Array.from(m), medoid: m[0], median: new Float64Array(T), q25: new Float64Array(T), q75: new Float64Array(T) })),
+    dropped: 0, outliers: 0,
   };
 }
+const randomClusters = () => {
+  const order = Array.from({ length: N }, (_, i) => i).sort(() => rand() - 0.5);
+  return [order.slice(0, 8), order.slice(8, 20), order.slice(20, 23), order.slice(23, 37)];
+};
+const events = [event(0, randomClusters()), event(1, randomClusters()), event(2, randomClusters())];
 
-const b0 = event(0, [
-  [0, [0, 1, 2, 3, 10]],
-  [1, [8, 9, 4, 14]],
-]);
-const b1 = event(1, [
-  [5, [5, 6, 7, 17]],
-  [6, [0, 1, 2, 3, 4, 5, 6, 7, 8, 10, 11]],
-  [7, [14, 15, 16]],
-]);
-const b2 = event(2, [[0, [0, 1, 2, 3, 4, 10, 11, 12, 13, 5, 6]]]);
+/** Homogeneity, recall and F1 counted directly from the tags. */
+function direct(members: number[]) {
+  const nouns = members.filter((x) => tags[x] === 'NOUN').length;
+  const all = tags.filter((t) => t === 'NOUN').length;
+  const h = nouns / members.length;
+  const r = nouns / all;
+  return { h, r, f1: h + r > 0 ? (2 * h * r) / (h + r) : 0 };
+}
 
-describe('cluster quality (METHOD.md §5), hand-computed', () => {
-  const qs = evaluateClusters([b0, b1, b2], labels);
-  const get = (basisId: number, clusterId: number) => qs.find((q) => q.basisId === basisId && q.clusterId === clusterId)!;
-
-  it('composition, homogeneity, eligibility, recall, F1', () => {
-    // b0/c0 = {0,1,2,3,10}: 4 carry (all 10s) of 5 → h = 0.8; 4/4 in 10s/100s → eligible;
-    // recall 4/10 = 0.4; F1 = 2·0.8·0.4/(0.8+0.4) = 0.64/1.2 = 0.5333…
-    const a = get(0, 0);
-    expect(a.composition).toEqual([[0, 0], [1, 4], [0, 0], [0, 0]]);
-    expect(a.size).toBe(5);
-    expect(a.carryCount).toBe(4);
-    expect(a.homogeneity).toBeCloseTo(0.8, 12);
-    expect(a.carryTensHundreds).toBe(1);
-    expect(a.eligible).toBe(true);
-    expect(a.recall).toBeCloseTo(0.4, 12);
-    expect(a.f1).toBeCloseTo(0.64 / 1.2, 12);
-    // b0/c1 = {8,9,4,14}: carry 8, 9 (1000s) and 4 (10s) → h = 3/4; 1/3 in 10s/100s → not eligible
-    const b = get(0, 1);
-    expect(b.homogeneity).toBeCloseTo(0.75, 12);
-    expect(b.carryTensHundreds).toBeCloseTo(1 / 3, 12);
-    expect(b.eligible).toBe(false);
-    // b1/c5 = {5,6,7,17}: 3 carry (100s) of 4 → h = 0.75, eligible, recall 0.3,
-    // F1 = 2·0.75·0.3/1.05 = 0.45/1.05 = 0.428571…
-    const c = get(1, 5);
-    expect(c.homogeneity).toBeCloseTo(0.75, 12);
-    expect(c.eligible).toBe(true);
-    expect(c.recall).toBeCloseTo(0.3, 12);
-    expect(c.f1).toBeCloseTo(0.45 / 1.05, 12);
-    // b1/c6: 11 members, carry 0–8 = 9 (8 in 10s/100s, 1 in 1000s) → 8/9 = 0.889 > 0.85 eligible;
-    // h = 9/11; recall 0.9; F1 = 2·(9/11)·0.9/(9/11 + 0.9) = (16.2/11)/(18.9/11) = 16.2/18.9
-    const d = get(1, 6);
-    expect(d.homogeneity).toBeCloseTo(9 / 11, 12);
-    expect(d.carryTensHundreds).toBeCloseTo(8 / 9, 12);
-    expect(d.eligible).toBe(true);
-    expect(d.f1).toBeCloseTo(16.2 / 18.9, 12);
-    // b1/c7: no carry → homogeneity 0, share of 10s/100s undefined, not eligible, F1 0
-    const e = get(1, 7);
-    expect(e.homogeneity).toBe(0);
-    expect(e.carryTensHundreds).toBeNaN();
-    expect(e.eligible).toBe(false);
-    expect(e.f1).toBe(0);
-    // b2/c0: carry 0–4, 5, 6 = 7 of 11, all 10s/100s → h = 7/11, recall 0.7,
-    // F1 = 2·(7/11)·0.7/(7/11 + 0.7) = (9.8/11)/(14.7/11) = 2/3
-    expect(get(2, 0).f1).toBeCloseTo(2 / 3, 12);
+describe('quality with respect to any label column', () => {
+  it('homogeneity, recall and F1 of each cluster equal a direct count', () => {
+    const qs = evaluateClusters(events, target);
+    expect(qs).toHaveLength(12);
+    for (const e of events) {
+      for (const c of e.clusters) {
+        const q = qs.find((x) => x.basisId === e.basisId && x.clusterId === c.id)!;
+        const d = direct(Array.from(c.members));
+        expect(q.size).toBe(c.members.length);
+        expect(q.homogeneity).toBeCloseTo(d.h, 12);
+        expect(q.recall).toBeCloseTo(d.r, 12);
+        expect(q.f1).toBeCloseTo(d.f1, 12);
+        expect(q.eligible).toBe(target.eligible!(c.members));
+      }
+    }
+    // Without a rule every cluster counts.
+    expect(clusterQuality([0, 1], { column: pos, category: 'VERB' }).eligible).toBe(true);
   });
 
-  it('top three eligible clusters over all basis vectors', () => {
-    // eligible: b1/c6 (0.818), b0/c0 (0.8), b1/c5 (0.75), b2/c0 (0.636); b0/c1 (0.75) is not eligible
-    const top = topCarryClusters(qs);
-    expect(top.map((q) => [q.basisId, q.clusterId])).toEqual([
-      [1, 6],
-      [0, 0],
-      [1, 5],
-    ]);
+  it('the top clusters are the eligible ones sorted by homogeneity, then F1, basis and cluster id', () => {
+    const qs = evaluateClusters(events, target);
+    const want = qs
+      .filter((q) => q.eligible)
+      .map((q) => [q.homogeneity, q.f1, q.basisId, q.clusterId])
+      .sort((a, b) => b[0] - a[0] || b[1] - a[1] || a[2] - b[2] || a[3] - b[3])
+      .slice(0, 3);
+    expect(topClusters(qs).map((q) => [q.homogeneity, q.f1, q.basisId, q.clusterId])).toEqual(want);
+    expect(want.length).toBeGreaterThan(0);
   });
 
-  it('table: top-3 homogeneity and fraction of clusters with hidden breakthroughs', () => {
-    // Mean break times (τ = 300):
-    //   b0/c0 {0,1,2,3,10}: (4·200 + 500)/5 = 260 → no
-    //   b0/c1 {8,9,4,14}: (400 + 400 + 200 + 500)/4 = 375 → hidden
-    //   b1/c5 {5,6,7,17}: (3·400 + 100)/4 = 325 → hidden
-    //   b1/c6: (5·200 + 4·400 + 2·500)/11 = 3600/11 = 327.3 → hidden
-    //   b1/c7 {14,15,16}: (500 + 100 + 100)/3 = 233.3 → no
-    //   b2/c0: (5·200 + 4·500 + 2·400)/11 = 3800/11 = 345.5 → hidden
-    // → 4 of 6. The loss kind: one cluster {15..19}, break 100 → 0 of 1, no carry.
-    const loss = event(-1, [[0, [15, 16, 17, 18, 19]]], 'loss');
-    const rows = qualityTable(
-      [
-        { kind: 'loss', clusterings: [{ event: loss, trajectories: traj }] },
-        { kind: 'polca', clusterings: [b0, b1, b2].map((e) => ({ event: e, trajectories: traj })) },
-      ],
-      labels,
-      { delta: 100, tau: 300 },
-    );
-    expect(rows[0]).toMatchObject({ kind: 'loss', clusters: 1, hiddenClusters: 0, hiddenFraction: 0, topHomogeneity: [] });
-    expect(rows[1]).toMatchObject({ kind: 'polca', clusters: 6, hiddenClusters: 4, undeterminedClusters: 0 });
-    expect(rows[1].hiddenFraction).toBeCloseTo(4 / 6, 12);
-    expect(rows[1].topHomogeneity.map((h) => h.toFixed(3))).toEqual(['0.818', '0.800', '0.750']);
-    expect(formatQualityTable(rows)).toBe(
-      [
-        '| trajectories | max carry homogeneity (top 3) | clusters with hidden breakthroughs |',
-        '|---|---|---|',
-        '| loss | - | 0.000 |',
-        '| polca | 0.818 / 0.800 / 0.750 | 0.667 |',
-      ].join('\n'),
-    );
+  it('the table counts hidden breakthroughs by eq. (7) and names the target in its header', () => {
+    const tau = 40;
+    const rows = qualityTable([{ kind: 'polca', clusterings: events.map((e) => ({ event: e, trajectories: traj })) }], target, { delta: 10, tau });
+    let hiddenCount = 0;
+    for (const e of events) {
+      for (const c of e.clusters) if (meanBreakTime(Array.from(c.members, (x) => traj.row(x)), STEPS, 10) > tau) hiddenCount++;
+    }
+    expect(hiddenCount).toBeGreaterThan(0);
+    expect(hiddenCount).toBeLessThan(12);
+    expect(rows[0]).toMatchObject({ kind: 'polca', target: 'noun', clusters: 12, hiddenClusters: hiddenCount, undeterminedClusters: 0 });
+    expect(rows[0].topHomogeneity).toEqual(topClusters(evaluateClusters(events, target)).map((q) => q.homogeneity));
+    expect(formatQualityTable(rows).split('\n')[0]).toBe('| trajectories | max noun homogeneity (top 3) | clusters with hidden breakthroughs |');
+    // Unnamed targets are named after their column and category.
+    const unnamed = qualityTable([{ kind: 'loss', clusterings: [] }], { column: pos, category: 'DET' }, { delta: 10, tau });
+    expect(unnamed[0].target).toBe('pos=DET');
   });
 
-  it('clusters on trajectories too short for the break window count as undetermined, not hidden', () => {
-    // 7 checkpoints 100 steps apart; Δ = 400 needs 2·4 + 1 = 9.
-    const rows = qualityTable([{ kind: 'polca', clusterings: [b0, b1].map((e) => ({ event: e, trajectories: traj })) }], labels, { delta: 400, tau: 300 });
-    expect(rows[0]).toMatchObject({ clusters: 5, hiddenClusters: 0, undeterminedClusters: 5, hiddenFraction: 0 });
-    expect(rows[0].topHomogeneity.map((h) => h.toFixed(3))).toEqual(['0.818', '0.800', '0.750']);
-  });
-
-  it('validates its input', () => {
-    expect(() => clusterQuality([0], { place: [4], carry: [0] })).toThrow(/clusterQuality: labels.place\[0\] must be 0, 1, 2 or 3, got 4/);
-    expect(() => clusterQuality([3], { place: [0], carry: [0] })).toThrow(/member 3 is not a datapoint index/);
-    expect(() => clusterQuality([0], { place: [0, 1], carry: [0] })).toThrow(/labels.place has 2 entries but labels.carry has 1/);
-    expect(() => topCarryClusters([], 0)).toThrow(/k must be a positive integer/);
-    const short = new TrajectoryMatrix(20);
-    short.append(0, new Array(20).fill(0));
-    expect(() => qualityTable([{ kind: 'polca', clusterings: [{ event: b0, trajectories: short }] }], labels, { delta: 100, tau: 300 })).toThrow(
-      /qualityTable: the polca trajectories of basis 0 have 1 checkpoints but the clusters event has 7/,
-    );
+  it('refuses a category the column lacks and a bad k, naming function and option', () => {
+    expect(() => clusterQuality([0], { column: pos, category: 'PRON' })).toThrow(/^clusterQuality: option 'target.category' must be a category of 'pos' \(NOUN, VERB, DET, ADJ\), got "PRON"$/);
+    expect(() => clusterQuality([N], target)).toThrow(`clusterQuality: member ${N} is not a datapoint index in [0, ${N})`);
+    expect(() => topClusters([], 1.5)).toThrow(/^topClusters: option 'k' must be a positive integer, got 1.5$/);
   });
 });

@@ -6,7 +6,8 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import { from } from 'rxjs';
 import pl from 'nodejs-polars';
 import { writeRun } from '../../src/sinks/arrow/RunWriter.js';
-import { clustersCommand, flatAfter } from '../../src/cli/clustersCommand.js';
+import { clustersCommand, flatAfter } from '../../src/report/clustersCommand.js';
+import { arithmeticTarget } from '../../examples/arithmetic/evaluation.js';
 import { replayCommand } from '../../src/cli/replayCommand.js';
 import type { PolcaEvent } from '../../src/stream/events.js';
 
@@ -69,7 +70,7 @@ async function writePlanted(): Promise<{ dir: string; group: number[] }> {
 describe('polca clusters', () => {
   it('recovers planted groups, their breakthroughs and carry homogeneity; writes memberships as Arrow', async () => {
     const { dir, group } = await writePlanted();
-    const r = await clustersCommand(dir, { kinds: ['polca', 'loss'], minClusterSize: 30, minSamples: 10, delta: 100, tau: 600 });
+    const r = await clustersCommand(dir, { kinds: ['polca', 'loss'], minClusterSize: 30, minSamples: 10, delta: 100, tau: 600, quality: arithmeticTarget });
     const polca = r.clusterings.get('polca')!;
     expect(polca).toHaveLength(1);
     const clusters = polca[0].event.clusters;

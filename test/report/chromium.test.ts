@@ -13,6 +13,7 @@ import { PNG } from 'pngjs';
 import { reportCommand } from '../../src/report/reportCommand.js';
 import { clusterColour } from '../../src/report/charts.js';
 import { makeTrackerRun } from './trackerRun.js';
+import { arithmeticReportLabels } from '../../examples/arithmetic/evaluation.js';
 
 const CHROMIUM = '/usr/bin/chromium';
 const WIDTH = 1400;
@@ -94,7 +95,7 @@ beforeAll(async () => {
   tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'polca-report-chromium-'));
   dir = path.join(tmp, 'run');
   await makeTrackerRun(dir);
-  reportFile = await reportCommand(dir, { minClusterSize: 5, minSamples: 3 });
+  reportFile = await reportCommand(dir, { minClusterSize: 5, minSamples: 3, labels: arithmeticReportLabels });
   html = fs.readFileSync(reportFile, 'utf8');
 });
 

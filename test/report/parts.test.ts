@@ -1,6 +1,6 @@
 import { describe, it, expect } from 'vitest';
 import { evenIndices } from '../../src/report/downsample.js';
-import { arithmeticLabels, categoricalColumns } from '../../src/report/probeLabels.js';
+import { categoricalColumns } from '../../src/report/probeLabels.js';
 import { escapeHtml } from '../../src/report/reportHtml.js';
 import { renderSvg } from '../../src/report/renderSvg.js';
 import { compositionChart } from '../../src/report/charts.js';
@@ -31,18 +31,6 @@ describe('evenIndices', () => {
 });
 
 describe('probe labels', () => {
-  it('reads arithmetic place/carry written as names or numbers, and nothing else', () => {
-    expect(arithmeticLabels({ place: ['1s', '10s', '100s', '1000s'], carry: [false, true, 'true', 0] as never }, 4)).toEqual({
-      place: Int8Array.from([0, 1, 2, 3]),
-      carry: Uint8Array.from([0, 1, 1, 0]),
-    });
-    expect(arithmeticLabels({ place: [2, 1], carry: [1, 0] }, 2)).toEqual({ place: Int8Array.from([2, 1]), carry: Uint8Array.from([1, 0]) });
-    expect(arithmeticLabels({ place: ['1s', 'tens'], carry: [true, false] }, 2)).toBeUndefined();
-    expect(arithmeticLabels({ place: ['1s', '10s'], carry: [true, 'maybe'] as never }, 2)).toBeUndefined();
-    expect(arithmeticLabels({ place: ['1s', '10s'], carry: [true, false] }, 3)).toBeUndefined();
-    expect(arithmeticLabels({ text: ['a', 'b'] }, 2)).toBeUndefined();
-  });
-
   it('categorical columns have few distinct values; per-datapoint text and indices are not categories', () => {
     const n = 20;
     const cols = categoricalColumns(

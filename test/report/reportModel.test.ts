@@ -13,9 +13,11 @@ import { bandChart, compositionChart, eigenvalueChart, lineChart, type BandRow }
 import { buildReport, renderCharts } from '../../src/report/buildReport.js';
 import { reportCommand } from '../../src/report/reportCommand.js';
 import { makeTrackerRun } from './trackerRun.js';
+import { arithmeticReportLabels } from '../../examples/arithmetic/evaluation.js';
 import { band, breakStep, exactLoss, projectedLoss } from './independent.js';
 
-const OPTS = { minClusterSize: 5, minSamples: 3 };
+// The arithmetic task's labels, as its example passes them: place × carry compositions and the carry quality table.
+const OPTS = { minClusterSize: 5, minSamples: 3, labels: arithmeticReportLabels };
 let tmp: string;
 let dir: string;
 let events: PolcaEvent[];

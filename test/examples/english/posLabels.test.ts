@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { labelCluster, nearestToMedoid, posLabel, smallestCover } from '../../src/analysis/posLabels.js';
-import { TrajectoryMatrix } from '../../src/analysis/trajectoryMatrix.js';
+import { nearestToMedoid, TrajectoryMatrix } from '../../../src/analysis/index.js';
+import { labelCluster, posLabel, smallestCover } from '../../../examples/english/posLabels.js';
 
 // Contexts (t−3, t−2, t−1, target) of 10 tokens.
 const tags = [

@@ -7,9 +7,9 @@ import { clusterBreaks } from '../analysis/clusterBreaks.js';
 import { hasBreakWindow } from '../analysis/breakthrough.js';
 import { defaultDelta, flatAfter } from '../analysis/breakParameters.js';
 import { readLiveAnalysis } from '../run/liveAnalysis.js';
-import { formatQualityTable, qualityTable, type ArithmeticLabels, type QualityRow } from '../analysis/quality.js';
+import { formatQualityTable, qualityTable, type QualityRow, type QualityTarget } from '../analysis/quality.js';
 import { TrajectoryBuilder } from '../analysis/trajectories.js';
-import { readManifest } from '../sinks/arrow/manifest.js';
+import { readManifest, type ProbeMetaColumn } from '../sinks/arrow/manifest.js';
 import type { BasisEvent, CheckpointEvent, PolcaEvent, TrajectoryKind } from '../stream/events.js';
 import { replay } from '../sinks/arrow/replay.js';
 import { requireIntactRun } from '../sinks/arrow/requireIntactRun.js';
@@ -31,6 +31,13 @@ export interface ClustersCommandOptions {
   delta?: number;
   /** τ of eq. (7) in steps. Default {@link flatAfter} of the mean probe loss (shared with `polca report`). */
   tau?: number;
+  /**
+   * The quality table's target (homogeneity in one category of a datapoint
+   * label), or a function making it from the run's probe metadata and N.
+   * Without one there is no quality table. For 3-digit addition,
+   * `examples/arithmetic`'s `arithmeticTarget`.
+   */
+  quality?: QualityTarget | ((probeMeta: Record<string, ProbeMetaColumn>, numProbe: number) => QualityTarget | undefined);
   /** Write `analysis/clusters.arrows` into the run directory. Default true. */
   write?: boolean;
   /** Directory for `clusters.arrows` instead of `<dir>/analysis` (a read-only run directory). */
@@ -55,10 +62,16 @@ export { flatAfter };
 
 /**
  * `polca clusters <run-dir>`: clusters every basis vector's trajectories of
- * every kind with the paper's procedure, finds breakthroughs, and — when the
- * run's probe metadata has `place` and `carry` columns — prints METHOD.md
- * §5's quality table. Writes the memberships to `analysis/clusters.arrows`
- * (Arrow IPC stream: kind, basisId, clusterId, datapoint).
+ * every kind with the paper's procedure, finds breakthroughs, and — given a
+ * quality target (`quality`) — prints METHOD.md §5's quality table for it.
+ * Writes the memberships to `analysis/clusters.arrows` (Arrow IPC stream:
+ * kind, basisId, clusterId, datapoint).
+ *
+ * @example
+ * ```ts
+ * const r = await clustersCommand('runs/arith', { kinds: ['polca'], quality: arithmeticTarget }); // examples/arithmetic
+ * console.log(r.text);
+ * ```
  */
 export async function clustersCommand(dir: string, o: ClustersCommandOptions = {}): Promise<ClustersResult> {
   const manifest = await readManifest(dir, 'polca clusters');
@@ -112,12 +125,11 @@ export async function clustersCommand(dir: string, o: ClustersCommandOptions = {
   }
 
   let quality: QualityRow[] | null = null;
-  const meta = manifest.probeMeta as Record<string, ArrayLike<number | boolean> | undefined>;
-  if (meta.place && meta.carry) {
-    const labels: ArithmeticLabels = { place: meta.place as ArrayLike<number>, carry: meta.carry };
+  const target = typeof o.quality === 'function' ? o.quality(manifest.probeMeta ?? {}, manifest.numProbe) : o.quality;
+  if (target) {
     quality = qualityTable(
       kinds.map((kind) => ({ kind, clusterings: (clusterings.get(kind) ?? []).filter((c) => !c.oscillatory && c.event.clusters.length > 0) })),
-      labels,
+      target,
       { delta, tau, round: true },
     );
     lines.push('', '## Quality (METHOD.md §5)', formatQualityTable(quality));
