@@ -24,6 +24,7 @@
  * @packageDocumentation
  */
 export { startServer, type ServeOptions, type PolcaServer } from './startServer.js';
+export { packEvent, type PackedEvent } from './eventTransfer.js';
 export { RunView, type RunViewOptions, type RunViewListener, type SourceEnd } from './runView.js';
 export { addToServer, POLCA_SERVICE_NAME, type PolcaService, type PolcaServiceOptions } from './polcaService.js';
 export { quote, type RequestLimits } from './requestLimits.js';

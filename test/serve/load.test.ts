@@ -40,6 +40,8 @@ describe('serving under load', () => {
       metrics: { port: 0 },
       subscriberMaxLag: maxLag,
       history: { maxEvents: 1000, maxBytes: historyBytes },
+      // In this thread, so that the memory measured below (this isolate's heap) is the server's.
+      thread: 'main',
     });
     cleanup.push(() => server.close());
     const port = server.grpcPort!;

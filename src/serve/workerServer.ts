@@ -1,0 +1,198 @@
+/**
+ * The training thread's side of a server running in a worker thread.
+ *
+ * @packageDocumentation
+ */
+import { Worker, type ResourceLimits } from 'node:worker_threads';
+import type { Observable, Subscription } from 'rxjs';
+import type { PolcaEvent } from '../stream/events.js';
+import { packEvent } from './eventTransfer.js';
+import { createPolcaMetrics, type PolcaMetrics } from './polcaMetrics.js';
+import type { FromWorker, ToWorker, WorkerInput } from './serveWorker.js';
+import type { ComposeOptions } from './composeServer.js';
+import type { ServeOptions } from './serveOptions.js';
+
+/** What {@link startWorkerServer} returns, before {@link startServer} shapes it. */
+export interface WorkerServer {
+  grpcPort: number | undefined;
+  metricsPort: number | undefined;
+  metrics: PolcaMetrics;
+  done: Promise<void>;
+  failed: Promise<Error | undefined>;
+  droppedEvents(): number;
+  close(): Promise<void>;
+}
+
+/**
+ * How the worker module is loaded: the compiled `.js` directly; from the
+ * TypeScript sources (tests, `tsx`), through tsx's loader registered in the
+ * worker first.
+ */
+function spawnWorker(input: WorkerInput, resourceLimits: ResourceLimits | undefined): Worker {
+  const url = new URL(import.meta.url.endsWith('.ts') ? './serveWorker.ts' : './serveWorker.js', import.meta.url);
+  if (url.pathname.endsWith('.js')) return new Worker(url, { workerData: input, resourceLimits });
+  const tsx = import.meta.resolve('tsx/esm/api');
+  const code = `import(${JSON.stringify(tsx)}).then((m) => { m.register(); return import(${JSON.stringify(url.href)}); });`;
+  return new Worker(code, { eval: true, workerData: input, resourceLimits });
+}
+
+/**
+ * Starts the servers in a worker thread and feeds it `events$` through a
+ * bounded channel: each event's typed arrays are copied once and moved to
+ * the worker; when more than `maxQueuedEvents` events or `maxQueuedBytes`
+ * bytes are in flight (the worker is not keeping up), newer events are
+ * dropped and counted instead of queued without bound. The worker encodes
+ * each event once for all its subscribers.
+ *
+ * A crash or out-of-memory of the worker resolves `failed` with the error
+ * (it never rejects), stops the feed and resolves `done`; the training
+ * thread carries on.
+ */
+export async function startWorkerServer(events$: Observable<PolcaEvent>, options: ComposeOptions & { worker?: ServeOptions['worker'] }): Promise<WorkerServer> {
+  const { worker: workerOpts, ...compose } = options;
+  const maxQueuedEvents = workerOpts?.maxQueuedEvents ?? 100_000;
+  const maxQueuedKiB = Math.ceil((workerOpts?.maxQueuedBytes ?? 256 * 2 ** 20) / 1024);
+  if (!(Number.isInteger(maxQueuedEvents) && maxQueuedEvents >= 1)) {
+    throw new RangeError(`startServer: option worker.maxQueuedEvents must be an integer >= 1, got ${maxQueuedEvents}`);
+  }
+  if (!(maxQueuedKiB >= 1)) throw new RangeError(`startServer: option worker.maxQueuedBytes must be >= 1024, got ${workerOpts?.maxQueuedBytes}`);
+  const shared = new SharedArrayBuffer(8);
+  const ingested = new Int32Array(shared);
+  const worker = spawnWorker({ options: compose, ingested: shared }, workerOpts?.resourceLimits);
+
+  let sentEvents = 0;
+  let sentKiB = 0;
+  let dropped = 0;
+  let dead = false;
+  const post = (m: ToWorker, transfer?: ArrayBuffer[]) => {
+    if (!dead) worker.postMessage(m, transfer);
+  };
+
+  let resolveFailed!: (e: Error | undefined) => void;
+  const failed = new Promise<Error | undefined>((r) => (resolveFailed = r));
+  let resolveDone!: () => void;
+  const done = new Promise<void>((r) => (resolveDone = r));
+  let resolveClosed!: () => void;
+  const closed = new Promise<void>((r) => (resolveClosed = r));
+  let ready: ((m: Extract<FromWorker, { type: 'ready' }>) => void) | undefined;
+  let startFailed: ((e: Error) => void) | undefined;
+  const pending = new Map<number, (m: Extract<FromWorker, { type: 'counts' }>) => void>();
+  let lastCounts = { subscribers: 0, lostEvents: 0, ingestErrors: 0 };
+  let closing: Promise<void> | undefined;
+  let source: Subscription | undefined;
+
+  const fail = (err: Error): void => {
+    if (dead) return;
+    dead = true;
+    source?.unsubscribe();
+    for (const resolve of pending.values()) resolve({ type: 'counts', id: -1, ...lastCounts });
+    pending.clear();
+    startFailed?.(err);
+    resolveFailed(err);
+    resolveDone();
+    resolveClosed();
+  };
+  worker.on('message', (m: FromWorker) => {
+    if (m.type === 'ready') ready?.(m);
+    else if (m.type === 'start-failed') startFailed?.(new Error(m.message));
+    else if (m.type === 'counts') {
+      lastCounts = m;
+      pending.get(m.id)?.(m);
+      pending.delete(m.id);
+    } else if (m.type === 'done') {
+      resolveDone();
+      // The thread must not hold the process; a lingering /metrics still answers while it runs.
+      worker.unref();
+      const linger = setTimeout(() => void close(), 1000 * (compose.metrics?.lingerSeconds ?? 0));
+      linger.unref();
+    } else if (m.type === 'closed') {
+      dead = true;
+      resolveFailed(undefined);
+      resolveDone();
+      resolveClosed();
+    }
+  });
+  // 'error' carries uncaught exceptions and ERR_WORKER_OUT_OF_MEMORY; 'exit' anything else unexpected.
+  worker.on('error', (err) => fail(err instanceof Error ? err : new Error(String(err))));
+  worker.on('exit', (code) => fail(new Error(`the polca server's worker thread exited with code ${code}`)));
+
+  // Subscribed before the worker is up: a hot stream loses nothing (messages queue in the port).
+  source = events$.subscribe({
+    next(e) {
+      if (dead) return;
+      const inFlight = sentEvents - Atomics.load(ingested, 0);
+      const inFlightKiB = sentKiB - Atomics.load(ingested, 1);
+      if (inFlight >= maxQueuedEvents || inFlightKiB >= maxQueuedKiB) {
+        dropped++;
+        return;
+      }
+      const packed = packEvent(e);
+      sentEvents++;
+      sentKiB += Math.ceil(packed.bytes / 1024);
+      post({ type: 'event', event: packed.event, bytes: packed.bytes }, packed.transfer);
+    },
+    error(err: unknown) {
+      post({ type: 'end', error: err instanceof Error ? err.message : String(err) });
+    },
+    complete() {
+      post({ type: 'end' });
+    },
+  });
+
+  const started = await new Promise<Extract<FromWorker, { type: 'ready' }>>((resolve, reject) => {
+    ready = resolve;
+    startFailed = reject;
+  }).catch(async (err: Error) => {
+    source?.unsubscribe();
+    dead = true;
+    await worker.terminate();
+    throw err;
+  });
+  startFailed = undefined;
+
+  // The training thread's view of the metrics: the serving counters, read from the worker when collected.
+  const metrics = createPolcaMetrics({ run: compose.run, maxBases: compose.metrics?.maxBases, maxClustersPerBasis: compose.metrics?.maxClustersPerBasis });
+  let nextId = 0;
+  const counts = () =>
+    dead
+      ? Promise.resolve(lastCounts)
+      : new Promise<typeof lastCounts>((resolve) => {
+          const id = nextId++;
+          pending.set(id, resolve);
+          post({ type: 'counts', id });
+        });
+  const mirror = (metric: object, set: (c: typeof lastCounts, m: { set?(v: number): void; reset(): void; inc?(v: number): void }) => void) => {
+    (metric as { collect?: () => Promise<void> }).collect = async function (this: { set?(v: number): void; reset(): void; inc?(v: number): void }) {
+      set(await counts(), this);
+    };
+  };
+  mirror(metrics.serve.subscribers, (c, m) => m.set!(c.subscribers));
+  mirror(metrics.serve.lostEvents, (c, m) => (m.reset(), m.inc!(c.lostEvents)));
+  mirror(metrics.serve.ingestErrors, (c, m) => (m.reset(), m.inc!(c.ingestErrors)));
+  metrics.watchClustering = (stats) => {
+    // The clustering runs on the training thread; its counters are sent once a second.
+    const timer = setInterval(() => post({ type: 'clustering', stats: stats() }), 1000);
+    timer.unref();
+    void done.then(() => clearInterval(timer));
+  };
+
+  function close(): Promise<void> {
+    closing ??= (async () => {
+      source?.unsubscribe();
+      if (dead) return;
+      post({ type: 'close' });
+      await closed;
+    })();
+    return closing;
+  }
+
+  return {
+    grpcPort: started.grpcPort,
+    metricsPort: started.metricsPort,
+    metrics,
+    done,
+    failed,
+    droppedEvents: () => dropped,
+    close,
+  };
+}
