@@ -23,7 +23,10 @@ export interface EventStreamOptions {
   strict?: boolean;
   /**
    * Yield at most this many events: the intact prefix of a damaged run, as
-   * found by `verifyRun` (`intactEvents`). Default: every committed event.
+   * found by `verifyRun` (`intactEvents`). A table file that cannot be
+   * opened then reads as empty, since the prefix needs none of its rows (a
+   * row it would need shows up as a damaged-run error). Default: every
+   * committed event.
    */
   limit?: number;
 }
@@ -63,6 +66,7 @@ export async function openEventStream(dir: string, options: EventStreamOptions =
     return { committed: run.events, events: decodeEvents(run), close: () => undefined };
   }
   const manifest = await readManifest(dir, 'replay');
+  if (limit === 0) return { committed: 0, events: (function* () {})(), close: () => undefined };
   const file = (name: TableName) => path.join(dir, manifest.tables?.[name] ?? tableFileName(name));
   // A closed run records the size of its commit log; a bigger file is not read.
   const logLimit = manifest.status === 'closed' ? manifest.files?.events?.bytes ?? Infinity : Infinity;
@@ -85,7 +89,14 @@ export async function openEventStream(dir: string, options: EventStreamOptions =
         pulls.events = () => (i < log.batches.length ? log.batches[i++] : null);
       } else {
         const recorded = manifest.status === 'closed' ? manifest.files?.[name]?.bytes : undefined;
-        const reader = new TableFileReader(file(name), eventTableSchema(name, manifest.layout ?? 1), 'replay', recorded ?? Infinity);
+        let reader: TableFileReader;
+        try {
+          reader = new TableFileReader(file(name), eventTableSchema(name, manifest.layout ?? 1), 'replay', recorded ?? Infinity);
+        } catch (e) {
+          if (!(e instanceof RunFormatError) || limit === Infinity) throw e;
+          pulls[name] = () => null;
+          continue;
+        }
         readers.push(reader);
         pulls[name] = () => reader.next();
       }

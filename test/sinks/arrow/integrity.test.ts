@@ -1,0 +1,356 @@
+/**
+ * Integrity of run directories (#14): per-batch checksums, row counts
+ * against run.json and across tables, foreign tables, untrusted paths and
+ * sizes. Damage is made to a real run written by RunWriter; every case goes
+ * through `replayCommand`, the function behind `polca replay` (the real
+ * process is exercised in test/cli/damage.test.ts), and must either fail
+ * naming the damaged file, or, with `allowPartial`, print exactly a prefix
+ * of the intact run's output and say how much it dropped.
+ */
+import { describe, it, expect, beforeAll } from 'vitest';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { execFileSync } from 'node:child_process';
+import { from } from 'rxjs';
+import { Message } from 'apache-arrow';
+import { writeRun } from '../../../src/sinks/arrow/RunWriter.js';
+import { verifyRun } from '../../../src/sinks/arrow/verifyRun.js';
+import { readManifest } from '../../../src/sinks/arrow/manifest.js';
+import { RunFormatError } from '../../../src/sinks/arrow/RunFormatError.js';
+import { TableFileReader } from '../../../src/sinks/arrow/TableFileReader.js';
+import { TableFile } from '../../../src/sinks/arrow/TableFile.js';
+import { eventTableSchema } from '../../../src/sinks/arrow/schemas.js';
+import { replayCommand } from '../../../src/cli/replayCommand.js';
+import { syntheticEvents } from '../../helpers/syntheticEvents.js';
+import { mulberry32 } from '../../helpers/prng.js';
+
+const OPTIONS = { numProbe: 8, checkpoints: 6, seed: 3 };
+
+async function writeSmallRun(seed = OPTIONS.seed): Promise<string> {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'polca-integrity-'));
+  const writer = writeRun(from(syntheticEvents({ ...OPTIONS, seed })), dir);
+  await writer.closed;
+  return dir;
+}
+
+function copyRun(src: string): string {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'polca-damaged-'));
+  for (const f of fs.readdirSync(src)) fs.copyFileSync(path.join(src, f), path.join(dir, f));
+  return dir;
+}
+
+function tableFiles(dir: string): Record<string, string> {
+  const m = JSON.parse(fs.readFileSync(path.join(dir, 'run.json'), 'utf8')) as { tables: Record<string, string> };
+  return m.tables;
+}
+
+/** Start offsets of every message (schema, batches, end marker) from the documented framing, read independently of polca's scanner. */
+function messageOffsets(bytes: Uint8Array): number[] {
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const out: number[] = [];
+  let at = 0;
+  while (at + 8 <= bytes.byteLength) {
+    out.push(at);
+    const meta = view.getInt32(at + 4, true);
+    if (meta === 0) break;
+    at += 8 + meta + Number(Message.decode(bytes.subarray(at + 8, at + 8 + meta)).bodyLength);
+  }
+  return out;
+}
+
+/** Table-driven CRC-32 (IEEE 802.3, reflected), written here so the checksums are checked by another implementation than zlib's. */
+const CRC_TABLE = Array.from({ length: 256 }, (_, n) => {
+  let c = n;
+  for (let k = 0; k < 8; k++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1;
+  return c >>> 0;
+});
+function crc32(bytes: Uint8Array, seed = 0): number {
+  let c = ~seed >>> 0;
+  for (const b of bytes) c = CRC_TABLE[(c ^ b) & 0xff] ^ (c >>> 8);
+  return ~c >>> 0;
+}
+
+interface Outcome {
+  threw?: string;
+  lines: string[];
+  warnings: string[];
+}
+
+async function runReplay(dir: string, allowPartial: boolean): Promise<Outcome> {
+  const lines: string[] = [];
+  const warnings: string[] = [];
+  try {
+    await replayCommand(dir, { json: true, allowPartial, warn: (w) => warnings.push(w) }, (s) => lines.push(s));
+    return { lines, warnings };
+  } catch (e) {
+    return { threw: (e as Error).message, lines, warnings };
+  }
+}
+
+/**
+ * The rule every damaged directory must follow. Returns whether the damage
+ * was detected (an inert flip — padding, an unused flatbuffer byte — may
+ * change nothing, and then the output must be the intact one).
+ */
+async function expectDetectedOrHarmless(dir: string, file: string, baseline: string[]): Promise<{ detected: boolean; kept: number }> {
+  const strict = await runReplay(dir, false);
+  const partial = await runReplay(dir, true);
+  if (strict.threw === undefined) {
+    expect(strict.lines).toEqual(baseline);
+    expect(partial.threw).toBeUndefined();
+    expect(partial.lines).toEqual(baseline);
+    return { detected: false, kept: baseline.length };
+  }
+  expect(strict.threw).toContain(file);
+  expect(strict.lines).toEqual([]); // nothing printed before the damage was found
+  expect(partial.threw).toBeUndefined();
+  const k = partial.lines.length;
+  expect(partial.lines).toEqual(baseline.slice(0, k));
+  expect(partial.warnings.some((w) => w.includes(file))).toBe(true);
+  expect(partial.warnings.some((w) => w.includes(`using the first ${k} of ${baseline.length} events; ${baseline.length - k} dropped`))).toBe(true);
+  return { detected: true, kept: k };
+}
+
+let intactDir: string;
+let baseline: string[];
+
+beforeAll(async () => {
+  intactDir = await writeSmallRun();
+  const r = await runReplay(intactDir, false);
+  expect(r.threw).toBeUndefined();
+  expect(r.warnings).toEqual([]);
+  baseline = r.lines;
+});
+
+describe('checksums', () => {
+  it('every batch of every table carries a CRC-32 of its position, header values and body, as documented', () => {
+    const files = tableFiles(intactDir);
+    let checked = 0;
+    for (const rel of Object.values(files)) {
+      const bytes = fs.readFileSync(path.join(intactDir, rel));
+      const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+      const offsets = messageOffsets(bytes);
+      // schema, batches, end-of-stream marker
+      for (let b = 0; b < offsets.length - 2; b++) {
+        const at = offsets[b + 1];
+        const meta = view.getInt32(at + 4, true);
+        const message = Message.decode(bytes.subarray(at + 8, at + 8 + meta));
+        const header = message.header() as unknown as { length: number; nodes: { length: number; nullCount: number }[]; buffers: { offset: number; length: number }[] };
+        const described = JSON.stringify([
+          b, message.version, Number(header.length),
+          header.nodes.map((n) => [Number(n.length), Number(n.nullCount)]), header.buffers.map((r) => [Number(r.offset), Number(r.length)]),
+        ]);
+        const body = bytes.subarray(at + 8 + meta, at + 8 + meta + Number(message.bodyLength));
+        const expected = crc32(body, crc32(new TextEncoder().encode(described))).toString(16).padStart(8, '0');
+        expect(message.metadata.get('polca.crc32')).toBe(expected);
+        checked += 1;
+      }
+    }
+    // The fixture has batches in every table but clusters-free ones.
+    expect(checked).toBeGreaterThan(30);
+  });
+
+  it('run.json records the run id, the scheme and each file as written; each file carries the run id', async () => {
+    const manifest = await readManifest(intactDir);
+    expect(manifest.checksum).toBe('crc32');
+    expect(manifest.runId).toMatch(/^[0-9a-f-]{36}$/);
+    for (const [name, rel] of Object.entries(manifest.tables)) {
+      const file = path.join(intactDir, rel);
+      const reader = new TableFileReader(file, eventTableSchema(name as never, manifest.layout ?? 1));
+      while (reader.next()) { /* count */ }
+      expect(reader.runId).toBe(manifest.runId);
+      expect(manifest.files![name]).toEqual({ bytes: fs.statSync(file).size, batches: reader.batches, rows: reader.rows });
+    }
+    const check = await verifyRun(intactDir);
+    expect(check.damage).toEqual([]);
+    expect(check.intactEvents).toBe(baseline.length);
+  });
+});
+
+describe('damage is detected: truncation', () => {
+  it('at every batch boundary of every table, and mid-batch: an error naming the file, or the intact prefix with what was dropped', async () => {
+    const files = tableFiles(intactDir);
+    let cases = 0;
+    for (const rel of Object.values(files)) {
+      const bytes = fs.readFileSync(path.join(intactDir, rel));
+      const offsets = messageOffsets(bytes);
+      const cuts = new Set<number>(offsets.slice(1)); // after the schema, after each batch (the end marker's start)
+      // A few cuts inside batches: a third of the way into each of the first two batch messages.
+      for (let b = 1; b < Math.min(3, offsets.length - 1); b++) cuts.add(offsets[b] + Math.floor((offsets[b + 1] - offsets[b]) / 3));
+      cuts.add(bytes.length - 3); // inside the end-of-stream marker
+      for (const cut of cuts) {
+        const dir = copyRun(intactDir);
+        fs.truncateSync(path.join(dir, rel), cut);
+        const { detected } = await expectDetectedOrHarmless(dir, rel, baseline);
+        expect(detected, `${rel} cut at ${cut}`).toBe(true);
+        fs.rmSync(dir, { recursive: true });
+        cases += 1;
+      }
+    }
+    expect(cases).toBeGreaterThan(60);
+  });
+});
+
+describe('damage is detected: byte flips', () => {
+  it('20 seeded random flips per table: never exit 0 with output that differs from the intact run', async () => {
+    const files = tableFiles(intactDir);
+    const rand = mulberry32(14);
+    let detected = 0;
+    let inert = 0;
+    for (const rel of Object.values(files)) {
+      const original = fs.readFileSync(path.join(intactDir, rel));
+      for (let i = 0; i < 20; i++) {
+        const dir = copyRun(intactDir);
+        const bytes = Buffer.from(original);
+        const at = Math.floor(rand() * bytes.length);
+        bytes[at] ^= 1 << Math.floor(rand() * 8);
+        fs.writeFileSync(path.join(dir, rel), bytes);
+        const r = await expectDetectedOrHarmless(dir, rel, baseline);
+        if (r.detected) detected += 1;
+        else inert += 1;
+        fs.rmSync(dir, { recursive: true });
+      }
+    }
+    // Most flips land in checksummed bodies or checked headers; the rest hit bytes Arrow never reads.
+    expect(detected + inert).toBe(20 * Object.keys(files).length);
+    expect(detected).toBeGreaterThan(inert);
+  });
+
+  it('a flipped float in a polca value is caught by the checksum (the reader would otherwise return another number)', async () => {
+    const rel = tableFiles(intactDir).polca;
+    const bytes = fs.readFileSync(path.join(intactDir, rel));
+    const offsets = messageOffsets(bytes);
+    const at = offsets[1];
+    const meta = bytes.readInt32LE(at + 4);
+    const bodyStart = at + 8 + meta;
+    const dir = copyRun(intactDir);
+    const damaged = Buffer.from(bytes);
+    damaged[bodyStart + Math.floor((offsets[2] - bodyStart) * 0.8)] ^= 0x01; // in the value buffers, far from offsets
+    fs.writeFileSync(path.join(dir, rel), damaged);
+    const check = await verifyRun(dir);
+    expect(check.damage.map((d) => d.message).join('\n')).toMatch(/record batch 0 at byte \d+ fails its checksum/);
+    await expectDetectedOrHarmless(dir, rel, baseline);
+  });
+});
+
+describe('tables from elsewhere and counts', () => {
+  it('a polca table copied from another run is refused by name', async () => {
+    const other = await writeSmallRun(OPTIONS.seed); // the same events, another run id
+    const dir = copyRun(intactDir);
+    const rel = tableFiles(dir).polca;
+    fs.copyFileSync(path.join(other, rel), path.join(dir, rel));
+    const strict = await runReplay(dir, false);
+    expect(strict.threw).toMatch(new RegExp(`${rel.replace('.', '\\.')}: belongs to run [0-9a-f-]+, but run\\.json is run`));
+    const { detected, kept } = await expectDetectedOrHarmless(dir, rel, baseline);
+    expect(detected).toBe(true);
+    // The intact prefix ends just before the first polca event.
+    expect(JSON.parse(baseline[kept]).type).toBe('polca');
+    expect(baseline.slice(0, kept).every((l) => JSON.parse(l).type !== 'polca')).toBe(true);
+  });
+
+  it('losses has N rows per checkpoint like the other per-datapoint tables, even in a file whose checksums and sizes are all right', async () => {
+    // Rewrite losses with the last row of its second batch missing: every checksum is valid and run.json's files agree.
+    const dir = copyRun(intactDir);
+    const m = JSON.parse(fs.readFileSync(path.join(dir, 'run.json'), 'utf8'));
+    const file = path.join(dir, m.tables.losses);
+    const reader = new TableFileReader(file, eventTableSchema('losses', m.layout ?? 1));
+    const batches = [];
+    for (let b = reader.next(); b; b = reader.next()) batches.push(b);
+    expect(batches.length).toBeGreaterThan(2);
+    fs.rmSync(file);
+    const out = new TableFile(file, eventTableSchema('losses', m.layout ?? 1), false, m.runId);
+    batches.forEach((b, i) => out.append(i === 1 ? b.slice(0, b.numRows - 1) : b));
+    out.end();
+    m.files.losses = { bytes: out.bytes, batches: out.batches, rows: out.rows };
+    fs.writeFileSync(path.join(dir, 'run.json'), JSON.stringify(m));
+    const seq = batches[1].getChild('seq')!.get(0) as number;
+    const check = await verifyRun(dir);
+    expect(check.damage).toEqual([{ table: 'losses', file, message: `event ${seq} (checkpoint) has 7 rows, expected 8` }]);
+    expect(check.intactEvents).toBe(seq);
+    const { detected, kept } = await expectDetectedOrHarmless(dir, m.tables.losses, baseline);
+    expect(detected).toBe(true);
+    expect(kept).toBe(seq);
+  });
+
+  it('a closed run whose files disagree with run.json is damage even when each file reads cleanly', async () => {
+    const dir = copyRun(intactDir);
+    const m = JSON.parse(fs.readFileSync(path.join(dir, 'run.json'), 'utf8'));
+    m.files.steps.rows += 1;
+    m.events += 1;
+    fs.writeFileSync(path.join(dir, 'run.json'), JSON.stringify(m));
+    const check = await verifyRun(dir);
+    const messages = check.damage.map((d) => d.message).join('\n');
+    expect(messages).toMatch(/run\.json records \d+ batches, \d+ rows/);
+    expect(messages).toMatch(new RegExp(`holds ${baseline.length} events, run.json records ${baseline.length + 1}`));
+  });
+});
+
+describe('untrusted run directories', () => {
+  it('run.json pointing outside the directory, at a FIFO, or at a symlink to /dev/zero is refused by name, without hanging', async () => {
+    const outside = copyRun(intactDir);
+    const m = JSON.parse(fs.readFileSync(path.join(outside, 'run.json'), 'utf8'));
+    m.tables.events = '../../../../dev/zero';
+    fs.writeFileSync(path.join(outside, 'run.json'), JSON.stringify(m));
+    expect((await runReplay(outside, true)).threw).toMatch(/field 'tables\.events' \("\.\.\/\.\.\/\.\.\/\.\.\/dev\/zero"\) points outside the run directory; refused/);
+    m.tables.events = '/etc/passwd';
+    fs.writeFileSync(path.join(outside, 'run.json'), JSON.stringify(m));
+    expect((await runReplay(outside, true)).threw).toMatch(/field 'tables\.events' \("\/etc\/passwd"\) points outside the run directory/);
+
+    const fifo = copyRun(intactDir);
+    const events = tableFiles(fifo).events;
+    fs.rmSync(path.join(fifo, events));
+    execFileSync('mkfifo', [path.join(fifo, events)]);
+    const t0 = performance.now();
+    expect((await runReplay(fifo, true)).threw).toMatch(new RegExp(`field 'tables\\.events' \\("${events.replace('.', '\\.')}"\\) is not a regular file; refused`));
+    // The readers refuse it on their own too (a path swapped after run.json was checked), without blocking on the open.
+    expect(() => new TableFileReader(path.join(fifo, events), eventTableSchema('events'))).toThrow(/is not a regular file; refused/);
+    fs.rmSync(path.join(fifo, events));
+    fs.symlinkSync('/dev/zero', path.join(fifo, events));
+    expect((await runReplay(fifo, true)).threw).toMatch(/is not a regular file; refused/);
+    expect(() => new TableFileReader(path.join(fifo, events), eventTableSchema('events'))).toThrow(/ELOOP/);
+    expect(performance.now() - t0).toBeLessThan(5000);
+  });
+
+  it('a huge table file is not read: it is larger than run.json records', async () => {
+    const dir = copyRun(intactDir);
+    const rel = tableFiles(dir).polca;
+    fs.truncateSync(path.join(dir, rel), 16 * 1024 ** 3); // sparse: 16 GB that would take minutes and the heap to read
+    const t0 = performance.now();
+    const strict = await runReplay(dir, false);
+    expect(strict.threw).toMatch(new RegExp(`${rel.replace('.', '\\.')}.*has 17179869184 bytes, more than the \\d+ bytes run\\.json's counts allow; refused`));
+    const { detected } = await expectDetectedOrHarmless(dir, rel, baseline);
+    expect(detected).toBe(true);
+    expect(performance.now() - t0).toBeLessThan(10000);
+    fs.rmSync(dir, { recursive: true });
+  });
+
+  it('every bad run.json field is named with its value', async () => {
+    const cases: [string, (m: Record<string, any>) => void, RegExp][] = [
+      ['events', (m) => { m.events = -3; }, /field 'events' must be a non-negative integer, got -3/],
+      ['numParams', (m) => { m.numParams = 'many'; }, /field 'numParams' must be a non-negative integer, got "many"/],
+      ['status', (m) => { m.status = 'weird'; }, /field 'status' must be one of running, closed, aborted, failed, got "weird"/],
+      ['runId', (m) => { m.runId = '../x'; }, /field 'runId' must be a run id/],
+      ['checksum', (m) => { m.checksum = 'md5'; }, /field 'checksum' must be 'crc32', got "md5"/],
+      ['files', (m) => { m.files.polca.rows = 1.5; }, /field 'files\.polca\.rows' must be a non-negative integer, got 1\.5/],
+      ['probeMeta', (m) => { m.probeMeta = { place: [1, 2] }; }, /field 'probeMeta\.place' must be an array of length numProbe = 8, got \[1,2\]/],
+      ['params', (m) => { m.params = '../../etc/shadow'; }, /field 'params' \("\.\.\/\.\.\/etc\/shadow"\) points outside the run directory/],
+      ['tables', (m) => { m.tables = 'x'; }, /field 'tables' must be an object of table file names, got "x"/],
+    ];
+    for (const [name, edit, message] of cases) {
+      const dir = copyRun(intactDir);
+      const m = JSON.parse(fs.readFileSync(path.join(dir, 'run.json'), 'utf8'));
+      edit(m);
+      fs.writeFileSync(path.join(dir, 'run.json'), JSON.stringify(m));
+      let error: unknown;
+      try {
+        await readManifest(dir, 'polca replay');
+      } catch (e) {
+        error = e;
+      }
+      expect(error, name).toBeInstanceOf(RunFormatError);
+      expect((error as Error).message, name).toMatch(message);
+      fs.rmSync(dir, { recursive: true });
+    }
+  });
+});
