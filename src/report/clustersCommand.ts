@@ -158,6 +158,10 @@ export async function clustersCommand(dir: string, o: ClustersCommandOptions = {
 /** Create `dir` if needed and check it can be written, so that a read-only run directory is reported before the clustering runs. */
 function writableDir(dir: string, inRun: boolean): string {
   try {
+    // The nearest existing ancestor tells why (EROFS, EACCES); a recursive mkdir would only say ENOENT.
+    let existing = path.resolve(dir);
+    while (!fs.existsSync(existing) && path.dirname(existing) !== existing) existing = path.dirname(existing);
+    fs.accessSync(existing, fs.constants.W_OK);
     fs.mkdirSync(dir, { recursive: true });
     fs.accessSync(dir, fs.constants.W_OK);
   } catch (e) {
