@@ -10,7 +10,16 @@
  * `time`, stamped just before `subject.next` (both from
  * performance.timeOrigin + performance.now(), so sub-millisecond).
  *
- * Usage: npm run bench:serve [-- --rate 200]   (events per second emitted)
+ * Each load runs twice: with the servers in a worker thread (`startServer`'s
+ * default) and in the training thread (`thread: 'main'`), and the 100 + 5
+ * load once more with a busy training thread: a real `createPolca` taking
+ * a POLCA checkpoint at every step on a small MLP (bench/serveTraining.ts,
+ * ~0.2–0.4 s of synchronous work each). The clients' thread also scrapes
+ * `/metrics` every 100 ms; its latency is reported beside the events'.
+ * Goals with the checkpoints running: event-to-client p99 ≤ 50 ms and every
+ * scrape under 100 ms.
+ *
+ * Usage: npm run bench:serve [-- --rate 200] [-- --quick]   (events per second emitted; --quick: a 400-step run)
  */
 import { Worker, isMainThread, parentPort, workerData } from 'node:worker_threads';
 import * as grpc from '@grpc/grpc-js';
@@ -25,6 +34,7 @@ const now = () => performance.timeOrigin + performance.now();
 
 interface ClientsJob {
   port: number;
+  metricsPort: number;
   fast: number;
   slow: number;
 }
@@ -37,10 +47,21 @@ function clientsWorker(job: ClientsJob): void {
   const clients = Array.from({ length: Math.max(1, Math.ceil(job.fast / 10)) + job.slow }, (_, i) =>
     new polca.v1.Polca(`127.0.0.1:${job.port}`, grpc.credentials.createInsecure(), { 'bench.channel': i, 'grpc.max_receive_message_length': -1 }),
   );
+  const scrapes: number[] = [];
+  let scraping = true;
+  const scraper = (async () => {
+    while (scraping) {
+      const t0 = now();
+      await (await fetch(`http://127.0.0.1:${job.metricsPort}/metrics`)).text();
+      scrapes.push(now() - t0);
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  })();
   const done = () => {
     if (--open === 0) {
+      scraping = false;
       clients.forEach((c) => c.close());
-      parentPort!.postMessage({ type: 'done', latencies });
+      void scraper.then(() => parentPort!.postMessage({ type: 'done', latencies, scrapes }));
     }
   };
   for (let i = 0; i < job.fast; i++) {
@@ -67,19 +88,34 @@ function quantile(sorted: Float64Array, q: number): number {
   return sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))];
 }
 
-async function scenario(events: PolcaEvent[], fast: number, slow: number, rate: number): Promise<Float64Array> {
+interface Scenario {
+  fast: number;
+  slow: number;
+  thread: 'worker' | 'main';
+  /** A POLCA checkpoint at every training step on this thread meanwhile. */
+  training: boolean;
+}
+
+async function scenario(events: PolcaEvent[], sc: Scenario, rate: number): Promise<{ latencies: Float64Array; scrapes: Float64Array; checkpointMs: number[] }> {
+  const { fast, slow } = sc;
   const subject = new Subject<PolcaEvent>();
-  const server = await startServer({ events$: subject, grpc: { port: 0 }, subscriberMaxLag: 256 });
+  const server = await startServer({ events$: subject, grpc: { port: 0 }, metrics: { port: 0 }, subscriberMaxLag: 256, thread: sc.thread });
   // Workers do not inherit tsx's loader: a tiny bootstrap registers it, then loads this file.
   const bootstrap = `import(${JSON.stringify(import.meta.resolve('tsx/esm/api'))}).then((api) => { api.register(); return import(${JSON.stringify(import.meta.url)}); })`;
-  const worker = new Worker(bootstrap, { eval: true, workerData: { port: server.grpcPort, fast, slow } });
+  const worker = new Worker(bootstrap, { eval: true, workerData: { port: server.grpcPort, metricsPort: server.metricsPort, fast, slow } });
   worker.on('error', (err) => {
     console.error('clients worker failed:', err);
     process.exit(1);
   });
   const ready = new Promise<void>((r) => worker.on('message', (m: { type: string }) => m.type === 'ready' && r()));
-  const result = new Promise<number[]>((r) => worker.on('message', (m: { type: string; latencies: number[] }) => m.type === 'done' && r(m.latencies)));
+  const result = new Promise<{ latencies: number[]; scrapes: number[] }>((r) =>
+    worker.on('message', (m: { type: string; latencies: number[]; scrapes: number[] }) => m.type === 'done' && r(m)),
+  );
   await ready;
+  // The first checkpoint also builds the basis; the measurement starts after it.
+  // Imported here: the clients' thread loads this module too and needs no tfjs.
+  const training = sc.training ? await (await import('./serveTraining.js')).startBusyTraining() : undefined;
+  if (training) while (training.checkpointMs.length < 2) await new Promise((r) => setTimeout(r, 50));
   // The server registers a subscription when its handler runs, just before the metadata goes out.
   const t0 = now();
   for (let i = 0; i < events.length; i++) {
@@ -89,29 +125,41 @@ async function scenario(events: PolcaEvent[], fast: number, slow: number, rate: 
     while (now() < due) await new Promise((r) => setImmediate(r));
     subject.next({ ...events[i], time: now() });
   }
+  await training?.stop();
   worker.postMessage('resume');
   subject.complete();
-  const latencies = Float64Array.from(await result).sort();
+  const got = await result;
   await server.done;
   await worker.terminate();
-  return latencies;
+  return {
+    latencies: Float64Array.from(got.latencies).sort(),
+    scrapes: Float64Array.from(got.scrapes).sort(),
+    checkpointMs: training?.checkpointMs.slice(1) ?? [],
+  };
 }
 
 async function main(): Promise<void> {
   const rateArg = process.argv.indexOf('--rate');
   const rate = rateArg > 0 ? Number(process.argv[rateArg + 1]) : 200;
-  const events = syntheticServeRun();
+  const quick = process.argv.includes('--quick');
+  const events = syntheticServeRun(quick ? { steps: 400 } : {});
   console.log(`polca serve latency: ${events.length} events at ${rate} events/s (demo-size run, 500 datapoints)`);
-  const rows: [string, Float64Array, number][] = [];
-  rows.push(['1 subscriber', await scenario(events, 1, 0, rate), events.length]);
-  rows.push(['100 fast + 5 slow', await scenario(events, 100, 5, rate), 100 * events.length]);
-  const base = rows[0][1];
-  for (const [name, lat, expected] of rows) {
-    const p50 = quantile(lat, 0.5);
-    const p99 = quantile(lat, 0.99);
+  const scenarios: [string, Scenario][] = [];
+  for (const thread of ['worker', 'main'] as const) {
+    scenarios.push([`${thread}: 1 subscriber`, { fast: 1, slow: 0, thread, training: false }]);
+    scenarios.push([`${thread}: 100 fast + 5 slow`, { fast: 100, slow: 5, thread, training: false }]);
+    scenarios.push([`${thread}: 100 + 5, checkpoints`, { fast: 100, slow: 5, thread, training: true }]);
+  }
+  const f = (v: number) => v.toFixed(1).padStart(7);
+  console.log(`${'scenario'.padEnd(32)} ${'deliveries'.padStart(13)}   events p50 / p99 / max (ms)   /metrics p50 / p99 / max (ms)   checkpoints`);
+  for (const [name, sc] of scenarios) {
+    const r = await scenario(events, sc, rate);
+    const lat = r.latencies;
+    const sc50 = r.scrapes.length ? quantile(r.scrapes, 0.5) : NaN;
+    const ckpt = r.checkpointMs.length ? `${r.checkpointMs.length} × ${(r.checkpointMs.reduce((a, b) => a + b, 0) / r.checkpointMs.length).toFixed(0)} ms` : '-';
     console.log(
-      `${name.padEnd(18)} deliveries ${lat.length}/${expected} (fast readers)  p50 ${p50.toFixed(2)} ms  p99 ${p99.toFixed(2)} ms  max ${lat[lat.length - 1].toFixed(2)} ms` +
-        `  (p50 ×${(p50 / quantile(base, 0.5)).toFixed(1)}, p99 ×${(p99 / quantile(base, 0.99)).toFixed(1)} vs 1 subscriber)`,
+      `${name.padEnd(32)} ${`${lat.length}/${sc.fast * events.length}`.padStart(13)}   ${f(quantile(lat, 0.5))} ${f(quantile(lat, 0.99))} ${f(lat[lat.length - 1])}` +
+        `        ${f(sc50)} ${f(quantile(r.scrapes, 0.99))} ${f(r.scrapes[r.scrapes.length - 1])}   ${ckpt}`,
     );
   }
 }
