@@ -184,6 +184,10 @@ export async function attachSinks(run: RecordableRun, options: RunSinksOptions =
     throw e;
   }
   server?.metrics.watchClustering(() => clusterTracker?.stats);
+  const srv = server;
+  void srv?.failed.then((err) => {
+    if (err) reportFailure({ sink: 'serve', reason: err.message, lostEvents: srv.droppedEvents });
+  });
   let hookDone: Promise<void> | undefined;
   if (webhook) {
     hookDone = new Promise<void>((resolve) => {

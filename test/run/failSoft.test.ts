@@ -134,3 +134,37 @@ describe('a sink that fails never stops training', () => {
     tf.dispose([x, y]);
   });
 });
+
+describe('a server that fails never stops the run', () => {
+  it('its worker running out of memory is a sink-failed alert in the stream and a failure, and the run goes on to its end', async () => {
+    const { Subject } = await import('rxjs');
+    const { attachSinks } = await import('../../src/run/attachSinks.js');
+    const subject = new Subject<PolcaEvent>();
+    const sinks = await attachSinks(subject, {
+      analysis: { alerts: false, clusters: false, transitions: false },
+      serve: { grpc: { port: 0 }, worker: { resourceLimits: { maxOldGenerationSizeMb: 32, maxYoungGenerationSizeMb: 8 } } },
+    });
+    const seen: PolcaEvent[] = [];
+    sinks.events$.subscribe((e) => seen.push(e));
+    const failures: string[] = [];
+    sinks.failures$.subscribe((f) => failures.push(f.sink));
+    subject.next({ type: 'run-start', time: 0, config: {}, numParams: 1, numProbe: 1, backend: 'cpu', hvpMode: 'exact', hvpReason: 'test', params: [], versions: { polca: '0', tfjs: '0' } });
+    // Clusterings of 10^6 members: the worker keeps them as JS arrays on a 32 MB heap, and a few exceed it.
+    const members = Int32Array.from({ length: 1_000_000 }, (_, i) => i);
+    const one = Float64Array.of(0);
+    for (let step = 1; step <= 40 && failures.length === 0; step++) {
+      subject.next({ type: 'clusters', time: step, step, kind: 'polca', basisId: 0, steps: Int32Array.of(step), clusters: [{ id: 0, members, medoid: 0, median: one, q25: one, q75: one }], dropped: 0, outliers: 0 });
+      await new Promise((r) => setTimeout(r, 200));
+    }
+    expect(failures).toEqual(['serve']);
+    subject.next({ type: 'step', time: 41, step: 41 });
+    subject.next({ type: 'run-end', time: 42, step: 41, reason: 'closed' });
+    subject.complete();
+    const report = await sinks.closed;
+    expect(report.failures.map((f) => f.sink)).toEqual(['serve']);
+    expect(report.failures[0].reason).toMatch(/memory/i);
+    const alert = seen.find((e): e is AlertEvent => e.type === 'alert' && e.rule === 'sink-failed');
+    expect(alert?.message).toMatch(/serve stopped/);
+    expect(seen.at(-1)).toMatchObject({ type: 'run-end', reason: 'closed' });
+  }, 60_000);
+});
