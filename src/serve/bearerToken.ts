@@ -7,7 +7,7 @@ import { timingSafeEqual } from 'node:crypto';
 import type { Metadata } from '@grpc/grpc-js';
 
 /**
- * Validates `token` (a non-empty string without whitespace, or undefined for
+ * Validates `token` (option `option` of `fn`: a non-empty string without whitespace, or undefined for
  * no check) and returns the check of a call's metadata: true when no token is
  * set or `authorization` is exactly `Bearer <token>`, compared in constant
  * time.
@@ -18,10 +18,10 @@ import type { Metadata } from '@grpc/grpc-js';
  * if (!authorized(call.metadata)) callback({ code: grpc.status.UNAUTHENTICATED });
  * ```
  */
-export function bearerCheck(fn: string, token: string | undefined): (metadata: Metadata) => boolean {
+export function bearerCheck(fn: string, token: string | undefined, option = 'token'): (metadata: Metadata) => boolean {
   if (token === undefined) return () => true;
   if (typeof token !== 'string' || token.length === 0 || /\s/.test(token)) {
-    throw new TypeError(`${fn}: option grpc.token must be a non-empty string without spaces, got ${JSON.stringify(token)}`);
+    throw new TypeError(`${fn}: option ${option} must be a non-empty string without spaces, got ${JSON.stringify(token)}`);
   }
   const want = Buffer.from(`Bearer ${token}`);
   return (metadata) => {

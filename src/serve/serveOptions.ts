@@ -127,7 +127,7 @@ export interface CheckedServeOptions {
 export function checkServeOptions(options: Omit<ServeOptions, 'events$'>): CheckedServeOptions {
   const grpcPort = checkPort(options.grpc?.port ?? 0, 'grpc.port');
   const metricsPort = checkPort(options.metrics?.port ?? 0, 'metrics.port');
-  bearerCheck('startServer', options.grpc?.token);
+  bearerCheck('startServer', options.grpc?.token, 'grpc.token');
   const subscriberMaxLag = checkPositive(options.subscriberMaxLag ?? 4096, 'subscriberMaxLag');
   const drainTimeoutMs = options.drainTimeoutMs ?? 5000;
   const lingerMs = 1000 * (options.metrics?.lingerSeconds ?? 0);
