@@ -4,6 +4,7 @@
  *
  * @packageDocumentation
  */
+import { fail, oneOf, positiveInt, positiveNumber } from '../errors/validate.js';
 import type { OperatorFunction } from 'rxjs';
 import { pushOperator } from './pushOperator.js';
 import type { AlertEvent, PolcaEvent } from '../stream/events.js';
@@ -45,12 +46,9 @@ export interface AlertRulesOptions {
   now?: () => number;
 }
 
-function posInt(v: number, name: string): number {
-  if (!Number.isInteger(v) || v < 1) throw new RangeError(`AlertRules: options.${name} must be a positive integer, got ${v}`);
-  return v;
-}
+const posInt = (v: number, name: string): number => positiveInt('AlertRules', name, v);
 function nonNeg(v: number, name: string): number {
-  if (!(v >= 0) || !Number.isFinite(v)) throw new RangeError(`AlertRules: options.${name} must be a non-negative number, got ${v}`);
+  if (!(v >= 0) || !Number.isFinite(v)) fail('AlertRules', name, 'a non-negative number', v);
   return v;
 }
 
@@ -92,10 +90,7 @@ export class AlertRules {
   private readonly nonFiniteActive = { step: false, checkpoint: false, polca: false };
 
   constructor(options: AlertRulesOptions = {}) {
-    this.signal = options.signal ?? 'train';
-    if (this.signal !== 'train' && this.signal !== 'probe') {
-      throw new RangeError(`AlertRules: options.signal must be 'train' or 'probe', got ${JSON.stringify(this.signal)}`);
-    }
+    this.signal = oneOf('AlertRules', 'signal', options.signal ?? 'train', ['train', 'probe'] as const);
     if (options.spike !== false) {
       const s = options.spike ?? {};
       this.spike = {
@@ -107,8 +102,7 @@ export class AlertRules {
     }
     if (options.stall !== false) {
       const s = options.stall ?? {};
-      const window = s.window ?? 1000;
-      if (!(window > 0) || !Number.isFinite(window)) throw new RangeError(`AlertRules: options.stall.window must be a positive number of steps, got ${window}`);
+      const window = positiveNumber('AlertRules', 'stall.window', s.window ?? 1000);
       this.stall = { window, minImprovement: nonNeg(s.minImprovement ?? 0.01, 'stall.minImprovement') };
     }
     this.nonFinite = options.nonFinite ?? true;

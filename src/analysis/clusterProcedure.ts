@@ -5,6 +5,7 @@
  *
  * @packageDocumentation
  */
+import { oneOf, positiveInt } from '../errors/validate.js';
 import type { ClusterSummary, ClustersEvent, TrajectoryKind } from '../stream/events.js';
 import { hdbscan } from './hdbscan.js';
 import type { TrajectoryMatrix } from './trajectoryMatrix.js';
@@ -229,11 +230,6 @@ export function summarizeCluster(matrix: TrajectoryMatrix, id: number, members: 
   return { id, members, medoid: medoidOf(matrix, members, medoidSample), median, q25, q75 };
 }
 
-function positiveInt(fn: string, name: string, v: number, min: number): number {
-  if (!Number.isInteger(v) || v < min) throw new RangeError(`${fn}: options.${name} must be an integer ≥ ${min}, got ${v}`);
-  return v;
-}
-
 /**
  * Clusters the trajectories along one basis vector with the paper's
  * procedure: (0) a projected-loss vector whose mean rises is oscillatory and
@@ -259,10 +255,7 @@ export function clusterTrajectories(matrix: TrajectoryMatrix, options: ClusterPr
   const minClusterSize = positiveInt(fn, 'minClusterSize', options.minClusterSize ?? defaults.minClusterSize, 2);
   const minSamples = positiveInt(fn, 'minSamples', options.minSamples ?? defaults.minSamples, 1);
   const medoidSample = positiveInt(fn, 'medoidSample', options.medoidSample ?? 2000, 1);
-  const selection = options.selection ?? 'eom';
-  if (selection !== 'eom' && selection !== 'leaf') {
-    throw new RangeError(`${fn}: options.selection must be 'eom' or 'leaf', got ${JSON.stringify(selection)}`);
-  }
+  const selection = oneOf(fn, 'selection', options.selection ?? 'eom', ['eom', 'leaf'] as const);
   if (T < 1) throw new RangeError(`${fn}: the matrix has no checkpoints`);
   const projected = isProjectedLoss(options.kind);
   const dropRising = options.dropRising ?? projected;

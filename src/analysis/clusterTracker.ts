@@ -4,6 +4,7 @@
  *
  * @packageDocumentation
  */
+import { fail, positiveInt } from '../errors/validate.js';
 import type { OperatorFunction } from 'rxjs';
 import { pushOperator } from './pushOperator.js';
 import type { ClustersEvent, PolcaEvent, TrajectoryKind } from '../stream/events.js';
@@ -176,27 +177,19 @@ export class ClusterTracker {
     const { every, budget, minEvery, clock, kinds, minCheckpoints, jaccardThreshold, finalRecluster, now, extraKinds, maxPerPush, ...procedure } = options;
     this.maxPerPush = maxPerPush ?? Infinity;
     if (!(this.maxPerPush === Infinity || (Number.isInteger(this.maxPerPush) && this.maxPerPush >= 1))) {
-      throw new RangeError(`${fn}: options.maxPerPush must be a positive integer or Infinity, got ${maxPerPush}`);
+      fail(fn, 'maxPerPush', 'a positive integer or Infinity', maxPerPush);
     }
-    if (every !== 'auto' && (!Number.isInteger(every) || every < 1)) {
-      throw new RangeError(`${fn}: options.every must be a positive integer or 'auto', got ${JSON.stringify(every)}`);
-    }
+    if (every !== 'auto' && (!Number.isInteger(every) || every < 1)) fail(fn, 'every', "a positive integer or 'auto'", every);
     this.every = every;
     this.budget = budget ?? 0.05;
-    if (!(this.budget > 0 && this.budget <= 1)) throw new RangeError(`${fn}: options.budget must be in (0, 1], got ${budget}`);
-    this.minEvery = minEvery ?? 1;
-    if (!Number.isInteger(this.minEvery) || this.minEvery < 1) throw new RangeError(`${fn}: options.minEvery must be a positive integer, got ${minEvery}`);
+    if (!(this.budget > 0 && this.budget <= 1)) fail(fn, 'budget', 'a number in (0, 1]', budget);
+    this.minEvery = positiveInt(fn, 'minEvery', minEvery ?? 1);
     this.clock = clock ?? (() => performance.now());
     this.kinds = [...(kinds ?? ['polca'])];
-    if (this.kinds.length === 0) throw new RangeError(`${fn}: options.kinds must not be empty`);
-    this.minCheckpoints = minCheckpoints ?? 3;
-    if (!Number.isInteger(this.minCheckpoints) || this.minCheckpoints < 1) {
-      throw new RangeError(`${fn}: options.minCheckpoints must be a positive integer, got ${minCheckpoints}`);
-    }
+    if (this.kinds.length === 0) fail(fn, 'kinds', 'a non-empty list of trajectory kinds', this.kinds);
+    this.minCheckpoints = positiveInt(fn, 'minCheckpoints', minCheckpoints ?? 3);
     this.threshold = jaccardThreshold ?? 0.5;
-    if (!(this.threshold > 0 && this.threshold <= 1)) {
-      throw new RangeError(`${fn}: options.jaccardThreshold must be in (0, 1], got ${jaccardThreshold}`);
-    }
+    if (!(this.threshold > 0 && this.threshold <= 1)) fail(fn, 'jaccardThreshold', 'a number in (0, 1]', jaccardThreshold);
     this.finalRecluster = finalRecluster ?? true;
     this.now = now ?? Date.now;
     this.procedure = procedure;

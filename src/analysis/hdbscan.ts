@@ -4,6 +4,7 @@
  *
  * @packageDocumentation
  */
+import { oneOf, positiveInt } from '../errors/validate.js';
 import { condenseTree } from './hdbscan/condenseTree.js';
 import { coreDistances } from './hdbscan/coreDistances.js';
 import { primMst } from './hdbscan/primMst.js';
@@ -189,15 +190,9 @@ function validateOptions(options: HdbscanOptions): Required<HdbscanOptions> {
     throw new TypeError(`${FN}: options must be an object with minClusterSize, got ${String(options)}`);
   }
   const { minClusterSize, minSamples = minClusterSize, selection = 'eom' } = options;
-  if (!Number.isInteger(minClusterSize) || minClusterSize < 2) {
-    throw new RangeError(`${FN}: option minClusterSize must be an integer >= 2, got ${String(minClusterSize)}`);
-  }
-  if (!Number.isInteger(minSamples) || minSamples < 1) {
-    throw new RangeError(`${FN}: option minSamples must be an integer >= 1, got ${String(minSamples)}`);
-  }
-  if (selection !== 'eom' && selection !== 'leaf') {
-    throw new RangeError(`${FN}: option selection must be 'eom' or 'leaf', got ${JSON.stringify(selection)}`);
-  }
+  positiveInt(FN, 'minClusterSize', minClusterSize, 2);
+  positiveInt(FN, 'minSamples', minSamples);
+  oneOf(FN, 'selection', selection, ['eom', 'leaf'] as const);
   return { minClusterSize, minSamples, selection };
 }
 

@@ -6,6 +6,7 @@
  *
  * @packageDocumentation
  */
+import { fail, oneOf, positiveInt, positiveNumber } from '../errors/validate.js';
 import type { OperatorFunction } from 'rxjs';
 import { pushOperator } from './pushOperator.js';
 import type { PolcaEvent, TrajectoryKind, TransitionEvent } from '../stream/events.js';
@@ -72,19 +73,13 @@ interface Resolved {
 
 function resolve(options: PeakOptions, spacing: number, fn: string): Resolved {
   const d = options.delta === undefined ? DEFAULT_DELTA_INTERVALS : deltaToOffset(spacing, options.delta, { round: options.round }, fn);
-  const confirm = options.confirm ?? Math.ceil(d / 2);
-  if (!Number.isInteger(confirm) || confirm < 1) throw new RangeError(`${fn}: options.confirm must be a positive integer, got ${confirm}`);
-  const z = options.z ?? 8;
-  if (!(z > 0) || !Number.isFinite(z)) throw new RangeError(`${fn}: options.z must be a positive number, got ${z}`);
+  const confirm = positiveInt(fn, 'confirm', options.confirm ?? Math.ceil(d / 2));
+  const z = positiveNumber(fn, 'z', options.z ?? 8);
   const minRelative = options.minRelative ?? 0.1;
-  if (!(minRelative >= 0) || !Number.isFinite(minRelative)) {
-    throw new RangeError(`${fn}: options.minRelative must be a non-negative number, got ${minRelative}`);
-  }
-  const minNoise = options.minNoise ?? 30;
-  if (!Number.isInteger(minNoise) || minNoise < 1) throw new RangeError(`${fn}: options.minNoise must be a positive integer, got ${minNoise}`);
-  const direction = options.direction ?? 'max';
-  const signs = direction === 'max' ? [1] : direction === 'min' ? [-1] : direction === 'both' ? [1, -1] : undefined;
-  if (!signs) throw new RangeError(`${fn}: options.direction must be 'max', 'min' or 'both', got ${JSON.stringify(direction)}`);
+  if (!(minRelative >= 0) || !Number.isFinite(minRelative)) fail(fn, 'minRelative', 'a non-negative number', minRelative);
+  const minNoise = positiveInt(fn, 'minNoise', options.minNoise ?? 30);
+  const direction = oneOf(fn, 'direction', options.direction ?? 'max', ['max', 'min', 'both'] as const);
+  const signs = direction === 'max' ? [1] : direction === 'min' ? [-1] : [1, -1];
   return { d, confirm, z, minRelative, signs, minNoise };
 }
 

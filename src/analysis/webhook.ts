@@ -5,6 +5,7 @@
  *
  * @packageDocumentation
  */
+import { oneOf, positiveInt } from '../errors/validate.js';
 import type { AlertEvent, PolcaEvent, TransitionEvent } from '../stream/events.js';
 
 /** Options of {@link WebhookSink}. */
@@ -84,10 +85,7 @@ export function webhookText(event: TransitionEvent | AlertEvent, run?: string): 
   return `${who}: breakthrough at step ${event.step} along ${what} (detected at step ${event.detectedAt}, confidence ${event.confidence.toFixed(2)}, magnitude ${event.magnitude.toPrecision(2)})`;
 }
 
-function posInt(v: number, name: string, min = 1): number {
-  if (!Number.isInteger(v) || v < min) throw new RangeError(`WebhookSink: options.${name} must be an integer ≥ ${min}, got ${v}`);
-  return v;
-}
+const posInt = (v: number, name: string, min = 1): number => positiveInt('WebhookSink', name, v, min);
 
 /**
  * Sends transition and alert events to a URL. `write` enqueues and returns
@@ -140,8 +138,7 @@ export class WebhookSink {
       throw new RangeError(`${fn}: options.url must be http(s), got ${JSON.stringify(options.url)}`);
     }
     this.url = options.url;
-    this.format = options.format ?? 'json';
-    if (this.format !== 'json' && this.format !== 'slack') throw new RangeError(`${fn}: options.format must be 'json' or 'slack', got ${JSON.stringify(options.format)}`);
+    this.format = oneOf(fn, 'format', options.format ?? 'json', ['json', 'slack'] as const);
     if (options.run !== undefined && typeof options.run !== 'string') throw new RangeError(`${fn}: options.run must be a string, got ${JSON.stringify(options.run)}`);
     this.run = options.run;
     const types = options.types ?? ['transition', 'alert'];

@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type { HvpMode } from '../stream/events.js';
+import { oneOf } from '../errors/validate.js';
 import { exactHvp, finiteDifferenceHvp, defaultHvpEpsilon, type LossClosure } from './hvp.js';
 import { ParamSpace } from './paramSpace.js';
 import { Random } from './random.js';
@@ -53,10 +54,7 @@ export class HessianOperator {
     readonly loss: LossClosure,
     private readonly options: HessianOperatorOptions = {},
   ) {
-    this.requested = options.mode ?? 'auto';
-    if (!['auto', 'exact', 'finite-difference'].includes(this.requested)) {
-      throw new Error(`HessianOperator: option 'hvp' must be 'auto', 'exact' or 'finite-difference', got ${JSON.stringify(this.requested)}`);
-    }
+    this.requested = oneOf('HessianOperator', 'mode', options.mode ?? 'auto', ['auto', 'exact', 'finite-difference'] as const);
     this.tolerance = options.tolerance ?? 1e-2;
     this.modeInUse = this.requested === 'finite-difference' ? 'finite-difference' : 'exact';
   }

@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { describe } from '../errors/describe.js';
+import { fail, oneOf } from '../errors/validate.js';
 import { withSecondOrderGradients } from './gradients/secondOrderGradients.js';
 import { ParamSpace } from './paramSpace.js';
 import { releaseLeakedTape } from './tape.js';
@@ -38,12 +39,9 @@ export function hessianVectorProduct(
   v: ArrayLike<number> | tf.Tensor1D,
   options: HvpOptions = {},
 ): Float32Array {
-  if (typeof loss !== 'function') throw new Error(`hessianVectorProduct: argument 'loss' must be a function, got ${describe(loss)}`);
+  if (typeof loss !== 'function') fail('hessianVectorProduct', 'loss', 'a function', loss);
   const space = new ParamSpace(params, 'hessianVectorProduct');
-  const mode = options.mode ?? 'exact';
-  if (mode !== 'exact' && mode !== 'finite-difference') {
-    throw new Error(`hessianVectorProduct: option 'mode' must be 'exact' or 'finite-difference', got ${describe(mode)}`);
-  }
+  const mode = oneOf('hessianVectorProduct', 'mode', options.mode ?? 'exact', ['exact', 'finite-difference'] as const);
   const vt = v instanceof tf.Tensor ? v : space.toDevice(v);
   try {
     space.checkVector(vt, 'hessianVectorProduct');
@@ -106,9 +104,7 @@ export function exactHvp(space: ParamSpace, loss: LossClosure, v: tf.Tensor1D): 
  */
 export function finiteDifferenceHvp(space: ParamSpace, loss: LossClosure, v: tf.Tensor1D, epsilon?: number): tf.Tensor1D {
   const eps = epsilon ?? defaultHvpEpsilon(space, v);
-  if (!(eps > 0) || !Number.isFinite(eps)) {
-    throw new Error(`finiteDifferenceHvp: option 'epsilon' must be a positive finite number, got ${describe(epsilon)}`);
-  }
+  if (!(eps > 0) || !Number.isFinite(eps)) fail('finiteDifferenceHvp', 'epsilon', 'a positive number', epsilon);
   const snap = space.snapshot();
   const vParts = space.split(v);
   try {

@@ -1,4 +1,4 @@
-import { describe } from '../errors/describe.js';
+import { fail, positiveInt, positiveNumber } from '../errors/validate.js';
 import { Random } from './random.js';
 import { NonConvergenceError, tridiagonalEigen } from './tridiagonalEigen.js';
 
@@ -65,22 +65,17 @@ export interface Eigenpairs {
  */
 export async function topEigenpairs(options: TopEigenpairsOptions): Promise<Eigenpairs> {
   const { matvec, dim, k } = options;
-  if (typeof matvec !== 'function') throw new Error(`topEigenpairs: option 'matvec' must be a function, got ${describe(matvec)}`);
-  if (!Number.isInteger(dim) || dim < 1) throw new Error(`topEigenpairs: option 'dim' must be a positive integer, got ${describe(dim)}`);
+  const fn = 'topEigenpairs';
+  if (typeof matvec !== 'function') fail(fn, 'matvec', 'a function', matvec);
+  positiveInt(fn, 'dim', dim);
   const deflate = (options.deflate ?? []).map((q, i) => {
-    if (q.length !== dim) throw new Error(`topEigenpairs: option 'deflate[${i}]' must have length dim = ${dim}, got ${q.length}`);
+    if (q.length !== dim) fail(fn, `deflate[${i}]`, `a vector of length dim = ${dim}`, `length ${q.length}`);
     return Float64Array.from(q);
   });
   const free = dim - deflate.length;
-  if (!Number.isInteger(k) || k < 1 || k > free) {
-    throw new Error(`topEigenpairs: option 'k' must be an integer in [1, dim − deflate.length = ${free}], got ${describe(k)}`);
-  }
-  const tol = options.tol ?? 1e-4;
-  if (!(tol > 0)) throw new Error(`topEigenpairs: option 'tol' must be positive, got ${describe(options.tol)}`);
-  const maxIter = options.maxIter ?? Math.min(free, 300);
-  if (!Number.isInteger(maxIter) || maxIter < k) {
-    throw new Error(`topEigenpairs: option 'maxIter' must be an integer ≥ k = ${k}, got ${describe(options.maxIter)}`);
-  }
+  if (!Number.isInteger(k) || k < 1 || k > free) fail(fn, 'k', `an integer in [1, dim − deflate.length = ${free}]`, k);
+  const tol = positiveNumber(fn, 'tol', options.tol ?? 1e-4);
+  const maxIter = positiveInt(fn, 'maxIter', options.maxIter ?? Math.min(free, 300), k);
   const rng = new Random(options.seed ?? 12345);
 
   const basis: Float64Array[] = [];

@@ -5,6 +5,7 @@
  *
  * @packageDocumentation
  */
+import { fail, oneOf, positiveInt, positiveNumber } from '../errors/validate.js';
 import { checkpointSpacing, hasBreakWindow } from '../analysis/breakthrough.js';
 import { defaultDeltaForSteps, flatAfter as flatAfterSteps } from '../analysis/breakParameters.js';
 import { clusterBreaks } from '../analysis/clusterBreaks.js';
@@ -220,13 +221,6 @@ function sample<T>(items: readonly T[], max: number): T[] {
   return evenIndices(items.length, max).map((i) => items[i]);
 }
 
-function positive(fn: string, name: string, v: number | undefined, integer: boolean): void {
-  if (v === undefined) return;
-  if (!(Number.isFinite(v) && v > 0) || (integer && !Number.isInteger(v))) {
-    throw new RangeError(`${fn}: options.${name} must be a positive ${integer ? 'integer' : 'number'}, got ${v}`);
-  }
-}
-
 /**
  * Computes what the report shows from a run's events (in order) and its probe
  * metadata. The figures use, per basis vector, the last recorded `clusters`
@@ -235,7 +229,7 @@ function positive(fn: string, name: string, v: number | undefined, integer: bool
  * (`clusterTrajectories`). The exact-loss bands, compositions and break times
  * are always computed here from the events, for the same members.
  *
- * @throws RangeError for a bad option, or a run without a `run-start` event.
+ * @throws OptionError for a bad option; RangeError for a run without a `run-start` event.
  * @example
  * ```ts
  * const events = [...decodeEvents(await readRun('runs/arith'))];
@@ -249,21 +243,15 @@ export function reportModel(
   options: ReportOptions = {},
 ): ReportModel {
   const fn = 'reportModel';
-  positive(fn, 'minClusterSize', options.minClusterSize, true);
-  positive(fn, 'minSamples', options.minSamples, true);
-  positive(fn, 'delta', options.delta, false);
-  positive(fn, 'maxCompositions', options.maxCompositions, true);
-  if (options.tau !== undefined && !Number.isFinite(options.tau)) throw new RangeError(`${fn}: options.tau must be a finite step, got ${options.tau}`);
-  const maxPoints = options.maxPoints ?? 300;
-  if (!Number.isInteger(maxPoints) || maxPoints < 2) throw new RangeError(`${fn}: options.maxPoints must be an integer ≥ 2, got ${maxPoints}`);
-  const selection = options.selection ?? 'eom';
-  if (selection !== 'eom' && selection !== 'leaf') throw new RangeError(`${fn}: options.selection must be 'eom' or 'leaf', got ${JSON.stringify(selection)}`);
-  for (const k of options.tableKinds ?? []) {
-    if (!ALL_KINDS.includes(k)) throw new RangeError(`${fn}: options.tableKinds contains unknown kind ${JSON.stringify(k)}`);
-  }
-  for (const k of options.kinds ?? []) {
-    if (!ALL_KINDS.includes(k)) throw new RangeError(`${fn}: options.kinds contains unknown kind ${JSON.stringify(k)}`);
-  }
+  if (options.minClusterSize !== undefined) positiveInt(fn, 'minClusterSize', options.minClusterSize);
+  if (options.minSamples !== undefined) positiveInt(fn, 'minSamples', options.minSamples);
+  if (options.delta !== undefined) positiveNumber(fn, 'delta', options.delta);
+  if (options.maxCompositions !== undefined) positiveInt(fn, 'maxCompositions', options.maxCompositions);
+  if (options.tau !== undefined && !Number.isFinite(options.tau)) fail(fn, 'tau', 'a finite step', options.tau);
+  const maxPoints = positiveInt(fn, 'maxPoints', options.maxPoints ?? 300, 2);
+  const selection = oneOf(fn, 'selection', options.selection ?? 'eom', ['eom', 'leaf'] as const);
+  for (const k of options.tableKinds ?? []) oneOf(fn, 'tableKinds', k, ALL_KINDS);
+  for (const k of options.kinds ?? []) oneOf(fn, 'kinds', k, ALL_KINDS);
 
   const start = events.find((e): e is RunStartEvent => e.type === 'run-start');
   if (!start) throw new RangeError(`${fn}: the events hold no run-start event`);

@@ -97,8 +97,8 @@ describe('non-finite', () => {
   it('works as an RxJS operator and validates options', async () => {
     const out = await lastValueFrom(from([stepEv(0, 1), stepEv(1, NaN)] as PolcaEvent[]).pipe(alerts(), toArray()));
     expect(out.map((a) => a.rule)).toEqual(['non-finite']);
-    expect(() => new AlertRules({ spike: { window: 0 } })).toThrow(/AlertRules: options.spike.window must be a positive integer, got 0/);
-    expect(() => new AlertRules({ stall: { window: -5 } })).toThrow(/options.stall.window/);
-    expect(() => new AlertRules({ signal: 'x' as never })).toThrow(/options.signal/);
+    expect(() => new AlertRules({ spike: { window: 0 } })).toThrow(/AlertRules: option 'spike.window' must be a positive integer, got 0/);
+    expect(() => new AlertRules({ stall: { window: -5 } })).toThrow(/option 'stall.window'/);
+    expect(() => new AlertRules({ signal: 'x' as never })).toThrow(/option 'signal'/);
   });
 });

@@ -150,9 +150,9 @@ describe('procedure options', () => {
   it('validates options and passes them to the clusterer', () => {
     const m = new TrajectoryMatrix(30);
     for (let t = 0; t < 5; t++) m.append(t * 10, Array.from({ length: 30 }, (_, i) => -t * (i % 3)));
-    expect(() => clusterTrajectories(m, { kind: 'polca', basisId: 0, minClusterSize: 1 })).toThrow(/options.minClusterSize must be an integer ≥ 2, got 1/);
-    expect(() => clusterTrajectories(m, { kind: 'polca', basisId: 0, minSamples: 0.5 })).toThrow(/options.minSamples/);
-    expect(() => clusterTrajectories(m, { kind: 'polca', basisId: 0, selection: 'x' as never })).toThrow(/options.selection/);
+    expect(() => clusterTrajectories(m, { kind: 'polca', basisId: 0, minClusterSize: 1 })).toThrow(/option 'minClusterSize' must be an integer ≥ 2, got 1/);
+    expect(() => clusterTrajectories(m, { kind: 'polca', basisId: 0, minSamples: 0.5 })).toThrow(/option 'minSamples'/);
+    expect(() => clusterTrajectories(m, { kind: 'polca', basisId: 0, selection: 'x' as never })).toThrow(/option 'selection'/);
     let seen: unknown;
     const r = clusterTrajectories(m, {
       kind: 'polca',

@@ -91,12 +91,12 @@ describe('ClusterTracker', () => {
   });
 
   it('validates options', () => {
-    expect(() => new ClusterTracker({ every: 1, maxPerPush: 0 })).toThrow(/options.maxPerPush must be a positive integer or Infinity, got 0/);
-    expect(() => new ClusterTracker({ every: 0 })).toThrow(/ClusterTracker: options.every must be a positive integer or 'auto', got 0/);
-    expect(() => new ClusterTracker({ every: 'auto', budget: 0 })).toThrow(/ClusterTracker: options.budget must be in \(0, 1\], got 0/);
-    expect(() => new ClusterTracker({ every: 'auto', minEvery: 0 })).toThrow(/options.minEvery must be a positive integer, got 0/);
-    expect(() => new ClusterTracker({ every: 1, jaccardThreshold: 0 })).toThrow(/options.jaccardThreshold/);
-    expect(() => new ClusterTracker({ every: 1, kinds: [] })).toThrow(/options.kinds must not be empty/);
+    expect(() => new ClusterTracker({ every: 1, maxPerPush: 0 })).toThrow(/option 'maxPerPush' must be a positive integer or Infinity, got 0/);
+    expect(() => new ClusterTracker({ every: 0 })).toThrow(/ClusterTracker: option 'every' must be a positive integer or 'auto', got 0/);
+    expect(() => new ClusterTracker({ every: 'auto', budget: 0 })).toThrow(/ClusterTracker: option 'budget' must be a number in \(0, 1\], got 0/);
+    expect(() => new ClusterTracker({ every: 'auto', minEvery: 0 })).toThrow(/option 'minEvery' must be a positive integer, got 0/);
+    expect(() => new ClusterTracker({ every: 1, jaccardThreshold: 0 })).toThrow(/option 'jaccardThreshold'/);
+    expect(() => new ClusterTracker({ every: 1, kinds: [] })).toThrow(/option 'kinds' must be a non-empty list of trajectory kinds, got an array of length 0/);
   });
 });
 

@@ -309,12 +309,12 @@ describe('hdbscan, degenerate sizes', () => {
 describe('hdbscan, input validation', () => {
   const ok = [[0, 0], [1, 1], [2, 2]];
   it.each([
-    [() => hdbscan(ok, { minClusterSize: 1 }), /hdbscan: option minClusterSize must be an integer >= 2, got 1/],
-    [() => hdbscan(ok, { minClusterSize: 2.5 }), /option minClusterSize .* got 2\.5/],
-    [() => hdbscan(ok, {} as never), /option minClusterSize .* got undefined/],
-    [() => hdbscan(ok, { minClusterSize: 2, minSamples: 0 }), /hdbscan: option minSamples must be an integer >= 1, got 0/],
-    [() => hdbscan(ok, { minClusterSize: 2, minSamples: NaN }), /option minSamples .* got NaN/],
-    [() => hdbscan(ok, { minClusterSize: 2, selection: 'max' as never }), /hdbscan: option selection must be 'eom' or 'leaf', got "max"/],
+    [() => hdbscan(ok, { minClusterSize: 1 }), /hdbscan: option 'minClusterSize' must be an integer ≥ 2, got 1/],
+    [() => hdbscan(ok, { minClusterSize: 2.5 }), /option 'minClusterSize' .* got 2\.5/],
+    [() => hdbscan(ok, {} as never), /option 'minClusterSize' .* got undefined/],
+    [() => hdbscan(ok, { minClusterSize: 2, minSamples: 0 }), /hdbscan: option 'minSamples' must be a positive integer, got 0/],
+    [() => hdbscan(ok, { minClusterSize: 2, minSamples: NaN }), /option 'minSamples' .* got NaN/],
+    [() => hdbscan(ok, { minClusterSize: 2, selection: 'max' as never }), /hdbscan: option 'selection' must be 'eom' or 'leaf', got "max"/],
     [() => hdbscan(ok, undefined as never), /hdbscan: options must be an object/],
     [() => hdbscan('points' as never, { minClusterSize: 2 }), /hdbscan: points must be an array of rows, got "points"/],
     [() => hdbscan([[0, 0], [1]], { minClusterSize: 2 }), /hdbscan: points\[1\] has length 1, expected 2/],

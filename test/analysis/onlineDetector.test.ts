@@ -181,8 +181,8 @@ describe('BreakthroughDetector on cluster medians', () => {
 describe('detector validation and helpers', () => {
   it('validates options', () => {
     expect(() => new BreakthroughDetector({ delta: -1 })).toThrow(/BreakthroughDetector: delta=-1|delta must be a positive/);
-    expect(() => new BreakthroughDetector({ delta: 100, z: 0 })).toThrow(/options.z/);
-    expect(() => new BreakthroughDetector({ delta: 100, direction: 'up' as never })).toThrow(/options.direction/);
+    expect(() => new BreakthroughDetector({ delta: 100, z: 0 })).toThrow(/option 'z'/);
+    expect(() => new BreakthroughDetector({ delta: 100, direction: 'up' as never })).toThrow(/option 'direction'/);
     expect(() => new BreakthroughDetector({ delta: 100, sets: [{ name: 'a', indices: [] }] })).toThrow(/indices is empty/);
     const det = new BreakthroughDetector({ delta: 100, sets: [{ name: 'a', indices: [5] }] });
     expect(() => det.push(checkpoint(0, new Float32Array(3)))).toThrow(/holds index 5 but the probe has 3/);

@@ -150,10 +150,10 @@ describe('WebhookSink against a real local server', () => {
   });
 
   it('validates options', () => {
-    expect(() => new WebhookSink({ url: 'http://x', format: 'xml' as never })).toThrow(/WebhookSink: options.format must be 'json' or 'slack', got "xml"/);
+    expect(() => new WebhookSink({ url: 'http://x', format: 'xml' as never })).toThrow(/WebhookSink: option 'format' must be 'json' or 'slack', got "xml"/);
     expect(() => new WebhookSink({ url: 'not a url' })).toThrow(/WebhookSink: options.url is not a valid URL/);
     expect(() => new WebhookSink({ url: 'ftp://x' })).toThrow(/must be http\(s\)/);
-    expect(() => new WebhookSink({ url: 'http://x', maxQueue: 0 })).toThrow(/options.maxQueue must be an integer ≥ 1, got 0/);
+    expect(() => new WebhookSink({ url: 'http://x', maxQueue: 0 })).toThrow(/option 'maxQueue' must be a positive integer, got 0/);
     expect(() => new WebhookSink({ url: 'http://x', rateLimit: { count: 1, intervalMs: 0 } })).toThrow(/rateLimit.intervalMs/);
     expect(() => new WebhookSink({ url: 'http://x', types: ['step' as never] })).toThrow(/options.types/);
   });

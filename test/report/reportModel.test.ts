@@ -286,10 +286,10 @@ describe('a run without POLCA intervals', () => {
 
 describe('report options and errors', () => {
   it('rejects bad options naming the function, the option and the value', () => {
-    expect(() => reportModel(events, {}, { maxPoints: 1 })).toThrow('reportModel: options.maxPoints must be an integer ≥ 2, got 1');
-    expect(() => reportModel(events, {}, { minClusterSize: 2.5 })).toThrow('reportModel: options.minClusterSize must be a positive integer, got 2.5');
-    expect(() => reportModel(events, {}, { delta: -1 })).toThrow('reportModel: options.delta must be a positive number, got -1');
-    expect(() => reportModel(events, {}, { tableKinds: ['nope' as never] })).toThrow('reportModel: options.tableKinds contains unknown kind "nope"');
+    expect(() => reportModel(events, {}, { maxPoints: 1 })).toThrow("reportModel: option 'maxPoints' must be an integer ≥ 2, got 1");
+    expect(() => reportModel(events, {}, { minClusterSize: 2.5 })).toThrow("reportModel: option 'minClusterSize' must be a positive integer, got 2.5");
+    expect(() => reportModel(events, {}, { delta: -1 })).toThrow("reportModel: option 'delta' must be a positive number, got -1");
+    expect(() => reportModel(events, {}, { tableKinds: ['nope' as never] })).toThrow(`reportModel: option 'tableKinds' must be 'loss', 'loss-change', 'fisher', 'lca', 'polca-first' or 'polca', got "nope"`);
     expect(() => reportModel(events.slice(1), {})).toThrow('reportModel: the events hold no run-start event');
   });
 
