@@ -9,7 +9,8 @@ import fs from 'node:fs';
 import { Message, RecordBatch, Schema } from 'apache-arrow';
 import { checkMessageMetadata } from './checkMessageMetadata.js';
 import type { StreamEnd } from './ipcFrames.js';
-import { openRegularFile, readTableBytes } from './readTable.js';
+import { openRegularFile } from './openRegularFile.js';
+import { readTableBytes } from './readTable.js';
 import { RunFormatError } from './RunFormatError.js';
 import { RUN_ID_KEY } from './TableFile.js';
 
@@ -101,7 +102,11 @@ export class TableFileReader {
     const prefix = new DataView(this.read(8).buffer);
     if (prefix.getUint32(0, true) !== 0xffffffff) return this.stop('corrupt', `no continuation marker at byte ${this.at}`);
     const metaLength = prefix.getInt32(4, true);
-    if (metaLength === 0) return left === 8 ? this.stop('eos') : this.stop('corrupt', `${left - 8} bytes after the end-of-stream marker`);
+    if (metaLength === 0) {
+      // The marker belongs to the readable prefix, as in scanStream.
+      this.at += 8;
+      return left === 8 ? this.stop('eos') : this.stop('corrupt', `${left - 8} bytes after the end-of-stream marker`);
+    }
     if (metaLength < 0 || metaLength % 8 !== 0) return this.stop('corrupt', `bad metadata length ${metaLength} at byte ${this.at}`);
     if (8 + metaLength > left) return this.stop('truncated', `metadata of ${metaLength} bytes at byte ${this.at} runs past the end`);
     this.at += 8;

@@ -16,7 +16,8 @@ export { readRun, readParams, type ReadRunOptions, type RunData } from './readRu
 export { decodeEvents } from './decodeEvents.js';
 export { openEventStream, type EventStream, type EventStreamOptions } from './openEventStream.js';
 export { TableFileReader } from './TableFileReader.js';
-export { readTableBytes, readTableFile, type TableRecovery } from './readTable.js';
+export { readTableBytes, type TableRecovery } from './readTable.js';
+export { readTableFile } from './readTableFile.js';
 export { readManifest, MANIFEST_FILE, type RunManifest, type ProbeMetaColumn } from './manifest.js';
 export { RunFormatError } from './RunFormatError.js';
 export { scanStream, type StreamEnd, type StreamScan } from './ipcFrames.js';

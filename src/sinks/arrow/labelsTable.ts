@@ -8,7 +8,7 @@
  */
 import fs from 'node:fs';
 import { Bool, Data, Field, Float64, Int32, RecordBatch, RecordBatchStreamReader, Schema, Struct, Type, Utf8, makeData, vectorFromArray, type DataType } from 'apache-arrow';
-import { readTableFile } from './readTable.js';
+import { readTableFile } from './readTableFile.js';
 import { RunFormatError } from './RunFormatError.js';
 import { tableSchema } from './schemas.js';
 

@@ -9,7 +9,7 @@ import type { PolcaEvent } from '../../stream/events.js';
 import { decodeEvents, decodeFrom } from './decodeEvents.js';
 import { readManifest } from './manifest.js';
 import { readRun } from './readRun.js';
-import { readTableFile } from './readTable.js';
+import { readTableFile } from './readTableFile.js';
 import { RunFormatError } from './RunFormatError.js';
 import { TABLE_NAMES, eventTableSchema, tableFileName, type TableName } from './schemas.js';
 import { TableFileReader } from './TableFileReader.js';

@@ -1,10 +1,10 @@
 /**
- * Reading one table file of a run directory, recovering the readable
- * prefix of a truncated or damaged stream.
+ * Decoding the bytes of one table file of a run directory, recovering the
+ * readable prefix of a truncated or damaged stream (files are read by
+ * `readTableFile`).
  *
  * @packageDocumentation
  */
-import fs from 'node:fs';
 import { Message, RecordBatch, RecordBatchStreamReader, Schema, Table } from 'apache-arrow';
 import { EVENT_SCHEMA_VERSION } from '../../stream/events.js';
 import { RunFormatError } from './RunFormatError.js';
@@ -153,65 +153,4 @@ function prefixLength(bytes: Uint8Array, batches: number): number {
     at += 8 + meta + Message.decode(bytes.subarray(at + 8, at + 8 + meta)).bodyLength;
   }
   return at;
-}
-
-/**
- * Read one table file (see {@link readTableBytes}). Only a regular file is
- * opened (a FIFO or device is refused without blocking), and a file larger
- * than `maxBytes` is refused before it is read.
- *
- * @param maxBytes - the largest file accepted (see `tableByteLimit`). Default: no limit.
- * @throws RunFormatError when the file is missing, not a regular file, too large, or has the wrong schema.
- * @example
- * ```ts
- * const { table } = await readTableFile('runs/arith/steps.ipc', tableSchema('steps', stepsSchema));
- * ```
- */
-export async function readTableFile(file: string, expected: Schema, caller = 'readTable', maxBytes = Infinity): Promise<{ table: Table; recovery: TableRecovery }> {
-  const fd = openRegularFile(file, caller);
-  let bytes: Buffer;
-  try {
-    const size = fs.fstatSync(fd).size;
-    if (size > maxBytes) {
-      throw new RunFormatError(`${caller}: table file ${JSON.stringify(file)} has ${size} bytes, more than the ${maxBytes} bytes run.json's counts allow; refused`);
-    }
-    bytes = Buffer.allocUnsafe(size);
-    let got = 0;
-    while (got < size) {
-      const n = fs.readSync(fd, bytes, got, size - got, got);
-      if (n === 0) break;
-      got += n;
-    }
-    bytes = bytes.subarray(0, got);
-  } finally {
-    fs.closeSync(fd);
-  }
-  return readTableBytes(bytes, expected, file, caller);
-}
-
-/**
- * Open a table file for reading, refusing anything but a regular file.
- * `O_NONBLOCK` keeps the open of a FIFO from waiting for a writer and
- * `O_NOFOLLOW` refuses a symbolic link; the file type is then checked on
- * the descriptor itself, so a path swapped after a check cannot slip through.
- *
- * @throws RunFormatError naming the file when it is missing or not a regular file.
- * @example
- * ```ts
- * const fd = openRegularFile('runs/arith/events.ipc', 'replay');
- * ```
- */
-export function openRegularFile(file: string, caller: string): number {
-  let fd: number;
-  try {
-    fd = fs.openSync(file, fs.constants.O_RDONLY | (fs.constants.O_NONBLOCK ?? 0) | (fs.constants.O_NOFOLLOW ?? 0));
-  } catch (e) {
-    throw new RunFormatError(`${caller}: cannot read table file ${JSON.stringify(file)} (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
-  }
-  const stat = fs.fstatSync(fd);
-  if (!stat.isFile()) {
-    fs.closeSync(fd);
-    throw new RunFormatError(`${caller}: table file ${JSON.stringify(file)} is not a regular file; refused`);
-  }
-  return fd;
 }
