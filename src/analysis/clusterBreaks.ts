@@ -3,6 +3,7 @@
  *
  * @packageDocumentation
  */
+import { fail } from '../errors/validate.js';
 import type { ClustersEvent } from '../stream/events.js';
 import { argmaxAcceleration, checkpointSpacing, deltaToOffset, type BreakPoint, type DeltaOptions } from './breakthrough.js';
 import type { TrajectoryMatrix } from './trajectoryMatrix.js';
@@ -41,7 +42,7 @@ export interface ClusterBreaksOptions extends DeltaOptions {
  */
 export function clusterBreaks(event: ClustersEvent, trajectories: TrajectoryMatrix, options: ClusterBreaksOptions): ClusterBreak[] {
   const fn = 'clusterBreaks';
-  if (!Number.isFinite(options.tau)) throw new RangeError(`${fn}: options.tau must be a finite step, got ${options.tau}`);
+  if (!Number.isFinite(options.tau)) fail(fn, 'tau', 'a finite step', options.tau);
   const steps = event.steps;
   const T = steps.length;
   if (trajectories.length < T) {

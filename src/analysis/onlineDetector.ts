@@ -289,7 +289,7 @@ export class BreakthroughDetector {
       direction: options.direction,
     };
     this.clusterKinds = new Set(options.clusterKinds ?? [options.clusterKind ?? 'polca']);
-    if (this.clusterKinds.size === 0) throw new RangeError(`${fn}: options.clusterKinds must not be empty`);
+    if (this.clusterKinds.size === 0) fail(fn, 'clusterKinds', 'a non-empty list of trajectory kinds', options.clusterKinds);
     this.now = options.now ?? Date.now;
     const names = new Set<string>();
     this.sets = (options.sets ?? []).map((set) => {

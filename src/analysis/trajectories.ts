@@ -4,6 +4,7 @@
  *
  * @packageDocumentation
  */
+import { oneOf, positiveInt } from '../errors/validate.js';
 import type { BasisKind, PolcaEvent, PolcaIncrementEvent, TrajectoryKind } from '../stream/events.js';
 import { TRAJECTORY_KINDS, isBasisFree, isProjectedLoss } from '../stream/trajectoryKinds.js';
 import { ProjectedLoss } from './projectedLoss.js';
@@ -69,17 +70,10 @@ export class TrajectoryBuilder {
 
   constructor(options: TrajectoryBuilderOptions = {}) {
     const kinds = options.kinds ?? ['loss', 'polca'];
-    for (const k of kinds) {
-      if (!TRAJECTORY_KINDS.includes(k)) {
-        throw new RangeError(`TrajectoryBuilder: options.kinds contains unknown kind ${JSON.stringify(k)}`);
-      }
-    }
+    for (const k of kinds) oneOf('TrajectoryBuilder', 'kinds', k, TRAJECTORY_KINDS);
     this.kinds = new Set(kinds);
     if (this.kinds.has('loss-change')) this.kinds.add('loss');
-    this.capacity = options.initialCapacity ?? 16;
-    if (!Number.isInteger(this.capacity) || this.capacity < 1) {
-      throw new RangeError(`TrajectoryBuilder: options.initialCapacity must be a positive integer, got ${this.capacity}`);
-    }
+    this.capacity = positiveInt('TrajectoryBuilder', 'initialCapacity', options.initialCapacity ?? 16);
     for (const k of this.kinds) {
       if (!isBasisFree(k)) {
         this.perBasis.set(k, new Map());

@@ -5,7 +5,7 @@
  *
  * @packageDocumentation
  */
-import { oneOf, positiveInt } from '../errors/validate.js';
+import { fail, oneOf, positiveInt } from '../errors/validate.js';
 import type { AlertEvent, PolcaEvent, TransitionEvent } from '../stream/events.js';
 
 /** Options of {@link WebhookSink}. */
@@ -132,17 +132,15 @@ export class WebhookSink {
     try {
       parsed = new URL(options.url);
     } catch {
-      throw new RangeError(`${fn}: options.url is not a valid URL: ${JSON.stringify(options.url)}`);
+      fail(fn, 'url', 'a valid URL', options.url);
     }
-    if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:') {
-      throw new RangeError(`${fn}: options.url must be http(s), got ${JSON.stringify(options.url)}`);
-    }
+    if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:') fail(fn, 'url', 'an http(s) URL', options.url);
     this.url = options.url;
     this.format = oneOf(fn, 'format', options.format ?? 'json', ['json', 'slack'] as const);
-    if (options.run !== undefined && typeof options.run !== 'string') throw new RangeError(`${fn}: options.run must be a string, got ${JSON.stringify(options.run)}`);
+    if (options.run !== undefined && typeof options.run !== 'string') fail(fn, 'run', 'a string', options.run);
     this.run = options.run;
     const types = options.types ?? ['transition', 'alert'];
-    for (const t of types) if (t !== 'transition' && t !== 'alert') throw new RangeError(`${fn}: options.types may hold 'transition' and 'alert', got ${JSON.stringify(t)}`);
+    for (const t of types) oneOf(fn, 'types', t, ['transition', 'alert'] as const);
     this.types = new Set(types);
     this.maxQueue = posInt(options.maxQueue ?? 100, 'maxQueue');
     this.retries = posInt(options.retries ?? 5, 'retries', 0);

@@ -28,7 +28,7 @@ describe('clusterBreaks', () => {
       expect(breaks[k].median.step).toBe(breakTime(c.median, steps, 100));
     }
     expect(breaks.map((b) => b.hidden).sort()).toEqual([false, true]);
-    expect(() => clusterBreaks(event, m, { delta: 100, tau: NaN })).toThrow(/clusterBreaks: options.tau/);
+    expect(() => clusterBreaks(event, m, { delta: 100, tau: NaN })).toThrow(/clusterBreaks: option 'tau' must be a finite step, got NaN/);
     expect(() => clusterBreaks(event, m, { delta: 30, tau: 1 })).toThrow(/clusterBreaks: delta=30/);
   });
 });

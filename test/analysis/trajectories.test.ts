@@ -74,7 +74,7 @@ describe('TrajectoryBuilder', () => {
     b.push(ck(20, 7)); // already covered by the polca event's lossAfter
     expect(Array.from(b.matrix('loss')!.row(0))).toEqual([9, Math.fround(4.99)]);
     expect(() => b.matrix('polca')).toThrow(/TrajectoryBuilder.matrix: kind "polca" was not requested/);
-    expect(() => new TrajectoryBuilder({ kinds: ['nope' as never] })).toThrow(/unknown kind "nope"/);
+    expect(() => new TrajectoryBuilder({ kinds: ['nope' as never] })).toThrow(/TrajectoryBuilder: option 'kinds' must be 'loss', .* or 'polca', got "nope"/);
     const g = new TrajectoryBuilder();
     g.push(events[0]);
     expect(() => g.push(events[2])).toThrow(/starts at step 40 but its polca trajectory ends at step 20/);

@@ -151,10 +151,10 @@ describe('WebhookSink against a real local server', () => {
 
   it('validates options', () => {
     expect(() => new WebhookSink({ url: 'http://x', format: 'xml' as never })).toThrow(/WebhookSink: option 'format' must be 'json' or 'slack', got "xml"/);
-    expect(() => new WebhookSink({ url: 'not a url' })).toThrow(/WebhookSink: options.url is not a valid URL/);
-    expect(() => new WebhookSink({ url: 'ftp://x' })).toThrow(/must be http\(s\)/);
+    expect(() => new WebhookSink({ url: 'not a url' })).toThrow(/WebhookSink: option 'url' must be a valid URL, got "not a url"/);
+    expect(() => new WebhookSink({ url: 'ftp://x' })).toThrow(/option 'url' must be an http\(s\) URL, got "ftp:\/\/x"/);
     expect(() => new WebhookSink({ url: 'http://x', maxQueue: 0 })).toThrow(/option 'maxQueue' must be a positive integer, got 0/);
     expect(() => new WebhookSink({ url: 'http://x', rateLimit: { count: 1, intervalMs: 0 } })).toThrow(/rateLimit.intervalMs/);
-    expect(() => new WebhookSink({ url: 'http://x', types: ['step' as never] })).toThrow(/options.types/);
+    expect(() => new WebhookSink({ url: 'http://x', types: ['step' as never] })).toThrow(/option 'types' must be 'transition' or 'alert', got "step"/);
   });
 });
