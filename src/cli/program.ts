@@ -7,6 +7,7 @@
  *   polca backfill <dir> --model <module>
  *   polca report <dir> [--out report.html] [--delta 100] [--tau 1000] [--min-cluster-size 150] [--kinds polca,loss]
  *   polca budget <dir> [--edges 0,500,1000,2000]
+ *   polca export <dir…> --parquet [--out DIR] [--max-rows-per-file n]
  *
  * Every command verifies the run directory first (checksums, sizes and row
  * counts against run.json): damage is named by file and the command exits
@@ -135,6 +136,18 @@ export function buildProgram(): Command {
       const edges = String(o.edges).split(',').map((v) => Number(v));
       if (edges.some((e) => !Number.isInteger(e) || e < 0)) throw new InvalidArgumentError(`--edges must be non-negative integer steps, got ${JSON.stringify(o.edges)}`);
       process.stdout.write((await budgetCommand(dir, edges, { allowPartial: o.allowPartial })).text + '\n');
+    });
+  program
+    .command('export')
+    .description('write the tables of run directories as one Hive-partitioned, zstd-compressed Parquet dataset (DIR/<table>/run=<name>/)')
+    .argument('<dirs...>', 'run directories (each directory name becomes its run= partition)')
+    .option('--parquet', 'write Parquet (required: the only format so far)')
+    .option('--out <dir>', 'dataset directory (a run exported again replaces its own partitions)', 'polca-parquet')
+    .option('--max-rows-per-file <n>', 'split larger tables into part-00000, part-00001, …', int('--max-rows-per-file'))
+    .option('--allow-partial', 'export the intact prefix of a damaged run directory (and say what was dropped) instead of failing')
+    .action(async (dirs: string[], o) => {
+      const { exportCommand } = await import('./exportCommand.js');
+      process.stdout.write(`${(await exportCommand(dirs, o)).text}\n`);
     });
   return program;
 }

@@ -7,7 +7,7 @@
  * @packageDocumentation
  */
 import fs from 'node:fs';
-import { Bool, Data, Field, Float64, Int32, RecordBatch, RecordBatchStreamReader, Schema, Struct, Type, Utf8, makeData, vectorFromArray, type DataType } from 'apache-arrow';
+import { Bool, Data, Field, Float64, Int32, RecordBatch, RecordBatchStreamReader, Schema, Struct, Table, Type, Utf8, makeData, vectorFromArray, type DataType } from 'apache-arrow';
 import { readTableFile } from './readTableFile.js';
 import { RunFormatError } from './RunFormatError.js';
 import { tableSchema } from './schemas.js';
@@ -107,6 +107,25 @@ function labelsFileSchema(file: string, caller: string): Schema {
  * ```
  */
 export async function readLabels(file: string, numProbe: number, caller = 'readLabels'): Promise<Record<string, ProbeMetaColumn>> {
+  const table = await readLabelsTable(file, numProbe, caller);
+  const out: Record<string, ProbeMetaColumn> = {};
+  for (const field of table.schema.fields.slice(1)) {
+    const column = table.getChild(field.name)!;
+    out[field.name] = Array.from({ length: numProbe }, (_, i) => column.get(i)) as ProbeMetaColumn;
+  }
+  return out;
+}
+
+/**
+ * Read a labels table as an Arrow table (`datapoint` and the label columns), checked as {@link readLabels} does.
+ *
+ * @example
+ * ```ts
+ * const labels = await readLabelsTable('runs/arith/labels.arrows', manifest.numProbe);
+ * labels.getChild('token')!.get(17);
+ * ```
+ */
+export async function readLabelsTable(file: string, numProbe: number, caller = 'readLabels'): Promise<Table> {
   if (!fs.existsSync(file)) throw new RunFormatError(`${caller}: labels table ${JSON.stringify(file)} is missing`);
   const schema = labelsFileSchema(file, caller);
   // The labels are written whole before run.json, so anything but a complete table is damage.
@@ -119,10 +138,5 @@ export async function readLabels(file: string, numProbe: number, caller = 'readL
   for (let i = 0; i < numProbe; i++) {
     if (index.get(i) !== i) throw new RunFormatError(`${caller}: labels table ${JSON.stringify(file)} row ${i} has datapoint ${index.get(i)}, expected ${i}`);
   }
-  const out: Record<string, ProbeMetaColumn> = {};
-  for (const field of table.schema.fields.slice(1)) {
-    const column = table.getChild(field.name)!;
-    out[field.name] = Array.from({ length: numProbe }, (_, i) => column.get(i)) as ProbeMetaColumn;
-  }
-  return out;
+  return table;
 }

@@ -1,0 +1,244 @@
+/**
+ * Export of run directories as one Hive-partitioned Parquet dataset:
+ * `<out>/<table>/run=<name>/part-00000.parquet`, zstd-compressed, so that
+ * DuckDB, polars or Spark scan many runs as one table with a `run` column.
+ *
+ * @packageDocumentation
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import {
+  Data, Field, Int32, RecordBatch, Schema, Struct, Table, TimestampMicrosecond, Utf8, makeData, tableToIPC, vectorFromArray,
+  type Vector,
+} from 'apache-arrow';
+import { fail, positiveInt } from '../../errors/validate.js';
+import { POLCA_VERSION } from '../../version.js';
+import { nanosecondsOf } from '../arrow/columnBuffer.js';
+import { labelsBatch, readLabelsTable, LABELS_TABLE } from '../arrow/labelsTable.js';
+import type { RunManifest } from '../arrow/manifest.js';
+import { readRun } from '../arrow/readRun.js';
+import { RunFormatError } from '../arrow/RunFormatError.js';
+import { TABLE_NAMES } from '../arrow/schemas.js';
+
+/**
+ * File name of part `k` of a partition: zero-padded, so that the name order
+ * every reader's glob uses is the row order.
+ *
+ * @example
+ * ```ts
+ * partFileName(2); // 'part-00002.parquet'
+ * ```
+ */
+export function partFileName(k: number): string {
+  return `part-${String(k).padStart(5, '0')}.parquet`;
+}
+
+/** Table holding one row per exported run: its run.json scalars. */
+export const RUNS_TABLE = 'runs';
+
+/**
+ * Progress of {@link exportParquet}: one report per table file written.
+ *
+ * @example
+ * ```ts
+ * onProgress: (p) => console.error(`${p.run}/${p.table}: ${p.rows} rows, ${p.bytes} bytes`)
+ * ```
+ */
+export interface ExportProgress {
+  /** Partition value of the run (its directory's name). */
+  run: string;
+  /** Table name. */
+  table: string;
+  /** Path of the Parquet file written. */
+  file: string;
+  /** Rows in that file. */
+  rows: number;
+  /** Its size in bytes. */
+  bytes: number;
+}
+
+/** Options of {@link exportParquet}. */
+export interface ExportParquetOptions {
+  /** Dataset directory; created when missing. A run exported again replaces its own partitions only. */
+  out: string;
+  /** Most rows in one Parquet file; a larger table is split into `part-00000`, `part-00001`, … (bounds memory). Default 4 000 000. */
+  maxRowsPerFile?: number;
+  /** Per run directory, the number of events to export (a damaged run's intact prefix); default every committed event. */
+  limits?: ReadonlyMap<string, number>;
+  /** Called after every file written. */
+  onProgress?: (progress: ExportProgress) => void;
+}
+
+/**
+ * What {@link exportParquet} wrote.
+ *
+ * @example
+ * ```ts
+ * const { files, rows } = await exportParquet(['runs/a'], { out: 'dataset' });
+ * ```
+ */
+export interface ExportSummary {
+  /** Partition value of each run, in the order given. */
+  runs: string[];
+  /** Parquet files written. */
+  files: string[];
+  /** Rows written per table, over all runs. */
+  rows: Record<string, number>;
+  /** Bytes written. */
+  bytes: number;
+}
+
+type ParquetWasm = typeof import('parquet-wasm');
+let parquetModule: Promise<ParquetWasm> | null = null;
+
+/** parquet-wasm, loaded on first use: only an export pays for its WebAssembly module. */
+function loadParquet(): Promise<ParquetWasm> {
+  parquetModule ??= import('parquet-wasm');
+  return parquetModule;
+}
+
+/** Partition values stay plain, so every reader's Hive parser takes them as they are. */
+const RUN_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]*$/;
+
+/**
+ * The partition value of a run directory: its name. Refused (by name) when
+ * a Hive reader would need to escape it.
+ */
+function runName(dir: string): string {
+  const name = path.basename(path.resolve(dir));
+  if (!RUN_NAME.test(name)) {
+    throw new RunFormatError(`exportParquet: run directory ${JSON.stringify(dir)} is named ${JSON.stringify(name)}; partition values must be letters, digits, '.', '_' or '-' (rename or link the directory)`);
+  }
+  return name;
+}
+
+const MICROSECONDS = new TimestampMicrosecond('UTC');
+
+/**
+ * A time column as microseconds since the epoch, UTC: the finest unit every
+ * Parquet reader (Spark included) accepts. Takes the nanosecond timestamps
+ * of layout-2 runs and the Float64 milliseconds of layout-1 runs.
+ */
+function microseconds(column: Vector): Data {
+  const values = column.toArray() as BigInt64Array | Float64Array;
+  // Floored, so that both layouts give one value for one time.
+  const floor = (ns: bigint) => (ns >= 0n ? ns / 1000n : (ns - 999n) / 1000n);
+  const out = values instanceof BigInt64Array
+    ? BigInt64Array.from(values, floor)
+    : BigInt64Array.from(values, (ms) => floor(nanosecondsOf(ms)));
+  return makeData({ type: MICROSECONDS, length: out.length, nullCount: 0, data: out });
+}
+
+/** `table` with its `time` column (if any) in microseconds and the polca-specific schema metadata dropped. */
+function forParquet(table: Table): Table {
+  const at = table.schema.fields.findIndex((f) => f.name === 'time');
+  const fields = table.schema.fields.map((f, i) => (i === at ? new Field('time', MICROSECONDS, false) : f));
+  const schema = new Schema(fields);
+  const batches = table.batches.map((batch) => {
+    const children = fields.map((_, i) => (i === at ? microseconds(batch.getChildAt(i)!) : batch.getChildAt(i)!.data[0]));
+    return new RecordBatch(schema, makeData({ type: new Struct(fields), length: batch.numRows, nullCount: 0, children: children as Data[] }));
+  });
+  return new Table(schema, batches);
+}
+
+/** First row whose `seq` is ≥ `limit` (rows are in seq order). */
+function rowsBefore(table: Table, limit: number): number {
+  const seq = table.getChild('seq');
+  if (!seq) return table.numRows;
+  let lo = 0;
+  let hi = table.numRows;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if ((seq.get(mid) as number) < limit) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}
+
+/** One row of run.json's scalars, so that the dataset says what each run was. */
+function runsTable(manifest: RunManifest, events: number): Table {
+  const start = BigInt(Math.round(manifest.startTime * 1000));
+  const columns: [string, Data][] = [
+    ['numProbe', vectorFromArray([manifest.numProbe], new Int32()).data[0]],
+    ['numParams', vectorFromArray([manifest.numParams], new Int32()).data[0]],
+    ['events', vectorFromArray([events], new Int32()).data[0]],
+    ['status', vectorFromArray([manifest.status], new Utf8()).data[0]],
+    ['backend', vectorFromArray([manifest.backend], new Utf8()).data[0]],
+    ['hvpMode', vectorFromArray([manifest.hvpMode], new Utf8()).data[0]],
+    ['polcaVersion', vectorFromArray([manifest.versions?.polca ?? ''], new Utf8()).data[0]],
+    ['startTime', makeData({ type: MICROSECONDS, length: 1, nullCount: 0, data: BigInt64Array.of(start) })],
+    ['config', vectorFromArray([JSON.stringify(manifest.config ?? {})], new Utf8()).data[0]],
+  ];
+  const fields = columns.map(([name, data]) => new Field(name, data.type, false));
+  const schema = new Schema(fields);
+  return new Table(schema, [new RecordBatch(schema, makeData({ type: new Struct(fields), length: 1, nullCount: 0, children: columns.map(([, d]) => d) }))]);
+}
+
+/**
+ * Write the tables of run directories as one Hive-partitioned Parquet
+ * dataset: every event table, the labels table and a `runs` table (one row
+ * of run.json per run) go to `<out>/<table>/run=<name>/part-<k>.parquet` ({@link partFileName}),
+ * zstd-compressed, with `time` columns as UTC timestamps in microseconds.
+ * Each run is read as `readRun` reads it (the committed events; a crashed
+ * run's intact prefix), and a run exported again replaces its own
+ * partitions. parquet-wasm is loaded on the first call.
+ *
+ * @throws RunFormatError naming the directory when a run cannot be read, two runs share a name, or a name needs escaping.
+ * @example
+ * ```ts
+ * await exportParquet(['runs/hessian', 'runs/random'], { out: 'dataset', onProgress: (p) => console.error(p.file) });
+ * // duckdb: SELECT run, count(*) FROM read_parquet('dataset/polca/*\/*.parquet', hive_partitioning = true) GROUP BY run;
+ * ```
+ */
+export async function exportParquet(runDirs: readonly string[], options: ExportParquetOptions): Promise<ExportSummary> {
+  if (!Array.isArray(runDirs) || runDirs.length === 0) fail('exportParquet', 'runDirs', 'a non-empty array of run directories', runDirs);
+  if (options === null || typeof options !== 'object') fail('exportParquet', 'options', 'an object', options);
+  if (typeof options.out !== 'string' || options.out === '') fail('exportParquet', 'out', 'a directory path', options.out);
+  const maxRows = positiveInt('exportParquet', 'maxRowsPerFile', options.maxRowsPerFile ?? 4_000_000);
+  const names = new Map<string, string>();
+  for (const dir of runDirs) {
+    const name = runName(dir);
+    const other = names.get(name);
+    if (other !== undefined) throw new RunFormatError(`exportParquet: run directories ${JSON.stringify(other)} and ${JSON.stringify(dir)} are both named ${JSON.stringify(name)}; each run's name is its partition value`);
+    names.set(name, dir);
+  }
+  const pq = await loadParquet();
+  const summary: ExportSummary = { runs: [...names.keys()], files: [], rows: {}, bytes: 0 };
+  for (const [name, dir] of names) {
+    const run = await readRun(dir);
+    const limit = Math.min(run.events, options.limits?.get(dir) ?? Infinity);
+    const tables = new Map<string, Table>();
+    for (const t of TABLE_NAMES) {
+      const keep = rowsBefore(run.tables[t], limit);
+      tables.set(t, keep < run.tables[t].numRows ? run.tables[t].slice(0, keep) : run.tables[t]);
+    }
+    const labels = run.manifest.labels
+      ? await readLabelsTable(path.join(dir, run.manifest.labels), run.manifest.numProbe, 'exportParquet')
+      : new Table([labelsBatch(run.manifest.probeMeta ?? {}, run.manifest.numProbe)]);
+    tables.set(LABELS_TABLE, labels);
+    tables.set(RUNS_TABLE, runsTable(run.manifest, limit));
+    for (const [table, data] of tables) {
+      const partition = path.join(options.out, table, `run=${name}`);
+      fs.rmSync(partition, { recursive: true, force: true });
+      fs.mkdirSync(partition, { recursive: true });
+      const whole = forParquet(data);
+      // An empty table still gets a file: it carries the schema, so every run has every table.
+      for (let from = 0, part = 0; from < whole.numRows || part === 0; from += maxRows, part++) {
+        // Arrow cannot slice a table without batches, and an empty table needs no slicing.
+        const slice = whole.numRows === 0 ? whole : whole.slice(from, Math.min(whole.numRows, from + maxRows));
+        const props = new pq.WriterPropertiesBuilder()
+          .setCompression(pq.Compression.ZSTD)
+          .setCreatedBy(`polca ${POLCA_VERSION}`);
+        const wasmTable = pq.Table.fromIPCStream(tableToIPC(slice, 'stream'));
+        const bytes = pq.writeParquet(wasmTable, props.build());
+        const file = path.join(partition, partFileName(part));
+        fs.writeFileSync(file, bytes);
+        summary.files.push(file);
+        summary.rows[table] = (summary.rows[table] ?? 0) + slice.numRows;
+        summary.bytes += bytes.byteLength;
+        options.onProgress?.({ run: name, table, file, rows: slice.numRows, bytes: bytes.byteLength });
+      }
+    }
+  }
+  return summary;
+}
