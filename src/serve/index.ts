@@ -4,7 +4,9 @@
  * Two ways in:
  * - {@link startServer} does everything in one call: it follows the run's
  *   events, serves `polca.v1.Polca` and `grpc.health.v1.Health` on a gRPC
- *   server of its own and `/metrics` over HTTP.
+ *   server of its own and `/metrics` over HTTP, from a worker thread so that
+ *   a busy training thread does not hold up clients (its failure is
+ *   reported on `failed`, never thrown at training).
  * - The parts, to mount polca on servers you already run: a {@link RunView}
  *   follows the events; {@link addToServer} installs the polca service on
  *   your `grpc.Server`; a {@link MetricsSink} keeps the Prometheus metrics
@@ -24,10 +26,9 @@
  * @packageDocumentation
  */
 export { startServer, type ServeOptions, type PolcaServer } from './startServer.js';
-export { packEvent, type PackedEvent } from './eventTransfer.js';
 export { RunView, type RunViewOptions, type RunViewListener, type SourceEnd } from './runView.js';
 export { addToServer, POLCA_SERVICE_NAME, type PolcaService, type PolcaServiceOptions } from './polcaService.js';
-export { quote, type RequestLimits } from './requestLimits.js';
+export type { RequestLimits } from './requestLimits.js';
 export { MetricsSink, type MetricsSinkOptions } from './metricsSink.js';
 export { serverCredentials, bindAddress, isLoopback, type ServeTlsOptions } from './serverCredentials.js';
 export { createPolcaMetrics, type PolcaMetrics, type PolcaMetricsOptions, type ClusterMetric } from './polcaMetrics.js';
