@@ -83,7 +83,7 @@ function writeAll(fd: number, bytes: Uint8Array): void {
  *
  * @example
  * ```ts
- * const file = new TableFile('run/steps.ipc', tableSchema('steps', stepsSchema));
+ * const file = new TableFile('run/steps.arrows', tableSchema('steps', stepsSchema));
  * file.append(batch);
  * file.end(); // end-of-stream marker, close
  * ```

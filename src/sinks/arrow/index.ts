@@ -11,7 +11,8 @@
  *
  * @packageDocumentation
  */
-export { RunWriter, writeRun, type ParamsRecord, type RunWriterOptions } from './RunWriter.js';
+export { RunWriter, writeRun, type ParamsRecord, type RunWriterOptions, type RunWriterFailure, type RunWriterResult } from './RunWriter.js';
+export { readLabels, readLabelsTable, LABELS_TABLE } from './labelsTable.js';
 export { readRun, readParams, type ReadRunOptions, type RunData } from './readRun.js';
 export { decodeEvents } from './decodeEvents.js';
 export { openEventStream, type EventStream, type EventStreamOptions } from './openEventStream.js';
@@ -22,7 +23,7 @@ export { readManifest, MANIFEST_FILE, type RunManifest, type ProbeMetaColumn } f
 export { RunFormatError } from './RunFormatError.js';
 export { scanStream, type StreamEnd, type StreamScan } from './ipcFrames.js';
 export {
-  EVENT_TABLES, TABLE_NAMES, tableSchema, tableFileName, type TableName,
+  EVENT_TABLES, TABLE_NAMES, tableSchema, tableFileName, eventTableSchema, RUN_LAYOUT, TABLE_EXTENSION, type TableName,
   eventsSchema, stepsSchema, checkpointsSchema, lossesSchema, basisSchema, intervalsSchema, projectionsSchema,
   polcaSchema, residualsSchema, clustersSchema, transitionsSchema, alertsSchema, paramsSchema,
 } from './schemas.js';

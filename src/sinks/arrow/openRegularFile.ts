@@ -15,7 +15,7 @@ import { RunFormatError } from './RunFormatError.js';
  * @throws RunFormatError naming the file when it is missing or not a regular file.
  * @example
  * ```ts
- * const fd = openRegularFile('runs/arith/events.ipc', 'replay');
+ * const fd = openRegularFile('runs/arith/events.arrows', 'replay');
  * ```
  */
 export function openRegularFile(file: string, caller: string): number {
