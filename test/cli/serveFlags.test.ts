@@ -109,8 +109,10 @@ describe('polca replay serving flags', () => {
     const c = client(open.port);
     expect((await endedRun(c)).events).toBe(EVENTS.length);
     c.close();
-    const flag = await serve(['--grpc', '0', '--token', 'visible']);
-    expect(flag.stderr()).toMatch(/warning: --token shows in the process list/);
+    const flag = spawnSync(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', 'replay', runDir, '--token', 'visible'], { cwd: ROOT, encoding: 'utf8' });
+    expect(flag.status).toBe(0);
+    expect(flag.stderr).toMatch(/warning: --token shows in the process list/);
+    expect(flag.stderr).toMatch(/warning: --token has no effect without --grpc/);
   });
 
   it('refuses a malformed --grpc, naming the flag', () => {
