@@ -12,6 +12,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { spawn } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
 import * as tf from '@tensorflow/tfjs';
 import '@tensorflow/tfjs-backend-wasm';
@@ -278,7 +279,13 @@ async function prepare(plan: DemoPlan) {
     tf.dispose([probe.x, probe.y, sample.x, sample.y]);
     model.dispose();
   };
-  return { probeMeta, common, fit, dispose };
+  /** SHA-256 of the trained θ's float32 bytes: the same training gives the same digest, whatever watched it. */
+  const thetaDigest = () => {
+    const hash = createHash('sha256');
+    for (const w of model.trainableWeights) hash.update(new Uint8Array((w.read().dataSync() as Float32Array).slice().buffer));
+    return hash.digest('hex');
+  };
+  return { probeMeta, common, fit, dispose, thetaDigest };
 }
 
 /** A comparison tracker: the main run's schedule along another basis, logged to `<out>/bases/<kind>`. */
@@ -359,7 +366,11 @@ export async function runDemo(o: DemoOptions = {}): Promise<string> {
   const plan = demoPlan(o.quick, o.overrides);
   const cfg = plan.config;
   const out = o.out ?? path.join('runs', `demo-${new Date().toISOString().replace(/[:.]/g, '-')}`);
-  fs.mkdirSync(path.dirname(path.resolve(out)), { recursive: true });
+  try {
+    fs.mkdirSync(path.dirname(path.resolve(out)), { recursive: true });
+  } catch {
+    // The log reports a directory it cannot make, as a failed sink, and training goes on.
+  }
   const where = o.bases ?? 'child';
   const kinds = where === 'none' ? [] : plan.compare;
 
@@ -421,9 +432,18 @@ export async function runDemo(o: DemoOptions = {}): Promise<string> {
   });
 
   await setup.fit([polca, ...inline.map((c) => c.callback)]);
-  await polca.close();
+  const ended = await polca.close();
   for (const c of inline) await c.callback.close();
+  log(`trained θ: sha256 ${setup.thetaDigest()}`);
   setup.dispose();
+  // Observers never stop training; a sink that failed said so as it happened, and here what it cost.
+  for (const f of ended.sinks?.failures ?? []) log(`the ${f.sink === 'log' ? 'log' : 'server'} stopped at step ${f.step}: ${f.reason} (${f.lostEvents} events lost); training went on`);
+  if (ended.trackerError) log(`polca stopped tracking: ${ended.trackerError.message}; training went on`);
+  if (ended.sinks?.log && ended.sinks.log.status !== 'closed') {
+    child?.catch(() => undefined);
+    log(`the run directory ${out} is incomplete (${ended.sinks.log.status}): no clusters or report from it`);
+    return out;
+  }
   if (child) {
     if (!childError) log(`waiting for the comparison bases (${childStep || 'starting'})`);
     await child;

@@ -10,6 +10,10 @@ import { replay } from '../../src/sinks/arrow/replay.js';
 import { readRun } from '../../src/sinks/arrow/readRun.js';
 import type { CheckpointEvent, PolcaEvent, PolcaIncrementEvent } from '../../src/stream/events.js';
 
+/** The trained θ's digest printed by the quick demo's run in the first test, for the full-disk run to compare with. */
+let thetaDigest: string | undefined;
+const digestOf = (stdout: string) => /^trained θ: sha256 ([0-9a-f]{64})$/m.exec(stdout)?.[1];
+
 describe('npm run demo -- --quick', () => {
   it('trains, logs a consistent run directory, and clusters it', async () => {
     const out = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'polca-demo-')), 'run');
@@ -18,6 +22,8 @@ describe('npm run demo -- --quick', () => {
     expect(demo.stderr).not.toMatch(/demo: /);
     expect(demo.status).toBe(0);
     const text = demo.stdout;
+    thetaDigest = digestOf(text);
+    expect(thetaDigest).toBeDefined();
     expect(text).toMatch(/live: gRPC 127\.0\.0\.1:\d+ \(polca\.v1\.Polca\), metrics http:\/\/127\.0\.0\.1:\d+\/metrics/);
     expect(text).toMatch(/## polca/);
     expect(text).toMatch(/## Quality/);
@@ -116,6 +122,40 @@ describe('npm run demo -- --quick', () => {
     const svgs = r.stdout.match(/<svg[\s>]/g) ?? [];
     expect(svgs.length).toBeGreaterThanOrEqual(3);
     expect((r.stdout.match(/<path[^>]* d="M/g) ?? []).length).toBeGreaterThan(10);
+  }, 600_000);
+});
+
+describe('npm run demo -- --quick with its log on a full disk', () => {
+  it('trains to the end with the same θ, says the log failed as an alert while training, and leaves run.json failed with the reason', () => {
+    expect(thetaDigest).toBeDefined();
+    const base = fs.mkdtempSync(path.join(os.tmpdir(), 'polca-demo-full-'));
+    const mnt = path.join(base, 'disk');
+    fs.mkdirSync(mnt);
+    // A real full disk: a 128 KB tmpfs (needs root; CI's machine and this one run as root).
+    spawnSync('mount', ['-t', 'tmpfs', '-o', 'size=128k', 'tmpfs', mnt], { stdio: 'ignore' });
+    const mounted = fs.readFileSync('/proc/mounts', 'utf8').includes(` ${mnt} tmpfs `);
+    // Without a tmpfs, an unwritable log (its parent is a file) shows the same, except run.json.
+    if (!mounted) fs.writeFileSync(path.join(mnt, 'file'), '');
+    const out = mounted ? path.join(mnt, 'run') : path.join(mnt, 'file', 'run');
+    try {
+      const demo = spawnSync('npm', ['run', '-s', 'demo', '--', '--quick', '--out', out, '--bases', 'none', '--no-serve'], { encoding: 'utf8', timeout: 400_000, maxBuffer: 64 * 1024 * 1024 });
+      expect(demo.status).toBe(0);
+      const text = demo.stdout;
+      expect(text).toMatch(/^training 400\/400 steps/m);
+      expect(digestOf(text)).toBe(thetaDigest);
+      // The alert reached the stream during training (the progress line shows the latest alert), then the summary.
+      expect(text).toMatch(/^training \d+\/400 steps, .*alert: sink-failed/m);
+      expect(text).toMatch(mounted ? /^the log stopped at step \d+: .*ENOSPC.*training went on$/m : /^the log stopped at step -?\d+: .*training went on$/m);
+      expect(text).toMatch(/no clusters or report from it/);
+      if (mounted) {
+        const manifest = JSON.parse(fs.readFileSync(path.join(out, 'run.json'), 'utf8'));
+        expect(manifest.status).toBe('failed');
+        expect(manifest.failureReason).toMatch(/ENOSPC/);
+      }
+    } finally {
+      if (mounted) spawnSync('umount', [mnt], { stdio: 'ignore' });
+      fs.rmSync(base, { recursive: true, force: true });
+    }
   }, 600_000);
 });
 
