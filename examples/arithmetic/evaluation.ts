@@ -258,3 +258,11 @@ export function arithmeticReportLabels(probeMeta: Record<string, ProbeMetaColumn
   const labels = arithmeticLabels(probeMeta, n);
   return labels && { compositions: [placeCarryColumn(labels)], quality: carryTarget(labels) };
 }
+
+/**
+ * The labels-module exports the command line reads:
+ * `polca clusters|report <dir> --labels examples/arithmetic/evaluation.ts`.
+ */
+export const quality = arithmeticTarget;
+/** See {@link quality}. */
+export const reportLabels = arithmeticReportLabels;

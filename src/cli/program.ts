@@ -3,9 +3,9 @@
  *
  *   polca replay <dir> [--pace recorded] [--speed 10] [--json] [--grpc [host:]50051] [--metrics [host:]9464] [--run name]
  *                [--token-file f] [--tls-cert f --tls-key f [--tls-ca f]]
- *   polca clusters <dir> [--kinds polca,loss] [--min-cluster-size 150] [--delta 100] [--tau 1000]
+ *   polca clusters <dir> [--kinds polca,loss] [--min-cluster-size 150] [--delta 100] [--tau 1000] [--labels <module>]
  *   polca backfill <dir> --model <module>
- *   polca report <dir> [--out report.html] [--delta 100] [--tau 1000] [--min-cluster-size 150] [--kinds polca,loss]
+ *   polca report <dir> [--out report.html] [--delta 100] [--tau 1000] [--min-cluster-size 150] [--kinds polca,loss] [--labels <module>]
  *   polca budget <dir> [--edges 0,500,1000,2000]
  *   polca export <dir…> --parquet [--out DIR] [--max-rows-per-file n]
  *
@@ -17,6 +17,7 @@ import { Command, InvalidArgumentError } from 'commander';
 import { POLCA_VERSION } from '../version.js';
 import { replayCommand } from './replayCommand.js';
 import { clustersCommand } from '../report/clustersCommand.js';
+import { loadTaskLabels } from '../report/taskLabels.js';
 import { backfillCommand } from './backfillCommand.js';
 import { budgetCommand } from './budgetCommand.js';
 import { TOKEN_ENV, hostPort, serveSetup } from './serveFlags.js';
@@ -83,9 +84,11 @@ export function buildProgram(): Command {
     .option('--no-write', 'do not write analysis/clusters.arrows')
     .option('--out <dir>', 'write clusters.arrows into this directory instead of <dir>/analysis (for a read-only run directory)')
     .option('--allow-partial', 'use the intact prefix of a damaged run directory (and say what was dropped) instead of failing')
+    .option('--labels <module>', "the task's labels: a module exporting quality(probeMeta, N) for the quality table (e.g. examples/arithmetic/evaluation.ts)")
     .action(async (dir: string, o) => {
       const kinds = o.kinds ? (String(o.kinds).split(',') as TrajectoryKind[]) : undefined;
-      const r = await clustersCommand(dir, { ...o, kinds });
+      const quality = o.labels ? (await loadTaskLabels(String(o.labels))).quality : undefined;
+      const r = await clustersCommand(dir, { ...o, kinds, quality });
       process.stdout.write(r.text + '\n');
     });
 
@@ -115,6 +118,7 @@ export function buildProgram(): Command {
     .option('--kinds <list>', 'trajectory kinds to draw, comma-separated (default: every kind the run supports)')
     .option('--recluster', 'recompute the clusters even where the run recorded them')
     .option('--allow-partial', 'use the intact prefix of a damaged run directory (and say what was dropped) instead of failing')
+    .option('--labels <module>', "the task's labels: a module exporting reportLabels(probeMeta, N), compositions and quality target (e.g. examples/arithmetic/evaluation.ts)")
     .action(async (dir: string, o) => {
       const { reportCommand } = await import('../report/index.js');
       // The report reads the run itself; it is checked first, so damage is named before any work.
@@ -123,6 +127,7 @@ export function buildProgram(): Command {
       const kinds = o.kinds ? (String(o.kinds).split(',') as TrajectoryKind[]) : undefined;
       const file = await reportCommand(dir, {
         out: o.out, compare, minClusterSize: o.minClusterSize, minSamples: o.minSamples, delta: o.delta, tau: o.tau, kinds, recluster: o.recluster,
+        labels: o.labels ? (await loadTaskLabels(String(o.labels))).reportLabels : undefined,
       });
       process.stdout.write(`report written to ${file}\n`);
     });

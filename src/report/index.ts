@@ -33,3 +33,4 @@ export {
 export type { ReportCharts } from './reportHtml.js';
 export { clustersCommand, type ClustersCommandOptions, type ClustersResult } from './clustersCommand.js';
 export { categoricalColumns, type CategoricalColumn } from './probeLabels.js';
+export { loadTaskLabels, type TaskLabels } from './taskLabels.js';
