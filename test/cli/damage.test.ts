@@ -139,7 +139,7 @@ describe('polca on damaged run directories (real processes)', () => {
     for (const r of [budget, clusters]) {
       expect(r.code).not.toBe(0);
       expect(r.stderr).toContain(`damaged: ${path.join(dir, rel)}: corrupt at byte ${offsets[1]}`);
-      expect(r.stderr).toMatch(/record batch 0 at byte \d+ fails its checksum/);
+      expect(r.stderr).toContain(`record batch 0 at byte ${offsets[1]} fails its checksum`);
       expect(r.stderr).not.toMatch(/TrajectoryBuilder/);
       expect(r.stdout).toBe('');
     }

@@ -137,10 +137,11 @@ export class TableFileReader {
     bytes.set(this.schemaBytes, 0);
     bytes.set(message, this.schemaBytes.byteLength);
     // The same framing, metadata and batch checks as a whole-file read, on schema + this one message.
-    const { table, recovery } = readTableBytes(bytes, this.expected, this.file, this.caller, this.batches);
+    // Offsets in the reason are the file's: the message sits at `start`, after the schema in `bytes`.
+    const { table, recovery } = readTableBytes(bytes, this.expected, this.file, this.caller, this.batches, start - this.schemaBytes.byteLength);
     if (recovery.batches !== 1) {
       this.at = start;
-      return this.stop(recovery.end === 'eof' ? 'corrupt' : recovery.end, `at byte ${start}: ${recovery.reason ?? 'not a record batch'}`);
+      return this.stop(recovery.end === 'eof' ? 'corrupt' : recovery.end, recovery.reason ?? `not a record batch at byte ${start}`);
     }
     this.batches += 1;
     this.rows += table.numRows;

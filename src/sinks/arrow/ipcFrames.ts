@@ -109,6 +109,7 @@ export interface StreamScan {
  * record batch whose checksum does not match its bytes is damage.
  *
  * @param firstBatch - position in its file of the first batch in `bytes` (when scanning one message of a longer file).
+ * @param byteOffset - position in its file of `bytes[0]`, added to the byte offsets in `reason`.
  *
  * @example
  * ```ts
@@ -116,7 +117,7 @@ export interface StreamScan {
  * if (scan.end === 'truncated') console.log(`dropped ${bytes.length - scan.validBytes} bytes`);
  * ```
  */
-export function scanStream(bytes: Uint8Array, firstBatch = 0): StreamScan {
+export function scanStream(bytes: Uint8Array, firstBatch = 0, byteOffset = 0): StreamScan {
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   let at = 0;
   let hasSchema = false;
@@ -126,34 +127,34 @@ export function scanStream(bytes: Uint8Array, firstBatch = 0): StreamScan {
   for (;;) {
     const left = bytes.byteLength - at;
     if (left === 0) return stop('eof');
-    if (left < 8) return stop('truncated', `${left} bytes of a message prefix at byte ${at}`);
-    if (view.getUint32(at, true) !== 0xffffffff) return stop('corrupt', `no continuation marker at byte ${at}`);
+    if (left < 8) return stop('truncated', `${left} bytes of a message prefix at byte ${at + byteOffset}`);
+    if (view.getUint32(at, true) !== 0xffffffff) return stop('corrupt', `no continuation marker at byte ${at + byteOffset}`);
     const metaLength = view.getInt32(at + 4, true);
     if (metaLength === 0) {
       const after = left - 8;
       at += 8;
       return after === 0 ? stop('eos') : stop('corrupt', `${after} bytes after the end-of-stream marker`);
     }
-    if (metaLength < 0 || metaLength % 8 !== 0) return stop('corrupt', `bad metadata length ${metaLength} at byte ${at}`);
-    if (8 + metaLength > left) return stop('truncated', `metadata of ${metaLength} bytes at byte ${at} runs past the end`);
+    if (metaLength < 0 || metaLength % 8 !== 0) return stop('corrupt', `bad metadata length ${metaLength} at byte ${at + byteOffset}`);
+    if (8 + metaLength > left) return stop('truncated', `metadata of ${metaLength} bytes at byte ${at + byteOffset} runs past the end`);
     const unsafe = checkMessageMetadata(bytes.subarray(at + 8, at + 8 + metaLength));
-    if (unsafe) return stop('corrupt', `damaged message metadata at byte ${at}: ${unsafe}`);
+    if (unsafe) return stop('corrupt', `damaged message metadata at byte ${at + byteOffset}: ${unsafe}`);
     let message: Message;
     try {
       message = Message.decode(bytes.subarray(at + 8, at + 8 + metaLength));
     } catch (e) {
-      return stop('corrupt', `undecodable message metadata at byte ${at}: ${(e as Error).message}`);
+      return stop('corrupt', `undecodable message metadata at byte ${at + byteOffset}: ${(e as Error).message}`);
     }
     const bodyLength = message.bodyLength;
-    if (!Number.isSafeInteger(bodyLength) || bodyLength < 0) return stop('corrupt', `bad body length ${bodyLength} at byte ${at}`);
+    if (!Number.isSafeInteger(bodyLength) || bodyLength < 0) return stop('corrupt', `bad body length ${bodyLength} at byte ${at + byteOffset}`);
     const problem = hasSchema ? checkBatch(message, bodyLength) : message.isSchema() ? undefined : 'first message is not a schema';
-    if (problem) return stop('corrupt', `${problem} at byte ${at}`);
-    if (8 + metaLength + bodyLength > left) return stop('truncated', `message body of ${bodyLength} bytes at byte ${at} runs past the end`);
+    if (problem) return stop('corrupt', `${problem} at byte ${at + byteOffset}`);
+    if (8 + metaLength + bodyLength > left) return stop('truncated', `message body of ${bodyLength} bytes at byte ${at + byteOffset} runs past the end`);
     const expected = hasSchema ? message.metadata.get(CHECKSUM_KEY) : undefined;
     if (expected !== undefined) {
       const body = bytes.subarray(at + 8 + metaLength, at + 8 + metaLength + bodyLength);
       const actual = batchChecksum(message, body, firstBatch + batches);
-      if (actual !== expected) return stop('corrupt', `record batch ${firstBatch + batches} at byte ${at} fails its checksum (stored ${JSON.stringify(expected)}, computed ${actual})`);
+      if (actual !== expected) return stop('corrupt', `record batch ${firstBatch + batches} at byte ${at + byteOffset} fails its checksum (stored ${JSON.stringify(expected)}, computed ${actual})`);
       checksummed += 1;
     }
     at += 8 + metaLength + bodyLength;

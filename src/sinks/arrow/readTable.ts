@@ -61,6 +61,7 @@ function describeFields(s: Schema): string {
  * @param expected - the schema the table must have; a file without a complete schema message is read as an empty table of it.
  * @param file - name used in errors and in the recovery report.
  * @param firstBatch - position in the file of the first batch in `bytes` (for checksums, when `bytes` is the schema plus one later message).
+ * @param byteOffset - position in the file of `bytes[0]`, for the byte offsets in the recovery's `reason`.
  * @throws RunFormatError when the stream's schema differs from `expected` or comes from a newer schema version.
  * @example
  * ```ts
@@ -68,8 +69,10 @@ function describeFields(s: Schema): string {
  * if (recovery.droppedBytes > 0) console.warn(recovery.reason);
  * ```
  */
-export function readTableBytes(bytes: Uint8Array, expected: Schema, file: string, caller = 'readTable', firstBatch = 0): { table: Table; recovery: TableRecovery } {
-  const scan = scanStream(bytes, firstBatch);
+export function readTableBytes(
+  bytes: Uint8Array, expected: Schema, file: string, caller = 'readTable', firstBatch = 0, byteOffset = 0,
+): { table: Table; recovery: TableRecovery } {
+  const scan = scanStream(bytes, firstBatch, byteOffset);
   let end = scan.end;
   let reason = scan.reason;
   let validBytes = scan.validBytes;
@@ -97,7 +100,7 @@ export function readTableBytes(bytes: Uint8Array, expected: Schema, file: string
           const problem = batchProblem(batch, schema);
           if (problem) {
             end = 'corrupt';
-            reason = `record batch ${batches.length}: ${problem}`;
+            reason = `record batch ${firstBatch + batches.length}: ${problem}`;
             validBytes = -1;
             break;
           }
@@ -107,7 +110,7 @@ export function readTableBytes(bytes: Uint8Array, expected: Schema, file: string
     } catch (e) {
       // A message that framed correctly but did not decode: keep the batches before it.
       end = 'corrupt';
-      reason = `record batch ${batches.length} did not decode: ${(e as Error).message}`;
+      reason = `record batch ${firstBatch + batches.length} did not decode: ${(e as Error).message}`;
       validBytes = -1;
     }
     if (batches.length !== scan.batches && end !== 'corrupt') {
