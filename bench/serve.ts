@@ -19,7 +19,7 @@
  * Goals with the checkpoints running: event-to-client p99 ≤ 50 ms and every
  * scrape under 100 ms.
  *
- * Usage: npm run bench:serve [-- --rate 200] [-- --quick]   (events per second emitted; --quick: a 400-step run)
+ * Usage: npm run bench:serve [-- --rate 200] [-- --quick]   (events per second emitted; --quick: a 200-step run)
  */
 import { Worker, isMainThread, parentPort, workerData } from 'node:worker_threads';
 import * as grpc from '@grpc/grpc-js';
@@ -142,7 +142,7 @@ async function main(): Promise<void> {
   const rateArg = process.argv.indexOf('--rate');
   const rate = rateArg > 0 ? Number(process.argv[rateArg + 1]) : 200;
   const quick = process.argv.includes('--quick');
-  const events = syntheticServeRun(quick ? { steps: 400 } : {});
+  const events = syntheticServeRun(quick ? { steps: 200 } : {});
   console.log(`polca serve latency: ${events.length} events at ${rate} events/s (demo-size run, 500 datapoints)`);
   const scenarios: [string, Scenario][] = [];
   for (const thread of ['worker', 'main'] as const) {
