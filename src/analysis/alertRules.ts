@@ -4,7 +4,7 @@
  *
  * @packageDocumentation
  */
-import { fail, oneOf, positiveInt, positiveNumber } from '../errors/validate.js';
+import { nonNegativeNumber, oneOf, positiveInt, positiveNumber } from '../errors/validate.js';
 import type { OperatorFunction } from 'rxjs';
 import { pushOperator } from './pushOperator.js';
 import type { AlertEvent, PolcaEvent } from '../stream/events.js';
@@ -47,10 +47,7 @@ export interface AlertRulesOptions {
 }
 
 const posInt = (v: number, name: string): number => positiveInt('AlertRules', name, v);
-function nonNeg(v: number, name: string): number {
-  if (!(v >= 0) || !Number.isFinite(v)) fail('AlertRules', name, 'a non-negative number', v);
-  return v;
-}
+const nonNeg = (v: number, name: string): number => nonNegativeNumber('AlertRules', name, v);
 
 function median(sorted: number[]): number {
   const n = sorted.length;

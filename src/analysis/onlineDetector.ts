@@ -6,7 +6,7 @@
  *
  * @packageDocumentation
  */
-import { fail, oneOf, positiveInt, positiveNumber } from '../errors/validate.js';
+import { fail, nonNegativeNumber, oneOf, positiveInt, positiveNumber } from '../errors/validate.js';
 import type { OperatorFunction } from 'rxjs';
 import { pushOperator } from './pushOperator.js';
 import type { PolcaEvent, TrajectoryKind, TransitionEvent } from '../stream/events.js';
@@ -75,8 +75,7 @@ function resolve(options: PeakOptions, spacing: number, fn: string): Resolved {
   const d = options.delta === undefined ? DEFAULT_DELTA_INTERVALS : deltaToOffset(spacing, options.delta, { round: options.round }, fn);
   const confirm = positiveInt(fn, 'confirm', options.confirm ?? Math.ceil(d / 2));
   const z = positiveNumber(fn, 'z', options.z ?? 8);
-  const minRelative = options.minRelative ?? 0.1;
-  if (!(minRelative >= 0) || !Number.isFinite(minRelative)) fail(fn, 'minRelative', 'a non-negative number', minRelative);
+  const minRelative = nonNegativeNumber(fn, 'minRelative', options.minRelative ?? 0.1);
   const minNoise = positiveInt(fn, 'minNoise', options.minNoise ?? 30);
   const direction = oneOf(fn, 'direction', options.direction ?? 'max', ['max', 'min', 'both'] as const);
   const signs = direction === 'max' ? [1] : direction === 'min' ? [-1] : [1, -1];

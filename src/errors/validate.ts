@@ -49,6 +49,12 @@ export function positiveNumber(fn: string, option: string, value: unknown): numb
   return value;
 }
 
+/** A finite number ≥ 0. */
+export function nonNegativeNumber(fn: string, option: string, value: unknown): number {
+  if (typeof value !== 'number' || !Number.isFinite(value) || value < 0) fail(fn, option, 'a non-negative number', value);
+  return value;
+}
+
 /** A finite number in [lo, hi]. */
 export function numberIn(fn: string, option: string, value: unknown, lo: number, hi: number): number {
   if (typeof value !== 'number' || !Number.isFinite(value) || value < lo || value > hi) fail(fn, option, `a number in [${lo}, ${hi}]`, value);

@@ -99,6 +99,8 @@ describe('non-finite', () => {
     expect(out.map((a) => a.rule)).toEqual(['non-finite']);
     expect(() => new AlertRules({ spike: { window: 0 } })).toThrow(/AlertRules: option 'spike.window' must be a positive integer, got 0/);
     expect(() => new AlertRules({ stall: { window: -5 } })).toThrow(/option 'stall.window'/);
+    expect(() => new AlertRules({ spike: { threshold: -1 } })).toThrow("AlertRules: option 'spike.threshold' must be a non-negative number, got -1");
+    expect(() => new AlertRules({ stall: { minImprovement: NaN } })).toThrow("AlertRules: option 'stall.minImprovement' must be a non-negative number, got NaN");
     expect(() => new AlertRules({ signal: 'x' as never })).toThrow(/option 'signal'/);
   });
 });
