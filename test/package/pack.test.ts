@@ -31,6 +31,7 @@ interface PackageJson {
   license: string;
   dependencies: Record<string, string>;
   peerDependencies: Record<string, string>;
+  peerDependenciesMeta?: Record<string, { optional?: boolean }>;
 }
 
 let pkg: PackedPackage;
@@ -130,7 +131,7 @@ describe('the tarball', () => {
     expect(unresolved).toEqual([]);
   });
 
-  it('imports at run time only its dependencies and peers, and uses every runtime dependency', async () => {
+  it('imports, at run time and in its declarations, only its dependencies and peers; uses every runtime dependency; needs every peer that polca loads', async () => {
     const result = await esbuild.build({
       absWorkingDir: pkg.extracted,
       entryPoints: [...shipped].filter((f) => /^dist\/.+\.js$/.test(f)),
@@ -168,6 +169,24 @@ describe('the tarball', () => {
     }
     expect([...typeImports].filter((p) => !declared.has(p)).sort()).toEqual([]);
     expect(typeImports.has('rxjs')).toBe(true);
+
+    // A peer that `polca` itself loads cannot be optional: importing polca without it fails.
+    const main = await esbuild.build({
+      absWorkingDir: pkg.extracted,
+      entryPoints: [manifest.main],
+      bundle: true,
+      write: false,
+      outdir: 'bundle-check',
+      platform: 'node',
+      format: 'esm',
+      packages: 'external',
+      metafile: true,
+      logLevel: 'silent',
+    });
+    const mainImports = new Set(Object.values(main.metafile.inputs).flatMap((i) => i.imports.filter((m) => m.external).map((m) => packageName(m.path))));
+    const optional = Object.entries(manifest.peerDependenciesMeta ?? {}).filter(([, m]) => m.optional).map(([p]) => p);
+    expect(optional.filter((p) => mainImports.has(p))).toEqual([]);
+    expect(mainImports.has('@tensorflow/tfjs-layers')).toBe(true);
   });
 
   it('source maps name only shipped sources, and a stack trace maps back into them', async () => {

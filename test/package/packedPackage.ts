@@ -196,6 +196,23 @@ async function build(dir: string, files: string[]): Promise<PackedPackage> {
   return { tarball, files: listing[0].files.map(({ path: p, size }) => ({ path: p, size })), extracted, consumer, seconds: { pack, install } };
 }
 
+/** Packages older than this, of other source states, are removed after a build (each holds an install of about 180 MB). */
+const KEEP_MS = 30 * 60_000;
+
+/** Removes the packages of earlier source states that nobody has touched for KEEP_MS. */
+function pruneOthers(current: string): void {
+  const now = Date.now();
+  for (const name of fs.readdirSync(os.tmpdir())) {
+    const dir = path.join(os.tmpdir(), name);
+    if (!/^polca-package-[0-9a-f]{16}$/.test(name) || dir === current || fs.existsSync(`${dir}.lock`)) continue;
+    try {
+      if (now - fs.statSync(dir).mtimeMs > KEEP_MS) fs.rmSync(dir, { recursive: true, force: true });
+    } catch {
+      // Removed by another process meanwhile.
+    }
+  }
+}
+
 let memo: PackedPackage | undefined;
 
 /**
@@ -211,10 +228,13 @@ export async function packedPackage(): Promise<PackedPackage> {
   await acquire(lock);
   try {
     if (fs.existsSync(done)) {
+      const now = new Date();
+      fs.utimesSync(dir, now, now);
       memo = { ...(JSON.parse(fs.readFileSync(done, 'utf8')) as PackedPackage), seconds: { pack: 0, install: 0 } };
     } else {
       memo = await build(dir, files);
       fs.writeFileSync(done, JSON.stringify(memo));
+      pruneOthers(dir);
     }
   } finally {
     fs.rmSync(lock, { recursive: true, force: true });
