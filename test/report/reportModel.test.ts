@@ -14,6 +14,7 @@ import { buildReport, renderCharts } from '../../src/report/buildReport.js';
 import { reportCommand } from '../../src/report/reportCommand.js';
 import { makeTrackerRun } from './trackerRun.js';
 import { arithmeticReportLabels } from '../../examples/arithmetic/evaluation.js';
+import { labelColumn } from '../../src/analysis/labels.js';
 import { band, breakStep, exactLoss, projectedLoss } from './independent.js';
 
 // The arithmetic task's labels, as its example passes them: place × carry compositions and the carry quality table.
@@ -200,6 +201,27 @@ describe('reportModel on a real tracker run (clusters computed)', () => {
     const rows = rowsOf(bandChart(p.projected, { title: 't', yTitle: 'y' })) as unknown as BandRow[];
     for (const c of p.clusters) expectBandRows(rows, c.label, c.members, traj, want);
     expect(small.trainingLoss.map((r) => r.step)).toEqual([1, 11, 21, 30, 40]);
+  });
+});
+
+describe('reportModel with a task\u2019s own labels (no arithmetic)', () => {
+  it('draws the given columns first, then the probe-metadata columns they were not made from, and tables homogeneity in the given category', () => {
+    const parity = labelColumn('parity', Array.from({ length: 60 }, (_, x) => (x % 2 === 0 ? 'even' : 'odd')), ['even', 'odd']);
+    const carry = labelColumn('carry', probeMeta.carry);
+    const m = reportModel(events, probeMeta as never, { ...OPTS, labels: { compositions: [parity], quality: { column: carry, category: 'true' } } });
+    for (const p of m.panels) {
+      expect(p.compositions.map((c) => c.column)).toEqual(['parity', 'place', 'carry']);
+      const got = new Map(p.compositions[0].rows.map((r) => [`${r.clusterId}|${r.category}`, r.count]));
+      const want = new Map<string, number>();
+      for (const c of p.clusters) for (const x of c.members) want.set(`${c.id}|${x % 2 === 0 ? 'even' : 'odd'}`, (want.get(`${c.id}|${x % 2 === 0 ? 'even' : 'odd'}`) ?? 0) + 1);
+      expect(got).toEqual(want);
+    }
+    // Without an eligibility rule every cluster of every POLCA panel competes for the top three.
+    const shares = m.panels.flatMap((p) => p.clusters.map((c) => Array.from(c.members).filter((x) => probeMeta.carry[x]).length / c.size));
+    const row = m.quality!.rows.find((r) => r.kind === 'polca')!;
+    expect(row.target).toBe('carry=true');
+    expect(row.topHomogeneity).toEqual(shares.sort((a, b) => b - a).slice(0, 3));
+    expect(m.quality!.markdown.split('\n')[0]).toBe('| trajectories | max carry=true homogeneity (top 3) | clusters with hidden breakthroughs |');
   });
 });
 
