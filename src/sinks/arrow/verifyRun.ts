@@ -284,7 +284,7 @@ export async function verifyRun(dir: string, caller = 'verifyRun'): Promise<RunC
       firstBad = Math.min(firstBad, owners[0] ?? Infinity);
       if (name === 'events') intact = 0;
     }
-    describeEnd(name, check, closed, manifest, damage);
+    describeEnd(name, check, closed, manifest, damage, unverified);
     if (firstBad < intact) {
       intact = firstBad;
       if (badWhy) damage.push({ table: name, file: check.file, message: badWhy });
@@ -297,7 +297,7 @@ export async function verifyRun(dir: string, caller = 'verifyRun'): Promise<RunC
   if (manifest.params) {
     const check = scanTable(fileOf('params'), tableSchema('params', paramsSchema), caller, limitOf('params'), () => undefined);
     tables.params = check;
-    describeEnd('params', check, closed, manifest, damage);
+    describeEnd('params', check, closed, manifest, damage, unverified);
     if (manifest.runId !== undefined && check.end !== 'missing' && check.runId !== manifest.runId) {
       damage.push({ table: 'params', file: check.file, message: `belongs to run ${check.runId ?? '(none)'}, but run.json is run ${manifest.runId}; ignored` });
     }
@@ -320,15 +320,21 @@ export async function verifyRun(dir: string, caller = 'verifyRun'): Promise<RunC
   return { dir, manifest, tables, committed, expectedEvents, intactEvents: Math.min(intact, committed), damage, unverified };
 }
 
-/** Damage at the end of one file: an early stop, a missing marker, sizes that disagree with run.json. */
-function describeEnd(name: string, t: TableCheck, closed: boolean, manifest: RunManifest, damage: RunDamage[]): void {
+/**
+ * Damage at the end of one file: an early stop, a missing marker, sizes that disagree with run.json.
+ * A last message cut short in a run that was never closed is what a killed writer leaves: noted, not damage
+ * (rows an event needs that are missing are damage all the same, found by the row checks).
+ */
+function describeEnd(name: string, t: TableCheck, closed: boolean, manifest: RunManifest, damage: RunDamage[], unverified: string[]): void {
   const push = (message: string) => damage.push({ table: name, file: t.file, message });
   const kept = `kept ${t.batches} batches (${t.rows} rows)`;
   if (t.end === 'missing') {
     push(`could not be read: ${t.reason}`);
     return;
   }
-  if (t.end === 'truncated' || t.end === 'corrupt') {
+  if (t.end === 'truncated' && !closed) {
+    unverified.push(`${t.file}: the last message is cut at byte ${t.bytes} (${t.reason}), as a writer stopped during a flush leaves it; ${kept}, ignored ${t.bytes - t.validBytes} bytes`);
+  } else if (t.end === 'truncated' || t.end === 'corrupt') {
     push(`${t.end} at byte ${t.validBytes} of ${t.bytes}${t.reason ? ` (${t.reason})` : ''}; ${kept}, dropped ${t.bytes - t.validBytes} bytes`);
   } else if (closed && t.end === 'eof') {
     push(`ends at byte ${t.bytes} without the end-of-stream marker of a closed run (cut at a batch boundary?); ${kept}`);

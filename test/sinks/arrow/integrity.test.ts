@@ -288,6 +288,32 @@ describe('tables from elsewhere and counts', () => {
   });
 });
 
+describe('runs that were not closed', () => {
+  it('a half-written last message of a killed writer is noted, not damage: the committed events replay in full', async () => {
+    const dir = copyRun(intactDir);
+    const m = JSON.parse(fs.readFileSync(path.join(dir, 'run.json'), 'utf8'));
+    m.status = 'running';
+    delete m.files;
+    delete m.events;
+    fs.writeFileSync(path.join(dir, 'run.json'), JSON.stringify(m));
+    const rel = m.tables.polca;
+    const bytes = fs.readFileSync(path.join(dir, rel));
+    const offsets = messageOffsets(bytes);
+    // Drop the end-of-stream marker and start a new batch that never finished (its event was never committed).
+    const half = bytes.subarray(offsets[1], offsets[1] + Math.floor((offsets[2] - offsets[1]) / 2));
+    fs.writeFileSync(path.join(dir, rel), Buffer.concat([bytes.subarray(0, offsets.at(-1)!), half]));
+    const r = await runReplay(dir, false);
+    expect(r.threw).toBeUndefined();
+    expect(r.lines).toEqual(baseline);
+    expect(r.warnings.some((w) => w.includes(`not verified: ${path.join(dir, rel)}: the last message is cut at byte ${offsets.at(-1)! + half.length}`))).toBe(true);
+    expect(r.warnings.some((w) => w.includes("run.json status is 'running'"))).toBe(true);
+    // A row an event needs is still damage in an unclosed run: cut the same file inside a committed batch.
+    fs.writeFileSync(path.join(dir, rel), bytes.subarray(0, offsets[2] + 20));
+    const cut = await runReplay(dir, false);
+    expect(cut.threw).toContain(path.join(dir, rel));
+  });
+});
+
 describe('untrusted run directories', () => {
   it('run.json pointing outside the directory, at a FIFO, or at a symlink to /dev/zero is refused by name, without hanging', async () => {
     const outside = copyRun(intactDir);
