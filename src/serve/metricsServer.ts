@@ -6,6 +6,7 @@
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Registry } from 'prom-client';
+import { port as checkPort } from '../errors/validate.js';
 
 /** A running metrics endpoint. */
 export interface MetricsServer {
@@ -34,9 +35,7 @@ export async function startMetricsServer(
 ): Promise<MetricsServer> {
   const port = options.port ?? 0;
   const host = options.host ?? '127.0.0.1';
-  if (!(Number.isInteger(port) && port >= 0 && port <= 65535)) {
-    throw new RangeError(`startMetricsServer: option port must be an integer in [0, 65535], got ${port}`);
-  }
+  checkPort('startMetricsServer', 'port', port);
   const server = createServer((req, res) => {
     const path = (req.url ?? '/').split('?')[0];
     if (path !== '/metrics') {

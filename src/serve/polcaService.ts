@@ -6,7 +6,7 @@
  */
 import * as grpc from '@grpc/grpc-js';
 import { TRAJECTORY_KINDS } from '../analysis/trajectories.js';
-import { positiveInt } from '../errors/validate.js';
+import { numberIn, positiveInt } from '../errors/validate.js';
 import type { Event } from './generated/polca/v1/Event.js';
 import type { PolcaHandlers } from './generated/polca/v1/Polca.js';
 import type { SubscribeRequest__Output } from './generated/polca/v1/SubscribeRequest.js';
@@ -96,8 +96,7 @@ function endStatus(end: SourceEnd): grpc.StatusObject | undefined {
 export function addToServer(server: grpc.Server, view: RunView, options: PolcaServiceOptions = {}): PolcaService {
   const fn = 'addToServer';
   const maxLag = positiveInt(fn, 'subscriberMaxLag', options.subscriberMaxLag ?? 4096);
-  const drainTimeoutMs = options.drainTimeoutMs ?? 5000;
-  if (!(drainTimeoutMs >= 0)) throw new RangeError(`addToServer: option drainTimeoutMs must be >= 0, got ${drainTimeoutMs}`);
+  const drainTimeoutMs = numberIn(fn, 'drainTimeoutMs', options.drainTimeoutMs ?? 5000, 0, 2 ** 31 - 1);
   const authorized = bearerCheck(fn, options.token);
   const limits = resolveLimits(fn, options.limits);
   const counters = options.metrics;

@@ -5,6 +5,7 @@
  * @packageDocumentation
  */
 import { ProjectedLoss } from '../analysis/projectedLoss.js';
+import { positiveInt } from '../errors/validate.js';
 import type { PolcaIncrementEvent } from '../stream/events.js';
 
 interface BasisTrajectories {
@@ -58,10 +59,7 @@ export class TrajectoryStore {
   private readonly maxValues: number;
 
   constructor(options: { maxValues: number }) {
-    if (!(Number.isInteger(options.maxValues) && options.maxValues >= 1)) {
-      throw new RangeError(`TrajectoryStore: option maxValues must be an integer >= 1, got ${options.maxValues}`);
-    }
-    this.maxValues = options.maxValues;
+    this.maxValues = positiveInt('TrajectoryStore', 'maxValues', options?.maxValues);
   }
 
   /** Number of datapoints N (−1 before the first polca event). */

@@ -6,6 +6,7 @@
 import { Worker, type ResourceLimits } from 'node:worker_threads';
 import type { Observable, Subscription } from 'rxjs';
 import type { PolcaEvent } from '../stream/events.js';
+import { positiveInt } from '../errors/validate.js';
 import { packEvent } from './eventTransfer.js';
 import { createPolcaMetrics, type PolcaMetrics } from './polcaMetrics.js';
 import type { FromWorker, ToWorker, WorkerInput } from './serveWorker.js';
@@ -50,12 +51,8 @@ function spawnWorker(input: WorkerInput, resourceLimits: ResourceLimits | undefi
  */
 export async function startWorkerServer(events$: Observable<PolcaEvent>, options: ComposeOptions & { worker?: ServeOptions['worker'] }): Promise<WorkerServer> {
   const { worker: workerOpts, ...compose } = options;
-  const maxQueuedEvents = workerOpts?.maxQueuedEvents ?? 100_000;
-  const maxQueuedKiB = Math.ceil((workerOpts?.maxQueuedBytes ?? 256 * 2 ** 20) / 1024);
-  if (!(Number.isInteger(maxQueuedEvents) && maxQueuedEvents >= 1)) {
-    throw new RangeError(`startServer: option worker.maxQueuedEvents must be an integer >= 1, got ${maxQueuedEvents}`);
-  }
-  if (!(maxQueuedKiB >= 1)) throw new RangeError(`startServer: option worker.maxQueuedBytes must be >= 1024, got ${workerOpts?.maxQueuedBytes}`);
+  const maxQueuedEvents = positiveInt('startServer', 'worker.maxQueuedEvents', workerOpts?.maxQueuedEvents ?? 100_000);
+  const maxQueuedKiB = Math.ceil(positiveInt('startServer', 'worker.maxQueuedBytes', workerOpts?.maxQueuedBytes ?? 256 * 2 ** 20, 1024) / 1024);
   const shared = new SharedArrayBuffer(8);
   const ingested = new Int32Array(shared);
   const worker = spawnWorker({ options: compose, ingested: shared }, workerOpts?.resourceLimits);
