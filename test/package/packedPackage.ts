@@ -43,8 +43,8 @@ export interface PackedPackage {
 /** Peers and type packages the consumer installs beside polca, at the versions this repository tests with (so npm's cache has them). */
 const CONSUMER_EXTRAS = ['@tensorflow/tfjs-core', '@tensorflow/tfjs-layers', '@tensorflow/tfjs-backend-cpu', '@types/node'];
 
-/** Repository paths the build and `npm pack` read, besides the `files` entries of package.json. */
-const BUILD_INPUTS = ['package.json', 'tsconfig.json', 'tsconfig.build.json'];
+/** Repository paths the build and `npm pack` read, besides the `files` entries of package.json (the ignore files as npm would see them). */
+const BUILD_INPUTS = ['package.json', 'tsconfig.json', 'tsconfig.build.json', '.gitignore', '.npmignore'];
 
 /**
  * The environment for child npm processes: without the variables npm sets
