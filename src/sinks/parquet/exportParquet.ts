@@ -16,9 +16,11 @@ import { POLCA_VERSION } from '../../version.js';
 import { nanosecondsOf } from '../arrow/columnBuffer.js';
 import { labelsBatch, readLabelsTable, LABELS_TABLE } from '../arrow/labelsTable.js';
 import type { RunManifest } from '../arrow/manifest.js';
-import { readRun } from '../arrow/readRun.js';
+import { readManifest } from '../arrow/manifest.js';
+import { readTableFile } from '../arrow/readTableFile.js';
 import { RunFormatError } from '../arrow/RunFormatError.js';
-import { TABLE_NAMES } from '../arrow/schemas.js';
+import { TABLE_NAMES, eventTableSchema, type TableName } from '../arrow/schemas.js';
+import { TableFileReader } from '../arrow/TableFileReader.js';
 
 /**
  * File name of part `k` of a partition: zero-padded, so that the name order
@@ -142,7 +144,7 @@ function forParquet(table: Table): Table {
 }
 
 /** First row whose `seq` is ≥ `limit` (rows are in seq order). */
-function rowsBefore(table: Table, limit: number): number {
+function rowsBefore(table: Table | RecordBatch, limit: number): number {
   const seq = table.getChild('seq');
   if (!seq) return table.numRows;
   let lo = 0;
@@ -179,9 +181,10 @@ function runsTable(manifest: RunManifest, events: number): Table {
  * dataset: every event table, the labels table and a `runs` table (one row
  * of run.json per run) go to `<out>/<table>/run=<name>/part-<k>.parquet` ({@link partFileName}),
  * zstd-compressed, with `time` columns as UTC timestamps in microseconds.
- * Each run is read as `readRun` reads it (the committed events; a crashed
- * run's intact prefix), and a run exported again replaces its own
- * partitions. parquet-wasm is loaded on the first call.
+ * Each run keeps what `readRun` keeps (the committed events; a crashed
+ * run's intact prefix), read one record batch at a time so that memory
+ * holds one part (`maxRowsPerFile` rows), not the run. A run exported again
+ * replaces its own partitions. parquet-wasm is loaded on the first call.
  *
  * @throws RunFormatError naming the directory when a run cannot be read, two runs share a name, or a name needs escaping.
  * @example
@@ -204,41 +207,73 @@ export async function exportParquet(runDirs: readonly string[], options: ExportP
   }
   const pq = await loadParquet();
   const summary: ExportSummary = { runs: [...names.keys()], files: [], rows: {}, bytes: 0 };
-  for (const [name, dir] of names) {
-    const run = await readRun(dir);
-    const limit = Math.min(run.events, options.limits?.get(dir) ?? Infinity);
-    const tables = new Map<string, Table>();
-    for (const t of TABLE_NAMES) {
-      const keep = rowsBefore(run.tables[t], limit);
-      tables.set(t, keep < run.tables[t].numRows ? run.tables[t].slice(0, keep) : run.tables[t]);
-    }
-    const labels = run.manifest.labels
-      ? await readLabelsTable(path.join(dir, run.manifest.labels), run.manifest.numProbe, 'exportParquet')
-      : new Table([labelsBatch(run.manifest.probeMeta ?? {}, run.manifest.numProbe)]);
-    tables.set(LABELS_TABLE, labels);
-    tables.set(RUNS_TABLE, runsTable(run.manifest, limit));
-    for (const [table, data] of tables) {
-      const partition = path.join(options.out, table, `run=${name}`);
-      fs.rmSync(partition, { recursive: true, force: true });
-      fs.mkdirSync(partition, { recursive: true });
-      const whole = forParquet(data);
-      // An empty table still gets a file: it carries the schema, so every run has every table.
-      for (let from = 0, part = 0; from < whole.numRows || part === 0; from += maxRows, part++) {
-        // Arrow cannot slice a table without batches, and an empty table needs no slicing.
-        const slice = whole.numRows === 0 ? whole : whole.slice(from, Math.min(whole.numRows, from + maxRows));
-        const props = new pq.WriterPropertiesBuilder()
-          .setCompression(pq.Compression.ZSTD)
-          .setCreatedBy(`polca ${POLCA_VERSION}`);
-        const wasmTable = pq.Table.fromIPCStream(tableToIPC(slice, 'stream'));
-        const bytes = pq.writeParquet(wasmTable, props.build());
-        const file = path.join(partition, partFileName(part));
-        fs.writeFileSync(file, bytes);
-        summary.files.push(file);
-        summary.rows[table] = (summary.rows[table] ?? 0) + slice.numRows;
-        summary.bytes += bytes.byteLength;
-        options.onProgress?.({ run: name, table, file, rows: slice.numRows, bytes: bytes.byteLength });
+  /** Writes the parts of one table of one run from its batches, `maxRows` rows a file, holding one part in memory. */
+  const writeTable = (name: string, table: string, schema: Schema, batches: Iterable<RecordBatch>): void => {
+    const partition = path.join(options.out, table, `run=${name}`);
+    fs.rmSync(partition, { recursive: true, force: true });
+    fs.mkdirSync(partition, { recursive: true });
+    let part = 0;
+    const write = (data: Table): void => {
+      const parquet = forParquet(data);
+      const props = new pq.WriterPropertiesBuilder().setCompression(pq.Compression.ZSTD).setCreatedBy(`polca ${POLCA_VERSION}`).build();
+      const bytes = pq.writeParquet(pq.Table.fromIPCStream(tableToIPC(parquet, 'stream')), props);
+      const file = path.join(partition, partFileName(part++));
+      fs.writeFileSync(file, bytes);
+      summary.files.push(file);
+      summary.rows[table] = (summary.rows[table] ?? 0) + data.numRows;
+      summary.bytes += bytes.byteLength;
+      options.onProgress?.({ run: name, table, file, rows: data.numRows, bytes: bytes.byteLength });
+    };
+    let pending: RecordBatch[] = [];
+    let rows = 0;
+    for (const batch of batches) {
+      if (batch.numRows === 0) continue;
+      pending.push(batch);
+      rows += batch.numRows;
+      while (rows >= maxRows) {
+        const all = new Table(pending);
+        write(all.slice(0, maxRows));
+        pending = rows > maxRows ? all.slice(maxRows).batches : [];
+        rows -= maxRows;
       }
     }
+    // An empty table still gets a file: it carries the schema, so every run has every table.
+    // The batches carry the file's schema (with its metadata); only an empty table takes the expected one.
+    if (rows > 0 || part === 0) write(pending.length > 0 ? new Table(pending) : new Table(schema));
+  };
+  for (const [name, dir] of names) {
+    const manifest = await readManifest(dir, 'exportParquet');
+    const layout = manifest.layout ?? 1;
+    const file = (t: TableName) => path.join(dir, manifest.tables[t]);
+    // The commit log decides which rows count, as in readRun: rows of events whose flush did not finish are left out.
+    const { table: log } = await readTableFile(file('events'), eventTableSchema('events', layout), 'exportParquet');
+    const seqs = log.getChild('seq')!;
+    for (let i = 0; i < log.numRows; i++) {
+      if (seqs.get(i) !== i) throw new RunFormatError(`exportParquet: ${file('events')} row ${i} has seq ${seqs.get(i)}, expected ${i}; the file is damaged`);
+    }
+    const limit = Math.min(log.numRows, options.limits?.get(dir) ?? Infinity);
+    for (const t of TABLE_NAMES) {
+      const schema = eventTableSchema(t, layout);
+      // Read a batch at a time: a run's big tables never sit in memory whole.
+      const reader = new TableFileReader(file(t), schema, 'exportParquet');
+      try {
+        writeTable(name, t, schema, (function* () {
+          for (let batch = reader.next(); batch !== null; batch = reader.next()) {
+            const keep = rowsBefore(batch, limit);
+            if (keep > 0) yield keep < batch.numRows ? batch.slice(0, keep) : batch;
+            if (keep < batch.numRows) return;
+          }
+        })());
+      } finally {
+        reader.close();
+      }
+    }
+    const labels = manifest.labels
+      ? await readLabelsTable(path.join(dir, manifest.labels), manifest.numProbe, 'exportParquet')
+      : new Table([labelsBatch(manifest.probeMeta ?? {}, manifest.numProbe)]);
+    writeTable(name, LABELS_TABLE, labels.schema, labels.batches);
+    const runs = runsTable(manifest, limit);
+    writeTable(name, RUNS_TABLE, runs.schema, runs.batches);
   }
   return summary;
 }
