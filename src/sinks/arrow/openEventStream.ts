@@ -10,6 +10,7 @@ import { decodeEvents, decodeFrom } from './decodeEvents.js';
 import { readManifest } from './manifest.js';
 import { readRun } from './readRun.js';
 import { readTableFile } from './readTableFile.js';
+import { nonNegativeInt } from '../../errors/validate.js';
 import { RunFormatError } from './RunFormatError.js';
 import { TABLE_NAMES, eventTableSchema, tableFileName, type TableName } from './schemas.js';
 import { TableFileReader } from './TableFileReader.js';
@@ -58,12 +59,19 @@ export interface EventStream {
  */
 export async function openEventStream(dir: string, options: EventStreamOptions = {}): Promise<EventStream> {
   const { limit = Infinity } = options;
-  if (!(limit === Infinity || (Number.isSafeInteger(limit) && limit >= 0))) {
-    throw new RunFormatError(`openEventStream: option 'limit' must be a non-negative integer, got ${JSON.stringify(limit)}`);
-  }
+  if (limit !== Infinity) nonNegativeInt('openEventStream', 'limit', limit);
   if (options.strict) {
     const run = await readRun(dir, { strict: true });
-    return { committed: run.events, events: decodeEvents(run), close: () => undefined };
+    const committed = Math.min(run.events, limit);
+    const all = decodeEvents(run);
+    const upTo = function* (): Generator<PolcaEvent> {
+      for (let i = 0; i < committed; i++) {
+        const next = all.next();
+        if (next.done) return;
+        yield next.value;
+      }
+    };
+    return { committed, events: upTo(), close: () => undefined };
   }
   const manifest = await readManifest(dir, 'replay');
   if (limit === 0) return { committed: 0, events: (function* () {})(), close: () => undefined };

@@ -4,6 +4,7 @@
  * @packageDocumentation
  */
 import { Observable } from 'rxjs';
+import { nonNegativeInt } from '../../errors/validate.js';
 import type { PolcaEvent } from '../../stream/events.js';
 import { openEventStream, type EventStream } from './openEventStream.js';
 
@@ -55,6 +56,7 @@ export function replay(dir: string, options: ReplayOptions = {}): Observable<Pol
   const { pace = 'fast', speed = 1, strict = false, limit } = options;
   if (pace !== 'fast' && pace !== 'recorded') throw new TypeError(`replay: options.pace must be 'fast' or 'recorded', got ${JSON.stringify(pace)}`);
   if (!(typeof speed === 'number' && speed > 0 && Number.isFinite(speed))) throw new TypeError(`replay: options.speed must be a positive finite number, got ${speed}`);
+  if (limit !== undefined) nonNegativeInt('replay', 'limit', limit);
   return new Observable<PolcaEvent>((subscriber) => {
     let timer: ReturnType<typeof setTimeout> | undefined;
     let immediate: ReturnType<typeof setImmediate> | undefined;

@@ -288,6 +288,19 @@ describe('tables from elsewhere and counts', () => {
   });
 });
 
+describe('replay limit', () => {
+  it('emits exactly the first n events, strict or not, and names a bad limit', async () => {
+    const { lastValueFrom, toArray } = await import('rxjs');
+    const { replay } = await import('../../../src/sinks/arrow/replay.js');
+    const json = (e: unknown) => JSON.stringify(e, (_k, v) => (ArrayBuffer.isView(v) ? Array.from(v as unknown as ArrayLike<number>) : v));
+    for (const strict of [false, true]) {
+      const events = await lastValueFrom(replay(intactDir, { limit: 17, strict }).pipe(toArray()));
+      expect(events.map(json)).toEqual(baseline.slice(0, 17));
+    }
+    expect(() => replay(intactDir, { limit: -1 })).toThrow("replay: option 'limit' must be a non-negative integer, got -1");
+  });
+});
+
 describe('runs that were not closed', () => {
   it('a half-written last message of a killed writer is noted, not damage: the committed events replay in full', async () => {
     const dir = copyRun(intactDir);
