@@ -24,7 +24,7 @@ import { RUN_ID_KEY } from './TableFile.js';
  *
  * @example
  * ```ts
- * const reader = new TableFileReader('runs/arith/polca.ipc', tableSchema('polca', polcaSchema));
+ * const reader = new TableFileReader('runs/arith/polca.arrows', tableSchema('polca', polcaSchema));
  * try { for (let b = reader.next(); b; b = reader.next()) sum += b.numRows; }
  * finally { reader.close(); }
  * ```

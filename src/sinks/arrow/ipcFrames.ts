@@ -113,7 +113,7 @@ export interface StreamScan {
  *
  * @example
  * ```ts
- * const scan = scanStream(fs.readFileSync('run/polca.ipc'));
+ * const scan = scanStream(fs.readFileSync('run/polca.arrows'));
  * if (scan.end === 'truncated') console.log(`dropped ${bytes.length - scan.validBytes} bytes`);
  * ```
  */

@@ -65,7 +65,7 @@ function describeFields(s: Schema): string {
  * @throws RunFormatError when the stream's schema differs from `expected` or comes from a newer schema version.
  * @example
  * ```ts
- * const { table, recovery } = readTableBytes(bytes, tableSchema('steps', stepsSchema), 'steps.ipc');
+ * const { table, recovery } = readTableBytes(bytes, tableSchema('steps', stepsSchema), 'steps.arrows');
  * if (recovery.droppedBytes > 0) console.warn(recovery.reason);
  * ```
  */
