@@ -15,6 +15,7 @@
  *
  * @packageDocumentation
  */
+import { positiveInt } from '../errors/validate.js';
 
 /** Options for mapping Δ (in steps) to checkpoint intervals. */
 export interface DeltaOptions {
@@ -115,9 +116,7 @@ export function accelerationAt(f: ArrayLike<number>, i: number, d: number): numb
  * ```
  */
 export function acceleration(f: ArrayLike<number>, d: number): Float64Array {
-  if (!Number.isInteger(d) || d < 1) {
-    throw new RangeError(`acceleration: d must be a positive integer number of checkpoints, got ${d}`);
-  }
+  positiveInt('acceleration', 'd', d);
   const n = Math.max(0, f.length - 2 * d);
   const out = new Float64Array(n);
   for (let j = 0; j < n; j++) {

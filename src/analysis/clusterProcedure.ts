@@ -102,7 +102,7 @@ export interface BasisClustering {
  * ```
  */
 export function defaultClusterParams(n: number): { minClusterSize: number; minSamples: number } {
-  if (!Number.isInteger(n) || n < 1) throw new RangeError(`defaultClusterParams: n must be a positive integer, got ${n}`);
+  positiveInt('defaultClusterParams', 'n', n);
   return { minClusterSize: Math.max(2, Math.round((150 * n) / 5000)), minSamples: Math.max(1, Math.round(n / 15)) };
 }
 
@@ -165,7 +165,7 @@ export function quantileSorted(sorted: ArrayLike<number>, q: number): number {
 export function medoidOf(matrix: TrajectoryMatrix, members: ArrayLike<number>, sample = 2000): number {
   const m = members.length;
   if (m === 0) throw new RangeError('medoidOf: members is empty');
-  if (!Number.isInteger(sample) || sample < 1) throw new RangeError(`medoidOf: sample must be a positive integer, got ${sample}`);
+  positiveInt('medoidOf', 'sample', sample);
   const refs: number[] = [];
   if (m <= sample) for (let k = 0; k < m; k++) refs.push(members[k]);
   else for (let k = 0; k < sample; k++) refs.push(members[Math.floor((k * m) / sample)]);

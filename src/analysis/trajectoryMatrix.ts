@@ -3,6 +3,7 @@
  *
  * @packageDocumentation
  */
+import { positiveInt } from '../errors/validate.js';
 
 /**
  * N per-datapoint trajectories sampled at the same checkpoint steps, stored
@@ -28,12 +29,8 @@ export class TrajectoryMatrix {
   private readonly stepList: number[] = [];
 
   constructor(n: number, initialCapacity = 16) {
-    if (!Number.isInteger(n) || n < 1) {
-      throw new RangeError(`TrajectoryMatrix: n must be a positive integer, got ${n}`);
-    }
-    if (!Number.isInteger(initialCapacity) || initialCapacity < 1) {
-      throw new RangeError(`TrajectoryMatrix: initialCapacity must be a positive integer, got ${initialCapacity}`);
-    }
+    positiveInt('TrajectoryMatrix', 'n', n);
+    positiveInt('TrajectoryMatrix', 'initialCapacity', initialCapacity);
     this.n = n;
     this.capacity = initialCapacity;
     this.data = new Float32Array(n * initialCapacity);

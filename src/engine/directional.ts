@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
+import { positiveNumber } from '../errors/validate.js';
 import { describe } from '../errors/describe.js';
 import { ParamSpace, type ParamSnapshot } from './paramSpace.js';
 import { releaseLeakedTape } from './tape.js';
@@ -142,8 +143,7 @@ export function directionalDerivatives(
   try {
     const n = evaluateProbe(probe).length;
     if ((options.mode ?? 'exact') === 'exact') return exactDirectionalDerivatives(space, probe, parts, n);
-    const eps = options.epsilon ?? 1e-2;
-    if (!(eps > 0)) throw new Error(`directionalDerivatives: option 'epsilon' must be positive, got ${describe(options.epsilon)}`);
+    const eps = positiveNumber('directionalDerivatives', 'epsilon', options.epsilon ?? 1e-2);
     const snap = space.snapshot();
     try {
       const { plus, minus } = probeAtOffsets(space, probe, snap, parts, eps, n);

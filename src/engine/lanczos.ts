@@ -69,7 +69,7 @@ export async function topEigenpairs(options: TopEigenpairsOptions): Promise<Eige
   if (typeof matvec !== 'function') fail(fn, 'matvec', 'a function', matvec);
   positiveInt(fn, 'dim', dim);
   const deflate = (options.deflate ?? []).map((q, i) => {
-    if (q.length !== dim) fail(fn, `deflate[${i}]`, `a vector of length dim = ${dim}`, `length ${q.length}`);
+    if (q.length !== dim) fail(fn, `deflate[${i}]`, `a vector of length dim = ${dim}`, q);
     return Float64Array.from(q);
   });
   const free = dim - deflate.length;
@@ -101,9 +101,7 @@ export async function topEigenpairs(options: TopEigenpairsOptions): Promise<Eige
     return null;
   };
 
-  if (options.start && options.start.length !== dim) {
-    throw new Error(`topEigenpairs: option 'start' must have length dim = ${dim}, got ${options.start.length}`);
-  }
+  if (options.start && options.start.length !== dim) fail(fn, 'start', `a vector of length dim = ${dim}`, options.start);
   let q = freshStart(options.start);
   if (!q) throw new Error('topEigenpairs: could not find a start vector outside span(deflate)');
   let best: Eigenpairs | null = null;

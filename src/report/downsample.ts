@@ -3,12 +3,13 @@
  *
  * @packageDocumentation
  */
+import { nonNegativeInt, positiveInt } from '../errors/validate.js';
 
 /**
  * At most `max` indices into an array of `length` items, evenly spaced,
  * always including the first and the last (all indices when `length ≤ max`).
  *
- * @throws RangeError when `length` is negative or `max` is below 2.
+ * @throws OptionError when `length` is negative or `max` is below 2.
  * @example
  * ```ts
  * evenIndices(5, 300);  // [0, 1, 2, 3, 4]
@@ -16,8 +17,8 @@
  * ```
  */
 export function evenIndices(length: number, max: number): number[] {
-  if (!Number.isInteger(length) || length < 0) throw new RangeError(`evenIndices: length must be a non-negative integer, got ${length}`);
-  if (!Number.isInteger(max) || max < 2) throw new RangeError(`evenIndices: max must be an integer ≥ 2, got ${max}`);
+  nonNegativeInt('evenIndices', 'length', length);
+  positiveInt('evenIndices', 'max', max, 2);
   if (length <= max) return Array.from({ length }, (_, i) => i);
   const out: number[] = [];
   for (let k = 0; k < max; k++) {

@@ -144,7 +144,7 @@ describe('procedure options', () => {
     expect(defaultClusterParams(5000)).toEqual({ minClusterSize: 150, minSamples: 333 });
     expect(defaultClusterParams(300)).toEqual({ minClusterSize: 9, minSamples: 20 });
     expect(defaultClusterParams(20)).toEqual({ minClusterSize: 2, minSamples: 1 });
-    expect(() => defaultClusterParams(0)).toThrow(/defaultClusterParams: n must be a positive integer, got 0/);
+    expect(() => defaultClusterParams(0)).toThrow(/defaultClusterParams: option 'n' must be a positive integer, got 0/);
   });
 
   it('validates options and passes them to the clusterer', () => {

@@ -25,8 +25,8 @@ describe('evenIndices', () => {
   });
 
   it('rejects a bad length or max naming the function', () => {
-    expect(() => evenIndices(-1, 5)).toThrow('evenIndices: length must be a non-negative integer, got -1');
-    expect(() => evenIndices(10, 1)).toThrow('evenIndices: max must be an integer ≥ 2, got 1');
+    expect(() => evenIndices(-1, 5)).toThrow("evenIndices: option 'length' must be a non-negative integer, got -1");
+    expect(() => evenIndices(10, 1)).toThrow("evenIndices: option 'max' must be an integer ≥ 2, got 1");
   });
 });
 

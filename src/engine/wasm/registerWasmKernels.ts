@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
+import { fail } from '../../errors/validate.js';
 import { batchMatMulGradConfig } from './batchMatMulGrad.js';
 import { createFastGatherConfig, isFastGatherConfig } from './fastGather.js';
 import { createFastBatchMatMulConfig, isFastBatchMatMulConfig } from './fastMatMul.js';
@@ -31,9 +32,7 @@ export interface RegisterWasmKernelsOptions {
 function checkFlag(options: object, name: keyof RegisterWasmKernelsOptions): boolean {
   const value = (options as Record<string, unknown>)[name];
   if (value === undefined) return true;
-  if (typeof value !== 'boolean') {
-    throw new Error(`registerWasmKernels: option '${name}' must be a boolean, got ${typeof value === 'string' ? JSON.stringify(value) : String(value)}`);
-  }
+  if (typeof value !== 'boolean') fail('registerWasmKernels', name, 'a boolean', value);
   return value;
 }
 
@@ -73,9 +72,7 @@ function checkFlag(options: object, name: keyof RegisterWasmKernelsOptions): boo
  * ```
  */
 export function registerWasmKernels(options: RegisterWasmKernelsOptions = {}): WasmKernelsStatus {
-  if (typeof options !== 'object' || options === null) {
-    throw new Error(`registerWasmKernels: option 'options' must be an object, got ${String(options)}`);
-  }
+  if (typeof options !== 'object' || options === null) fail('registerWasmKernels', 'options', 'an object', options);
   const wantFast = checkFlag(options, 'fastBatchMatMul');
   const wantGrad = checkFlag(options, 'batchMatMulGradient');
   const wantGather = checkFlag(options, 'fastGather');
