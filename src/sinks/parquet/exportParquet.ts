@@ -19,7 +19,7 @@ import type { RunManifest } from '../arrow/manifest.js';
 import { readManifest } from '../arrow/manifest.js';
 import { readTableFile } from '../arrow/readTableFile.js';
 import { RunFormatError } from '../arrow/RunFormatError.js';
-import { TABLE_NAMES, eventTableSchema, type TableName } from '../arrow/schemas.js';
+import { TABLE_NAMES, eventTableSchema, paramsSchema, tableSchema, type TableName } from '../arrow/schemas.js';
 import { TableFileReader } from '../arrow/TableFileReader.js';
 
 /**
@@ -178,8 +178,8 @@ function runsTable(manifest: RunManifest, events: number): Table {
 
 /**
  * Write the tables of run directories as one Hive-partitioned Parquet
- * dataset: every event table, the labels table and a `runs` table (one row
- * of run.json per run) go to `<out>/<table>/run=<name>/part-<k>.parquet` ({@link partFileName}),
+ * dataset: every event table, the labels table, θ (`params`, when the run
+ * kept it) and a `runs` table (one row of run.json per run) go to `<out>/<table>/run=<name>/part-<k>.parquet` ({@link partFileName}),
  * zstd-compressed, with `time` columns as UTC timestamps in microseconds.
  * Each run keeps what `readRun` keeps (the committed events; a crashed
  * run's intact prefix), read one record batch at a time so that memory
@@ -252,10 +252,12 @@ export async function exportParquet(runDirs: readonly string[], options: ExportP
       if (seqs.get(i) !== i) throw new RunFormatError(`exportParquet: ${file('events')} row ${i} has seq ${seqs.get(i)}, expected ${i}; the file is damaged`);
     }
     const limit = Math.min(log.numRows, options.limits?.get(dir) ?? Infinity);
-    for (const t of TABLE_NAMES) {
-      const schema = eventTableSchema(t, layout);
+    // θ per checkpoint when the run kept it; its rows have no seq, so all of them go.
+    const tables: [string, string, Schema][] = TABLE_NAMES.map((t) => [t, file(t), eventTableSchema(t, layout)]);
+    if (manifest.params) tables.push(['params', path.join(dir, manifest.params), tableSchema('params', paramsSchema)]);
+    for (const [t, tableFile, schema] of tables) {
       // Read a batch at a time: a run's big tables never sit in memory whole.
-      const reader = new TableFileReader(file(t), schema, 'exportParquet');
+      const reader = new TableFileReader(tableFile, schema, 'exportParquet');
       try {
         writeTable(name, t, schema, (function* () {
           for (let batch = reader.next(); batch !== null; batch = reader.next()) {

@@ -11,7 +11,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { DuckDBInstance, type DuckDBConnection } from '@duckdb/node-api';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { readRun } from '../../../src/sinks/arrow/readRun.js';
+import { readParams, readRun } from '../../../src/sinks/arrow/readRun.js';
 import { RunWriter } from '../../../src/sinks/arrow/RunWriter.js';
 import { TABLE_NAMES } from '../../../src/sinks/arrow/schemas.js';
 import { exportParquet, type ExportProgress } from '../../../src/sinks/parquet/exportParquet.js';
@@ -101,6 +101,14 @@ describe('exportParquet', () => {
     expect(byRun('legacy-run')).toEqual(micro(syntheticEvents({ numProbe: 5, numParams: 6, checkpoints: 4 })));
   });
 
+  it('exports θ of a run that kept it, equal to readParams', async () => {
+    const { params } = await readParams(legacy);
+    const got = await query(c, `SELECT step, theta FROM read_parquet('${out}/params/*/*.parquet', hive_partitioning = true) WHERE run = 'legacy-run' ORDER BY step`);
+    expect(got.map((r) => r.step)).toEqual(params.map((p) => p.step));
+    got.forEach((r, i) => expect((r.theta as { items: number[] }).items).toEqual(Array.from(params[i].theta)));
+    expect(fs.existsSync(path.join(out, 'params', 'run=alpha'))).toBe(false);
+  });
+
   it('labels and runs tables say what each run is', async () => {
     const labels = await query(c, `SELECT run, datapoint, token, carry FROM read_parquet('${out}/labels/*/*.parquet', hive_partitioning = true, union_by_name = true) ORDER BY run, datapoint`);
     expect(labels.filter((r) => r.run === 'alpha').map((r) => r.token)).toEqual(['a', 'b', 'c', 'd', 'e', 'f', 'g']);
@@ -136,10 +144,11 @@ describe('polca export (the command)', () => {
   it('reports progress, the total, and exits non-zero naming a bad directory', () => {
     const cli = (...args: string[]) => spawnSync(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', 'export', ...args], { cwd: repo, encoding: 'utf8', timeout: 60_000 });
     const out = path.join(root, 'cli');
+    // The legacy run kept θ: its tables, labels, runs and params.
     const ok = cli(legacy, '--parquet', '--out', out);
     expect(ok.status, ok.stderr).toBe(0);
     expect(ok.stderr).toMatch(/polca export: legacy-run\/polca: 40 rows → polca\/run=legacy-run\/part-00000\.parquet/);
-    expect(ok.stdout).toMatch(new RegExp(`^exported 1 run \\(\\d+ rows, ${TABLE_NAMES.length + 2} files, [\\d.]+ MB\\) to ${out}\\n$`));
+    expect(ok.stdout).toMatch(new RegExp(`^exported 1 run \\(\\d+ rows, ${TABLE_NAMES.length + 3} files, [\\d.]+ MB\\) to ${out}\\n$`));
     const bad = cli(path.join(root, 'missing-run'), '--parquet', '--out', out);
     expect(bad.status).toBe(1);
     expect(bad.stderr).toMatch(/polca: .*missing-run.* does not exist/);
