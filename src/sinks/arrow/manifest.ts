@@ -7,6 +7,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { EVENT_SCHEMA_VERSION, type HvpMode } from '../../stream/events.js';
 import { checkManifestFields } from './checkManifestFields.js';
+import { readRegularFile } from './openRegularFile.js';
 import { RunFormatError } from './RunFormatError.js';
 import { TABLE_NAMES, tableFileName, type TableName } from './schemas.js';
 import { readLabels, type ProbeMetaColumn } from './labelsTable.js';
@@ -79,6 +80,9 @@ export type RunManifestFile = Omit<RunManifest, 'probeMeta'> & { probeMeta?: Run
 /** Name of the manifest file in a run directory. */
 export const MANIFEST_FILE = 'run.json';
 
+/** Largest run.json read (layout-1 runs hold the probe labels in it). */
+const MAX_MANIFEST_BYTES = 64 * 1024 * 1024;
+
 /**
  * Table file names of a manifest.
  *
@@ -125,8 +129,10 @@ export async function readManifest(dir: string, caller = 'readManifest'): Promis
   const file = path.join(dir, MANIFEST_FILE);
   let text: string;
   try {
-    text = await fs.promises.readFile(file, 'utf8');
-  } catch {
+    // A FIFO or a huge file in place of run.json must not hang or exhaust the reader.
+    text = readRegularFile(file, caller, MAX_MANIFEST_BYTES, MANIFEST_FILE).toString('utf8');
+  } catch (e) {
+    if (e instanceof RunFormatError && !/\(ENOENT\)/.test(e.message)) throw e;
     throw new RunFormatError(
       `${caller}: ${JSON.stringify(dir)} has no ${MANIFEST_FILE}; it is not a polca run directory, or its writer stopped before run-start`,
     );

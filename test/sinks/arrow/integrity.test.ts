@@ -353,6 +353,21 @@ describe('untrusted run directories', () => {
     expect(performance.now() - t0).toBeLessThan(5000);
   });
 
+  it('run.json itself as a FIFO or a huge file is refused by name, without hanging or reading it', async () => {
+    const dir = copyRun(intactDir);
+    const manifest = path.join(dir, 'run.json');
+    fs.rmSync(manifest);
+    execFileSync('mkfifo', [manifest]);
+    const t0 = performance.now();
+    expect((await runReplay(dir, true)).threw).toBe(`polca replay: run.json ${JSON.stringify(manifest)} is not a regular file; refused`);
+    fs.rmSync(manifest);
+    fs.copyFileSync(path.join(intactDir, 'run.json'), manifest);
+    fs.truncateSync(manifest, 2 * 1024 ** 3);
+    expect((await runReplay(dir, true)).threw).toBe(`polca replay: run.json ${JSON.stringify(manifest)} has ${2 * 1024 ** 3} bytes, more than ${64 * 1024 * 1024}; refused`);
+    expect(performance.now() - t0).toBeLessThan(5000);
+    fs.rmSync(dir, { recursive: true });
+  });
+
   it('a huge table file is not read: it is larger than run.json records', async () => {
     const dir = copyRun(intactDir);
     const rel = tableFiles(dir).polca;
