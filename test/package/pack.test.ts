@@ -268,7 +268,7 @@ describe('a fresh project with the tarball installed', () => {
     expect(out.deep).toBe('ERR_PACKAGE_PATH_NOT_EXPORTED');
   });
 
-  it('a CommonJS consumer requires polca and its subpaths and gets the same modules as import(); polca/report, which loads vega (top-level await), fails with a clear error', async () => {
+  it('a CommonJS consumer requires polca and its subpaths and gets the same modules as import(); polca/report, which loads vega (top-level await), fails with a clear error, as does every require on a Node.js without require(esm)', async () => {
     const out = (await node(['cjs.cjs'])) as Record<string, { ok: boolean; sameModule?: boolean; keys?: string[]; code?: string; message?: string }> & {
       functions: Record<string, string>;
     };
@@ -279,6 +279,13 @@ describe('a fresh project with the tarball installed', () => {
     }
     expect(out['polca/report']).toMatchObject({ ok: false, code: 'ERR_REQUIRE_ASYNC_MODULE' });
     expect(out['polca/report'].message).toMatch(/import\(\)/);
+
+    // Node.js before 20.19 cannot require ES modules at all (simulated by turning the feature off): the error says to use import().
+    const old = (await node(['--no-experimental-require-module', 'cjs.cjs'])) as typeof out;
+    for (const s of SUBPATHS) {
+      expect(old[s], s).toMatchObject({ ok: false, code: 'ERR_REQUIRE_ESM' });
+      expect(old[s].message, s).toMatch(/import\(\)/);
+    }
   });
 
   it('a strict tsc consumer (module nodenext) type-checks imports of every subpath from ESM and CommonJS files', async () => {
