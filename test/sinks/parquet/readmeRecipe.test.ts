@@ -6,6 +6,7 @@
  * equal the projected-loss trajectories that polca's TrajectoryBuilder
  * builds from the runs' events.
  */
+import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -32,6 +33,9 @@ function readmeBlock(heading: string, lang: string): string {
   expect(m, `a ${lang} block after ${heading}`).not.toBeNull();
   return m![1];
 }
+
+/** Python polars, when this machine has it (the Node test below runs the same steps either way). */
+const pythonPolars = spawnSync('python3', ['-c', 'import polars'], { encoding: 'utf8' }).status === 0;
 
 type Curves = Map<string, number>;
 const key = (run: string, basisId: number, datapoint: number, step: number) => `${run}/${basisId}/${datapoint}/${step}`;
@@ -99,6 +103,21 @@ describe('README: projected-loss trajectories from the Parquet export', () => {
     c.closeSync();
     const got: Curves = new Map(rows.map((r) => [key(r.run, r.basisId, r.datapoint, r.step), r.projected_loss]));
     expect(got.size).toBe(rows.length); // one value per (run, vector, datapoint, step)
+    compare(got, want.curves, want.scale);
+  });
+
+  it.skipIf(!pythonPolars)("the README's Python, verbatim, in Python polars", () => {
+    const python = readmeBlock('### Reading runs outside Node', 'python');
+    const script = `${python}\nimport sys\nsys.stdout.write(trajectories.write_csv())\n`;
+    const child = spawnSync('python3', ['-c', script], { cwd: root, encoding: 'utf8', timeout: 60_000, maxBuffer: 64 * 1024 * 1024 });
+    expect(child.status, child.stderr).toBe(0);
+    const [header, ...lines] = child.stdout.trim().split('\n');
+    expect(header).toBe('run,basisId,datapoint,step,projected_loss');
+    const got: Curves = new Map(lines.map((line) => {
+      const [run, basisId, datapoint, step, value] = line.split(',');
+      return [key(run, Number(basisId), Number(datapoint), Number(step)), Number(value)];
+    }));
+    expect(got.size).toBe(lines.length);
     compare(got, want.curves, want.scale);
   });
 
