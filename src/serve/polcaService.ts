@@ -240,6 +240,13 @@ export function addToServer(server: grpc.Server, view: RunView, options: PolcaSe
     };
   };
 
+  /** Runs `answer` once the view holds every event sent before the request (at once in the feeding thread). */
+  const afterCatchUp = (answer: () => void): void => {
+    const waiting = view.caughtUp();
+    if (waiting) void waiting.then(answer);
+    else answer();
+  };
+
   const handlers: PolcaHandlers = {
     Subscribe(call) {
       const req = call.request as SubscribeRequest__Output | Malformed;
@@ -264,7 +271,7 @@ export function addToServer(server: grpc.Server, view: RunView, options: PolcaSe
     GetRun(call, callback) {
       if (!authorized(call.metadata)) return callback(unauthenticated());
       if (isMalformed(call.request)) return callback(refused('GetRun', call.request));
-      callback(null, view.runMessage());
+      afterCatchUp(() => callback(null, view.runMessage()));
     },
     ListClusters(call, callback) {
       const req = call.request;
@@ -275,63 +282,73 @@ export function addToServer(server: grpc.Server, view: RunView, options: PolcaSe
       if (!(TRAJECTORY_KINDS as readonly string[]).includes(kind)) {
         return callback(invalid(`ListClusters: kind must be one of ${TRAJECTORY_KINDS.join(', ')}, got ${quote(kind)}`));
       }
-      const all = state.allClusters(kind).filter((c) => !req.hasBasisId || c.basisId === req.basisId);
-      callback(null, { clusterings: all.map(clustersMessage) });
+      afterCatchUp(() => {
+        const all = state.allClusters(kind).filter((c) => !req.hasBasisId || c.basisId === req.basisId);
+        callback(null, { clusterings: all.map(clustersMessage) });
+      });
     },
     GetTrajectories(call, callback) {
       const req = call.request;
       if (!authorized(call.metadata)) return callback(unauthenticated());
       if (isMalformed(req)) return callback(refused('GetTrajectories', req));
-      const sel = selection('GetTrajectories', req);
-      if ('code' in sel) return callback(sel);
-      const points = trajectories.length(sel.basisId);
-      const bytes = trajectoryBytes(sel.indices.length, points);
-      if (bytes > limits.maxResponseBytes) {
-        return callback(
-          exhausted(
-            `GetTrajectories: ${sel.indices.length} curves of ${points} points would take up to ${bytes} bytes, more than the limit ` +
-              `maxResponseBytes = ${limits.maxResponseBytes}; StreamTrajectories sends them in pages`,
-          ),
-        );
-      }
-      const message = trajectoriesMessage(sel.basisId, sel.indices, 0, sel.indices.length);
-      if (!message) return callback(status(grpc.status.NOT_FOUND, `GetTrajectories: unknown basis vector ${sel.basisId}`));
-      callback(null, message);
+      afterCatchUp(() => getTrajectories(req, callback));
     },
     StreamTrajectories(call) {
       const req = call.request;
       if (!authorized(call.metadata)) return void call.emit('error', unauthenticated());
       if (isMalformed(req)) return void call.emit('error', refused('StreamTrajectories', req));
-      const sel = selection('StreamTrajectories', req);
-      if ('code' in sel) return void call.emit('error', sel);
-      const { basisId, indices } = sel;
-      let next = 0;
-      let gone = false;
-      const stop = () => {
-        gone = true;
-      };
-      call.on('cancelled', stop);
-      call.on('error', stop);
-      // One page per turn of the event loop, and only once the client read the last one:
-      // a large read neither piles up in memory nor holds up other calls.
-      const writePage = (): void => {
-        if (gone) return;
-        if (next >= indices.length) {
-          call.off('cancelled', stop);
-          call.off('error', stop);
-          return void call.end();
-        }
-        const points = trajectories.length(basisId);
-        const perPage = Math.max(1, Math.floor((limits.maxResponseBytes - trajectoryBytes(0, points)) / (16 + 4 * points)));
-        const to = Math.min(indices.length, next + perPage);
-        const page = trajectoriesMessage(basisId, indices, next, to);
-        if (!page) return void call.emit('error', status(grpc.status.NOT_FOUND, `StreamTrajectories: unknown basis vector ${basisId}`));
-        next = to;
-        if (call.write(page)) setImmediate(writePage);
-        else call.once('drain', writePage);
-      };
-      writePage();
+      afterCatchUp(() => streamTrajectories(call));
     },
+  };
+
+  const getTrajectories = (req: GetTrajectoriesRequest__Output, callback: grpc.sendUnaryData<Trajectories>): void => {
+    const sel = selection('GetTrajectories', req);
+    if ('code' in sel) return callback(sel);
+    const points = trajectories.length(sel.basisId);
+    const bytes = trajectoryBytes(sel.indices.length, points);
+    if (bytes > limits.maxResponseBytes) {
+      return callback(
+        exhausted(
+          `GetTrajectories: ${sel.indices.length} curves of ${points} points would take up to ${bytes} bytes, more than the limit ` +
+            `maxResponseBytes = ${limits.maxResponseBytes}; StreamTrajectories sends them in pages`,
+        ),
+      );
+    }
+    const message = trajectoriesMessage(sel.basisId, sel.indices, 0, sel.indices.length);
+    if (!message) return callback(status(grpc.status.NOT_FOUND, `GetTrajectories: unknown basis vector ${sel.basisId}`));
+    callback(null, message);
+  };
+
+  const streamTrajectories = (call: grpc.ServerWritableStream<GetTrajectoriesRequest__Output, Trajectories>): void => {
+    const sel = selection('StreamTrajectories', call.request);
+    if ('code' in sel) return void call.emit('error', sel);
+    const { basisId, indices } = sel;
+    let next = 0;
+    let gone = false;
+    const stop = () => {
+      gone = true;
+    };
+    call.on('cancelled', stop);
+    call.on('error', stop);
+    // One page per turn of the event loop, and only once the client read the last one:
+    // a large read neither piles up in memory nor holds up other calls.
+    const writePage = (): void => {
+      if (gone) return;
+      if (next >= indices.length) {
+        call.off('cancelled', stop);
+        call.off('error', stop);
+        return void call.end();
+      }
+      const points = trajectories.length(basisId);
+      const perPage = Math.max(1, Math.floor((limits.maxResponseBytes - trajectoryBytes(0, points)) / (16 + 4 * points)));
+      const to = Math.min(indices.length, next + perPage);
+      const page = trajectoriesMessage(basisId, indices, next, to);
+      if (!page) return void call.emit('error', status(grpc.status.NOT_FOUND, `StreamTrajectories: unknown basis vector ${basisId}`));
+      next = to;
+      if (call.write(page)) setImmediate(writePage);
+      else call.once('drain', writePage);
+    };
+    writePage();
   };
 
   // A datapoint index takes at most 11 bytes on the wire (tag and negative varint), so larger requests could only exceed maxIndices.

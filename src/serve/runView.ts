@@ -67,6 +67,7 @@ export class RunView {
   private readonly listeners = new Set<RunViewListener>();
   private ended: SourceEnd | undefined;
   private source: RxSubscription | undefined;
+  private feed: { sent(): number; ingested(): number } | undefined;
 
   constructor(options: RunViewOptions = {}) {
     const fn = 'RunView';
@@ -123,6 +124,34 @@ export class RunView {
       complete: () => this.end(),
     });
     return () => this.source?.unsubscribe();
+  }
+
+  /**
+   * For a view fed from another thread: how many events were sent to it and
+   * how many it ingested, so that {@link RunView.caughtUp} can wait for the
+   * ones in flight.
+   */
+  feedFrom(counts: { sent(): number; ingested(): number }): void {
+    this.feed = counts;
+  }
+
+  /**
+   * Undefined when every event sent so far is ingested (always, for a view
+   * fed in its own thread); otherwise a promise that resolves once the
+   * events sent before this call are (or after `maxWaitMs`). Queries wait
+   * on it, so that a client sees every event emitted before its request.
+   */
+  caughtUp(maxWaitMs = 1000): Promise<void> | undefined {
+    const feed = this.feed;
+    if (!feed) return undefined;
+    const target = feed.sent();
+    if (feed.ingested() >= target) return undefined;
+    const deadline = Date.now() + maxWaitMs;
+    return new Promise((resolve) => {
+      // setImmediate, not a microtask: the events arrive as messages on this thread's event loop.
+      const check = () => (feed.ingested() >= target || Date.now() > deadline ? resolve() : setImmediate(check));
+      setImmediate(check);
+    });
   }
 
   /** The `GetRun` answer. */

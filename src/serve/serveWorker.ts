@@ -28,7 +28,7 @@ export type FromWorker =
 /** What the worker is started with. */
 export interface WorkerInput {
   options: ComposeOptions;
-  /** Int32 [events ingested, KiB ingested], read by the training thread to bound the channel. */
+  /** Int32 [events ingested, KiB ingested, events sent]: the training thread bounds the channel with them, queries wait for events in flight. */
   ingested: SharedArrayBuffer;
 }
 
@@ -61,6 +61,7 @@ async function counts(id: number): Promise<void> {
 
 try {
   server = await composeServer({ ...options, holdLinger: true }, (view) => {
+    view.feedFrom({ sent: () => Atomics.load(ingested, 2), ingested: () => Atomics.load(ingested, 0) });
     const feed = (m: ToWorker): void => {
       if (m.type === 'event') {
         view.ingest(m.event);

@@ -53,7 +53,7 @@ export async function startWorkerServer(events$: Observable<PolcaEvent>, options
   const { worker: workerOpts, ...compose } = options;
   const maxQueuedEvents = positiveInt('startServer', 'worker.maxQueuedEvents', workerOpts?.maxQueuedEvents ?? 100_000);
   const maxQueuedKiB = Math.ceil(positiveInt('startServer', 'worker.maxQueuedBytes', workerOpts?.maxQueuedBytes ?? 256 * 2 ** 20, 1024) / 1024);
-  const shared = new SharedArrayBuffer(8);
+  const shared = new SharedArrayBuffer(12);
   const ingested = new Int32Array(shared);
   const worker = spawnWorker({ options: compose, ingested: shared }, workerOpts?.resourceLimits);
 
@@ -127,6 +127,7 @@ export async function startWorkerServer(events$: Observable<PolcaEvent>, options
       sentEvents++;
       sentKiB += Math.ceil(packed.bytes / 1024);
       post({ type: 'event', event: packed.event, bytes: packed.bytes }, packed.transfer);
+      Atomics.store(ingested, 2, sentEvents);
     },
     error(err: unknown) {
       post({ type: 'end', error: err instanceof Error ? err.message : String(err) });

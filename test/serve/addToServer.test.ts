@@ -99,6 +99,34 @@ describe('addToServer', () => {
   });
 });
 
+describe('RunView fed from another thread', () => {
+  it('queries wait for the events sent before them (and only those)', async () => {
+    const events = syntheticServeRun({ numProbe: 10, steps: 40 });
+    const server = new grpc.Server();
+    const view = new RunView();
+    const polca = addToServer(server, view);
+    const port = await bind(server);
+    closers.push(() => new Promise<void>((r) => server.tryShutdown(() => r())));
+    closers.push(() => polca.close());
+    const client = polcaClient(port);
+    closers.push(() => client.close());
+    // Five events are "in flight": counted as sent, not yet ingested.
+    let sent = 5;
+    view.feedFrom({ sent: () => sent, ingested: () => view.log.end });
+    const answer = getRun(client);
+    await new Promise((r) => setTimeout(r, 200));
+    events.slice(0, 3).forEach((e) => view.ingest(e));
+    sent = 9; // sent after the query: not waited for
+    await new Promise((r) => setTimeout(r, 100));
+    events.slice(3, 5).forEach((e) => view.ingest(e));
+    expect((await answer).response!.events).toBe(5);
+    // Nothing in flight: answered at once.
+    sent = 5;
+    expect(view.caughtUp()).toBeUndefined();
+    expect((await getRun(client)).response!.events).toBe(5);
+  });
+});
+
 describe('MetricsSink', () => {
   it('keeps the Prometheus metrics from a RunView without any gRPC', async () => {
     const events = syntheticServeRun({ numProbe: 20, steps: 100, checkpointEvery: 20, basisEvery: 50, clusterEvery: 50 });
