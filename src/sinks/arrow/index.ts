@@ -28,3 +28,6 @@ export {
   polcaSchema, residualsSchema, clustersSchema, transitionsSchema, alertsSchema, paramsSchema,
 } from './schemas.js';
 export { replay, type ReplayOptions } from './replay.js';
+export { verifyRun, describeRunCheck, type RunCheck, type RunDamage, type TableCheck } from './verifyRun.js';
+export { requireIntactRun, type IntactRun, type RequireIntactOptions } from './requireIntactRun.js';
+export { CHECKSUM_KEY, batchChecksum } from './batchChecksum.js';
