@@ -23,11 +23,18 @@ import { budgetCommand } from './budgetCommand.js';
 import { TOKEN_ENV, hostPort, serveSetup } from './serveFlags.js';
 import { requireIntactRun } from '../sinks/arrow/requireIntactRun.js';
 import type { TrajectoryKind } from '../stream/events.js';
+import { TRAJECTORY_KINDS, isTrajectoryKind } from '../stream/trajectoryKinds.js';
 
 const int = (name: string) => (value: string) => {
   const n = Number(value);
   if (!Number.isInteger(n) || n < 0) throw new InvalidArgumentError(`${name} must be a non-negative integer, got ${JSON.stringify(value)}`);
   return n;
+};
+const kindList = (value: string): TrajectoryKind[] => {
+  const kinds = value.split(',').map((k) => k.trim());
+  const bad = kinds.find((k) => !isTrajectoryKind(k));
+  if (bad !== undefined) throw new InvalidArgumentError(`--kinds: unknown trajectory kind ${JSON.stringify(bad)}; the kinds are ${TRAJECTORY_KINDS.join(', ')}`);
+  return kinds as TrajectoryKind[];
 };
 const positive = (name: string) => (value: string) => {
   const n = Number(value);
@@ -75,7 +82,7 @@ export function buildProgram(): Command {
     .command('clusters')
     .description("cluster every basis vector's trajectories, find breakthroughs, print the quality table")
     .argument('<dir>', 'run directory')
-    .option('--kinds <list>', 'trajectory kinds, comma-separated (polca, polca-first, fisher, lca, loss, loss-change)')
+    .option('--kinds <list>', `trajectory kinds, comma-separated (${TRAJECTORY_KINDS.join(', ')})`, kindList)
     .option('--min-cluster-size <n>', 'HDBSCAN min_cluster_size (default: the live clustering\'s, else 0.03·N)', int('--min-cluster-size'))
     .option('--min-samples <n>', 'HDBSCAN min_samples, the point itself counted (default: the live clustering\'s, else N/15)', int('--min-samples'))
     .option('--selection <kind>', "'eom' or 'leaf'", 'eom')
@@ -86,7 +93,7 @@ export function buildProgram(): Command {
     .option('--allow-partial', 'use the intact prefix of a damaged run directory (and say what was dropped) instead of failing')
     .option('--labels <module>', "the task's labels: a module exporting quality(probeMeta, N) for the quality table (e.g. examples/arithmetic/evaluation.ts)")
     .action(async (dir: string, o) => {
-      const kinds = o.kinds ? (String(o.kinds).split(',') as TrajectoryKind[]) : undefined;
+      const kinds: TrajectoryKind[] | undefined = o.kinds;
       const quality = o.labels ? (await loadTaskLabels(String(o.labels))).quality : undefined;
       const r = await clustersCommand(dir, { ...o, kinds, quality });
       process.stdout.write(r.text + '\n');
@@ -115,7 +122,7 @@ export function buildProgram(): Command {
     .option('--min-samples <n>', 'HDBSCAN min_samples, the point itself counted (default: the live clustering\'s, else N/15)', int('--min-samples'))
     .option('--delta <steps>', 'Δ of eq. (6), in steps (default: the live detector\'s, else 5 checkpoint intervals)', int('--delta'))
     .option('--tau <steps>', 'τ of eq. (7), in steps (default: where the mean probe loss turns flat)', int('--tau'))
-    .option('--kinds <list>', 'trajectory kinds to draw, comma-separated (default: every kind the run supports)')
+    .option('--kinds <list>', 'trajectory kinds to draw, comma-separated (default: every kind the run supports)', kindList)
     .option('--recluster', 'recompute the clusters even where the run recorded them')
     .option('--allow-partial', 'use the intact prefix of a damaged run directory (and say what was dropped) instead of failing')
     .option('--labels <module>', "the task's labels: a module exporting reportLabels(probeMeta, N), compositions and quality target (e.g. examples/arithmetic/evaluation.ts)")
@@ -124,7 +131,7 @@ export function buildProgram(): Command {
       // The report reads the run itself; it is checked first, so damage is named before any work.
       await requireIntactRun(dir, 'polca report', { allowPartial: o.allowPartial });
       const compare = o.compare ? String(o.compare).split(',') : undefined;
-      const kinds = o.kinds ? (String(o.kinds).split(',') as TrajectoryKind[]) : undefined;
+      const kinds: TrajectoryKind[] | undefined = o.kinds;
       const file = await reportCommand(dir, {
         out: o.out, compare, minClusterSize: o.minClusterSize, minSamples: o.minSamples, delta: o.delta, tau: o.tau, kinds, recluster: o.recluster,
         labels: o.labels ? (await loadTaskLabels(String(o.labels))).reportLabels : undefined,

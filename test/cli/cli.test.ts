@@ -119,6 +119,10 @@ describe('polca command line', () => {
     expect(head.stderr).not.toMatch(/EPIPE|Error/);
     const json = cli('replay', dir, '--json').trim().split('\n').map((l) => JSON.parse(l));
     expect(json[1].losses).toHaveLength(300);
+    // A misspelt kind is refused before any work, with the kinds listed.
+    const misspelt = spawnSync(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', 'clusters', dir, '--kinds', 'polka'], { encoding: 'utf8', cwd: path.resolve(__dirname, '../..') });
+    expect(misspelt.status).not.toBe(0);
+    expect(misspelt.stderr).toMatch(/unknown trajectory kind "polka"; the kinds are loss, loss-change, fisher, lca, polca-first, polca/);
     const clusters = cli('clusters', dir, '--kinds', 'polca', '--min-cluster-size', '30', '--min-samples', '10', '--no-write');
     expect(clusters).toMatch(/basis 0: 3 clusters/);
     // Δ defaults to 5 checkpoint intervals, in clusters as in the report; both take --delta and --tau.
