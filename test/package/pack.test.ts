@@ -53,6 +53,26 @@ async function node(args: string[], env: Record<string, string> = {}): Promise<u
   return JSON.parse(last) as unknown;
 }
 
+/**
+ * esbuild resolves the shipped modules from `entryPoints` (paths in the
+ * extracted package) the way a bundler or Node would, packages left outside;
+ * its metafile lists every module read and every import.
+ */
+function resolveShipped(entryPoints: string[]) {
+  return esbuild.build({
+    absWorkingDir: pkg.extracted,
+    entryPoints,
+    bundle: true,
+    write: false,
+    outdir: 'bundle-check',
+    platform: 'node',
+    format: 'esm',
+    packages: 'external',
+    metafile: true,
+    logLevel: 'silent',
+  });
+}
+
 function packageName(specifier: string): string {
   const parts = specifier.split('/');
   return specifier.startsWith('@') ? parts.slice(0, 2).join('/') : parts[0];
@@ -101,18 +121,7 @@ describe('the tarball', () => {
 
   it('every relative import of a shipped module resolves inside the tarball (esbuild resolves the .js, the .d.ts are checked by path)', async () => {
     const js = [...shipped].filter((f) => /^dist\/.+\.js$/.test(f));
-    const result = await esbuild.build({
-      absWorkingDir: pkg.extracted,
-      entryPoints: js,
-      bundle: true,
-      write: false,
-      outdir: 'bundle-check',
-      platform: 'node',
-      format: 'esm',
-      packages: 'external',
-      metafile: true,
-      logLevel: 'silent',
-    });
+    const result = await resolveShipped(js);
     expect(result.errors).toEqual([]);
     const inputs = Object.keys(result.metafile.inputs);
     // Every shipped module was read, and nothing outside the tarball was.
@@ -132,18 +141,7 @@ describe('the tarball', () => {
   });
 
   it('imports, at run time and in its declarations, only its dependencies and peers; uses every runtime dependency; needs every peer that polca loads', async () => {
-    const result = await esbuild.build({
-      absWorkingDir: pkg.extracted,
-      entryPoints: [...shipped].filter((f) => /^dist\/.+\.js$/.test(f)),
-      bundle: true,
-      write: false,
-      outdir: 'bundle-check',
-      platform: 'node',
-      format: 'esm',
-      packages: 'external',
-      metafile: true,
-      logLevel: 'silent',
-    });
+    const result = await resolveShipped([...shipped].filter((f) => /^dist\/.+\.js$/.test(f)));
     const builtins = new Set(builtinModules);
     const imported = new Set<string>();
     for (const input of Object.values(result.metafile.inputs)) {
@@ -171,18 +169,7 @@ describe('the tarball', () => {
     expect(typeImports.has('rxjs')).toBe(true);
 
     // A peer that `polca` itself loads cannot be optional: importing polca without it fails.
-    const main = await esbuild.build({
-      absWorkingDir: pkg.extracted,
-      entryPoints: [manifest.main],
-      bundle: true,
-      write: false,
-      outdir: 'bundle-check',
-      platform: 'node',
-      format: 'esm',
-      packages: 'external',
-      metafile: true,
-      logLevel: 'silent',
-    });
+    const main = await resolveShipped([manifest.main]);
     const mainImports = new Set(Object.values(main.metafile.inputs).flatMap((i) => i.imports.filter((m) => m.external).map((m) => packageName(m.path))));
     const optional = Object.entries(manifest.peerDependenciesMeta ?? {}).filter(([, m]) => m.optional).map(([p]) => p);
     expect(optional.filter((p) => mainImports.has(p))).toEqual([]);
