@@ -157,6 +157,8 @@ function scanTable(file: string, schema: Schema, caller: string, maxBytes: numbe
  *   interval in `residuals`, `numBasis` in `projections` and N·`numBasis`
  *   in `polca`, one in `steps`, `checkpoints`, `basis`, `intervals`,
  *   `transitions` and `alerts`, none for another event;
+ * - basis vectors across tables: an interval projects only on vectors an
+ *   earlier `basis` event announced, and its `polca` rows are for those vectors;
  * - the commit log against run.json's `events` for a closed run.
  *
  * @throws RunFormatError only when run.json itself is missing or bad (a field is named).
@@ -195,6 +197,9 @@ export async function verifyRun(dir: string, caller = 'verifyRun'): Promise<RunC
   const expectedEvents = closed && manifest.events !== undefined ? manifest.events : committed;
   let intact = committed;
   const numBasis = new Map<number, number>();
+  /** seq of the basis event that announced each vector id, and the vector ids of each interval's projections. */
+  const announced = new Map<number, number>();
+  const projected = new Map<number, Set<number>>();
 
   for (const name of TABLE_NAMES) {
     const schema = eventTableSchema(name, layout);
@@ -232,11 +237,13 @@ export async function verifyRun(dir: string, caller = 'verifyRun'): Promise<RunC
     const perEvent = PER_EVENT.has(name);
     if (!perEvent) owners.length = 0;
     const check = name === 'events' ? tables.events : scanTable(fileOf(name), schema, caller, limitOf(name), (batch) => {
-      const seq = batch.getChild('seq');
-      if (!perEvent || seq === null) return;
+      const seqColumn = batch.getChild('seq');
+      if (!perEvent || seqColumn === null) return;
+      const seq = seqColumn.toArray() as Int32Array;
       const k = name === 'intervals' ? batch.getChild('numBasis') : null;
+      const ids = name === 'basis' ? batch.getChild('id') : name === 'projections' || name === 'polca' ? batch.getChild('basisId') : null;
       for (let i = 0; i < batch.numRows; i++) {
-        const s = seq.get(i) as number;
+        const s = seq[i];
         if (!Number.isInteger(s) || s < 0) {
           bad(Math.max(lastSeq, 0), `row with seq ${s}`);
           continue;
@@ -248,6 +255,17 @@ export async function verifyRun(dir: string, caller = 'verifyRun'): Promise<RunC
           continue;
         }
         if (k) numBasis.set(s, k.get(i) as number);
+        if (ids) {
+          const id = ids.get(i) as number;
+          if (name === 'basis') announced.set(id, Math.min(s, announced.get(id) ?? s));
+          else if (name === 'projections') {
+            // An interval's vectors are vectors a basis event announced before it.
+            if (!((announced.get(id) ?? Infinity) < s)) bad(s, `event ${s} (polca) projects on basis vector ${id}, which no earlier basis event announced`);
+            let set = projected.get(s);
+            if (!set) projected.set(s, (set = new Set()));
+            set.add(id);
+          } else if (!projected.get(s)?.has(id)) bad(s, `event ${s} (polca) has terms for basis vector ${id}, which is not among its projections`);
+        }
         if (s !== group) {
           closeGroup();
           group = s;

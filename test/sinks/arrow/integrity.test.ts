@@ -275,6 +275,38 @@ describe('tables from elsewhere and counts', () => {
     expect(kept).toBe(seq);
   });
 
+  it('an interval naming a basis vector no basis event announced is damage, even with a recomputed checksum', async () => {
+    const dir = copyRun(intactDir);
+    const rel = tableFiles(dir).projections;
+    const file = path.join(dir, rel);
+    const bytes = fs.readFileSync(file);
+    const at = messageOffsets(bytes)[1];
+    const meta = bytes.readInt32LE(at + 4);
+    const message = Message.decode(bytes.subarray(at + 8, at + 8 + meta));
+    const header = message.header() as unknown as { length: number; nodes: { length: number; nullCount: number }[]; buffers: { offset: number; length: number }[] };
+    // Buffers: validity and values of seq, fromStep, toStep, basisId, projection; set the first basisId to 99.
+    const body = at + 8 + meta;
+    bytes.writeInt32LE(99, body + Number(header.buffers[7].offset));
+    const described = JSON.stringify([
+      0, message.version, Number(header.length),
+      header.nodes.map((n) => [Number(n.length), Number(n.nullCount)]), header.buffers.map((r) => [Number(r.offset), Number(r.length)]),
+    ]);
+    const crc = crc32(bytes.subarray(body, body + Number(message.bodyLength)), crc32(new TextEncoder().encode(described))).toString(16).padStart(8, '0');
+    const stored = Buffer.from(message.metadata.get('polca.crc32')!);
+    const where = bytes.indexOf(stored, at + 8);
+    expect(where).toBeGreaterThan(at);
+    expect(where).toBeLessThan(body);
+    Buffer.from(crc).copy(bytes, where);
+    fs.writeFileSync(file, bytes);
+    const check = await verifyRun(dir);
+    const seq = check.damage.length > 0 ? Number(/event (\d+)/.exec(check.damage[0].message)?.[1]) : -1;
+    expect(check.damage).toEqual([{ table: 'projections', file, message: `event ${seq} (polca) projects on basis vector 99, which no earlier basis event announced` }]);
+    expect(JSON.parse(baseline[seq]).basisIds[0]).not.toBe(99);
+    const { detected, kept } = await expectDetectedOrHarmless(dir, rel, baseline);
+    expect(detected).toBe(true);
+    expect(kept).toBe(seq);
+  });
+
   it('a closed run whose files disagree with run.json is damage even when each file reads cleanly', async () => {
     const dir = copyRun(intactDir);
     const m = JSON.parse(fs.readFileSync(path.join(dir, 'run.json'), 'utf8'));
