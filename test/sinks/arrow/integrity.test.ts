@@ -167,6 +167,43 @@ describe('checksums', () => {
   });
 });
 
+describe('real runs verify clean', () => {
+  it('a tracker run with a grown Hessian basis, full-length fills and kept θ has no damage and nothing unverified', async () => {
+    const tf = await import('@tensorflow/tfjs');
+    const { createPolca } = await import('../../../src/tracker/createPolca.js');
+    const { recordRun } = await import('../../../src/run/recordRun.js');
+    const { tinyMlp } = await import('../../reference/tinyModels.js');
+    await tf.setBackend('cpu');
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'polca-integrity-real-'));
+    const m = tinyMlp({ activation: 'tanh', head: 'softmaxLog', hidden: 6, numData: 10, seed: 5 });
+    const opt = tf.train.sgd(0.2);
+    const tracker = createPolca({
+      params: m.params, probe: () => m.perDatapointLossTf(), hessianLoss: () => m.lossTf(), every: 2,
+      basis: { kind: 'hessian', every: 4, k: 1, maxVectors: 3 }, secondOrder: 'secant',
+    });
+    const seen: string[] = [];
+    tracker.events$.subscribe((e) => seen.push(e.type === 'polca' && e.filled ? 'filled' : e.type));
+    const writer = recordRun(tracker, dir, { keepParams: true });
+    await tracker.step(0);
+    for (let s = 1; s <= 12; s++) {
+      opt.minimize(() => m.lossTf(), false, m.params);
+      await tracker.step(s);
+    }
+    await tracker.close();
+    await writer.closed;
+    opt.dispose();
+    m.dispose();
+    // The fixture exercised what the cross-table checks look at: grown vectors, filled intervals, θ.
+    expect(seen.filter((t) => t === 'basis').length).toBe(3);
+    expect(seen).toContain('filled');
+    const check = await verifyRun(dir);
+    expect(check.damage).toEqual([]);
+    expect(check.unverified).toEqual([]);
+    expect(check.intactEvents).toBe(seen.length);
+    expect(check.tables.params.batches).toBeGreaterThan(0);
+  });
+});
+
 describe('damage is detected: truncation', () => {
   it('at every batch boundary of every table, and mid-batch: an error naming the file, or the intact prefix with what was dropped', async () => {
     const files = tableFiles(intactDir);
