@@ -140,6 +140,17 @@ describe('exportParquet', () => {
   });
 });
 
+describe('parquet-wasm loads only for an export', () => {
+  it('no module imports it statically; exportParquet imports it on its first call', () => {
+    const files = (fs.readdirSync(path.join(repo, 'src'), { recursive: true }) as string[]).filter((f) => f.endsWith('.ts'));
+    const users = files.filter((f) => fs.readFileSync(path.join(repo, 'src', f), 'utf8').includes("'parquet-wasm'"));
+    expect(users).toEqual([path.join('sinks', 'parquet', 'exportParquet.ts')]);
+    const text = fs.readFileSync(path.join(repo, 'src', users[0]), 'utf8');
+    expect(text).not.toMatch(/^import[^;]*from 'parquet-wasm'/m);
+    expect(text).toMatch(/import\('parquet-wasm'\)/);
+  });
+});
+
 describe('polca export (the command)', () => {
   it('reports progress, the total, and exits non-zero naming a bad directory', () => {
     const cli = (...args: string[]) => spawnSync(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', 'export', ...args], { cwd: repo, encoding: 'utf8', timeout: 60_000 });
