@@ -73,6 +73,17 @@ function resolveShipped(entryPoints: string[]) {
   });
 }
 
+/** Hubert & Arabie's adjusted Rand index from the pair counts of the contingency table. */
+function pairCountingAri(a: number[], b: number[]): number {
+  const pairs = (n: number) => (n * (n - 1)) / 2;
+  const count = (keys: string[]) => [...keys.reduce((m, k) => m.set(k, (m.get(k) ?? 0) + 1), new Map<string, number>()).values()];
+  const index = count(a.map((x, i) => `${x},${b[i]}`)).reduce((s, n) => s + pairs(n), 0);
+  const rows = count(a.map(String)).reduce((s, n) => s + pairs(n), 0);
+  const cols = count(b.map(String)).reduce((s, n) => s + pairs(n), 0);
+  const expected = (rows * cols) / pairs(a.length);
+  return (index - expected) / ((rows + cols) / 2 - expected);
+}
+
 function packageName(specifier: string): string {
   const parts = specifier.split('/');
   return specifier.startsWith('@') ? parts.slice(0, 2).join('/') : parts[0];
@@ -222,12 +233,14 @@ describe('a fresh project with the tarball installed', () => {
     expect(tree.dependencies.polca.version).toBe(JSON.parse(fs.readFileSync(path.join(REPO, 'package.json'), 'utf8')).version);
   });
 
-  it('an ES-module consumer runs createPolca, logs it with polca/arrow and serves metrics with polca/serve: the numbers match a hand computation', async () => {
+  it('an ES-module consumer runs createPolca, logs it with polca/arrow, serves metrics with polca/serve, runs Lanczos from polca/engine and an index from polca/analysis: the numbers match hand computations', async () => {
     const out = (await node(['esm.mjs'])) as {
       types: string[];
       polca: PolcaRow[];
       arrow: { status: string; complete: boolean; rows: { fromStep: number; toStep: number; basisId: number; datapoint: number; value: number }[] };
       metrics: { probeLossMean: number; checkpoints: number };
+      engine: { diagonal: number[]; values: number[]; converged: boolean };
+      analysis: { labels: [number[], number[]]; ari: number };
       subpaths: Record<string, string[]>;
       deep: string;
     };
@@ -249,6 +262,11 @@ describe('a fresh project with the tarball installed', () => {
     expect(out.metrics.checkpoints).toBe(4);
     const last = hand.at(-1)!.lossAfter;
     expect(Math.abs(out.metrics.probeLossMean - last.reduce((s, v) => s + v, 0) / last.length)).toBeLessThan(1e-6);
+    // polca/engine: the two largest eigenvalues of a diagonal operator are its two largest entries.
+    expect(out.engine.converged).toBe(true);
+    expectClose(out.engine.values, [...out.engine.diagonal].sort((a, b) => b - a).slice(0, 2), 1e-9, 'eigenvalues');
+    // polca/analysis: the adjusted Rand index against its pair-counting definition.
+    expect(Math.abs(out.analysis.ari - pairCountingAri(...out.analysis.labels))).toBeLessThan(1e-12);
     // Every subpath loads and exports something; a deep path is refused.
     for (const s of SUBPATHS) expect(out.subpaths[s]?.length, s).toBeGreaterThan(0);
     expect(out.subpaths.polca).toEqual(expect.arrayContaining(['createPolca', 'polcaCallback']));
