@@ -155,3 +155,29 @@ describe('polca replay serving flags', () => {
     without.close();
   });
 });
+
+describe('serving flag parsing', () => {
+  it('reads [host:]port, IPv6 in brackets; the token from --token, else --token-file, else POLCA_TOKEN', async () => {
+    const { hostPort, serveSetup } = await import('../../src/cli/serveFlags.js');
+    const parse = hostPort('--metrics');
+    expect(parse('9464')).toEqual({ port: 9464 });
+    expect(parse('0.0.0.0:9464')).toEqual({ host: '0.0.0.0', port: 9464 });
+    expect(parse('[::1]:0')).toEqual({ host: '::1', port: 0 });
+    expect(() => parse('70000')).toThrow(/--metrics must be a port \(0 to 65535\) or host:port, got "70000"/);
+    expect(() => parse('::1:5')).toThrow(/--metrics/);
+    const file = path.join(tmp, 'token2');
+    fs.writeFileSync(file, 'from-file\n');
+    const env = { POLCA_TOKEN: 'from-env' };
+    expect(serveSetup({ grpc: { port: 0 }, token: 'from-flag', tokenFile: file }, env).grpc!.token).toBe('from-flag');
+    expect(serveSetup({ grpc: { port: 0 }, tokenFile: file }, env).grpc!.token).toBe('from-file');
+    expect(serveSetup({ grpc: { port: 0 } }, env).grpc!.token).toBe('from-env');
+    expect(serveSetup({ grpc: { port: 0 } }, {}).grpc!.token).toBeUndefined();
+    // Each server binds its own host, else --host.
+    const s = serveSetup({ grpc: { port: 1 }, metrics: { host: '::1', port: 2 }, host: '127.0.0.2' }, {});
+    expect([s.grpc!.host, s.metrics!.host]).toEqual(['127.0.0.2', '::1']);
+    expect(s.warnings).toEqual([]);
+    expect(serveSetup({ grpc: { host: '::', port: 1 } }, {}).warnings[0]).toMatch(/gRPC on :: without a token/);
+    expect(() => serveSetup({ grpc: { port: 1 }, tlsCert: file }, {})).toThrow(/--tls-cert and --tls-key go together/);
+    expect(() => serveSetup({ grpc: { port: 1 }, tokenFile: path.join(tmp, 'missing') }, {})).toThrow(/--token-file .*missing.* cannot be read/);
+  });
+});
