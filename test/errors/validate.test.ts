@@ -1,3 +1,5 @@
+import * as tf from '@tensorflow/tfjs-core';
+import '@tensorflow/tfjs-backend-cpu';
 import { describe, expect, it } from 'vitest';
 import { OptionError, integer, listOf, nonNegativeInt, numberIn, oneOf, port, positiveInt, positiveNumber } from '../../src/errors/validate.js';
 
@@ -29,5 +31,11 @@ describe('option validation', () => {
       expect(call).toThrow(message);
     }
     expect(listOf(['only'])).toBe("'only'");
+    // Tensors are described by dtype and shape (recognised without importing tfjs), other objects by class.
+    const t = tf.zeros([2, 3], 'int32');
+    expect(() => positiveInt('f', 'n', t)).toThrow("f: option 'n' must be a positive integer, got a int32 tensor of shape [2,3]");
+    t.dispose();
+    expect(() => positiveInt('f', 'n', { dtype: 'float32', shape: [1] })).toThrow('got an object (Object)');
+    expect(() => positiveInt('f', 'n', new Float32Array(4))).toThrow('got a Float32Array of length 4');
   });
 });
