@@ -55,7 +55,13 @@ export class TableFileReader {
   /** The run id in the file's schema metadata, if any. */
   runId: string | undefined;
 
-  constructor(readonly file: string, private readonly expected: Schema, private readonly caller = 'readTable', maxBytes = Infinity) {
+  /**
+   * @param maxBytes - largest file accepted (see `readLimits`); a larger one is refused unread.
+   * @param maxMessageBytes - largest single message accepted; a larger one is damage, and is not read.
+   */
+  constructor(
+    readonly file: string, private readonly expected: Schema, private readonly caller = 'readTable', maxBytes = Infinity, private readonly maxMessageBytes = Infinity,
+  ) {
     this.fd = openRegularFile(file, caller);
     this.size = fs.fstatSync(this.fd).size;
     if (this.size > maxBytes) {
@@ -122,6 +128,9 @@ export class TableFileReader {
     }
     if (!Number.isSafeInteger(bodyLength) || bodyLength < 0) return this.stop('corrupt', `bad body length ${bodyLength} at byte ${this.at}`);
     if (8 + metaLength + bodyLength > left) return this.stop('truncated', `message body of ${bodyLength} bytes at byte ${this.at} runs past the end`);
+    if (8 + metaLength + bodyLength > this.maxMessageBytes) {
+      return this.stop('corrupt', `message of ${8 + metaLength + bodyLength} bytes at byte ${this.at}, more than the ${this.maxMessageBytes} bytes run.json's counts allow`);
+    }
     const whole = this.read(8 + metaLength + bodyLength);
     this.at += whole.byteLength;
     return whole;

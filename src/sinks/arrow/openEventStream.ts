@@ -9,6 +9,7 @@ import type { PolcaEvent } from '../../stream/events.js';
 import { decodeEvents, decodeFrom } from './decodeEvents.js';
 import { readManifest } from './manifest.js';
 import { readRun } from './readRun.js';
+import { readLimits } from './readLimits.js';
 import { readTableFile } from './readTableFile.js';
 import { nonNegativeInt } from '../../errors/validate.js';
 import { RunFormatError } from './RunFormatError.js';
@@ -76,9 +77,9 @@ export async function openEventStream(dir: string, options: EventStreamOptions =
   const manifest = await readManifest(dir, 'replay');
   if (limit === 0) return { committed: 0, events: (function* () {})(), close: () => undefined };
   const file = (name: TableName) => path.join(dir, manifest.tables?.[name] ?? tableFileName(name));
-  // A closed run records the size of its commit log; a bigger file is not read.
-  const logLimit = manifest.status === 'closed' ? manifest.files?.events?.bytes ?? Infinity : Infinity;
-  const { table: log } = await readTableFile(file('events'), eventTableSchema('events', manifest.layout ?? 1), 'replay', logLimit);
+  // A closed run records the size of its commit log; a bigger file, or a message bigger than the counts allow, is not read.
+  const logLimits = readLimits(manifest, 'events');
+  const { table: log } = await readTableFile(file('events'), eventTableSchema('events', manifest.layout ?? 1), 'replay', logLimits.fileBytes, logLimits.messageBytes);
   const written = log.numRows;
   const committed = Math.min(written, limit);
   const seqs = log.getChild('seq')!;
@@ -96,10 +97,10 @@ export async function openEventStream(dir: string, options: EventStreamOptions =
         let i = 0;
         pulls.events = () => (i < log.batches.length ? log.batches[i++] : null);
       } else {
-        const recorded = manifest.status === 'closed' ? manifest.files?.[name]?.bytes : undefined;
+        const limits = readLimits(manifest, name);
         let reader: TableFileReader;
         try {
-          reader = new TableFileReader(file(name), eventTableSchema(name, manifest.layout ?? 1), 'replay', recorded ?? Infinity);
+          reader = new TableFileReader(file(name), eventTableSchema(name, manifest.layout ?? 1), 'replay', limits.fileBytes, limits.messageBytes);
         } catch (e) {
           if (!(e instanceof RunFormatError) || limit === Infinity) throw e;
           pulls[name] = () => null;

@@ -17,6 +17,7 @@ import { TableFileReader } from './TableFileReader.js';
  * is opened, and a file larger than `maxBytes` is refused unread.
  *
  * @param maxBytes - the largest file accepted (a closed run's recorded size). Default: no limit.
+ * @param maxMessageBytes - the largest message accepted (see `readLimits`); a larger one is damage. Default: no limit.
  * @throws RunFormatError naming the file when it is missing, not a regular file, too large, or has the wrong schema.
  * @example
  * ```ts
@@ -24,8 +25,10 @@ import { TableFileReader } from './TableFileReader.js';
  * if (recovery.droppedBytes > 0) console.warn(recovery.reason);
  * ```
  */
-export async function readTableFile(file: string, expected: Schema, caller = 'readTable', maxBytes = Infinity): Promise<{ table: Table; recovery: TableRecovery }> {
-  const reader = new TableFileReader(file, expected, caller, maxBytes);
+export async function readTableFile(
+  file: string, expected: Schema, caller = 'readTable', maxBytes = Infinity, maxMessageBytes = Infinity,
+): Promise<{ table: Table; recovery: TableRecovery }> {
+  const reader = new TableFileReader(file, expected, caller, maxBytes, maxMessageBytes);
   const batches: RecordBatch[] = [];
   try {
     for (let b = reader.next(); b; b = reader.next()) batches.push(b);

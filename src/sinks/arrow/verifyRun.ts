@@ -9,6 +9,7 @@ import path from 'node:path';
 import type { RecordBatch, Schema } from 'apache-arrow';
 import type { StreamEnd } from './ipcFrames.js';
 import { readManifest, type RunManifest } from './manifest.js';
+import { readLimits, type ReadLimits } from './readLimits.js';
 import { RunFormatError } from './RunFormatError.js';
 import { TABLE_NAMES, eventTableSchema, paramsSchema, tableFileName, tableSchema, type TableName } from './schemas.js';
 import { TableFileReader } from './TableFileReader.js';
@@ -123,10 +124,10 @@ function ownedRows(table: TableName, type: string, n: number, numBasis: number |
 }
 
 /** Reads a table file batch by batch through `each`, returning what was verified; never throws for damage. */
-function scanTable(file: string, schema: Schema, caller: string, maxBytes: number, each: (batch: RecordBatch) => void): TableCheck {
+function scanTable(file: string, schema: Schema, caller: string, limits: ReadLimits, each: (batch: RecordBatch) => void): TableCheck {
   let reader: TableFileReader;
   try {
-    reader = new TableFileReader(file, schema, caller, maxBytes);
+    reader = new TableFileReader(file, schema, caller, limits.fileBytes, limits.messageBytes);
   } catch (e) {
     if (!(e instanceof RunFormatError)) throw e;
     return { file, bytes: 0, validBytes: 0, batches: 0, rows: 0, checksummed: 0, end: 'missing', reason: e.message };
@@ -179,7 +180,7 @@ export async function verifyRun(dir: string, caller = 'verifyRun'): Promise<RunC
   const unverified: string[] = [];
   const tables: Record<string, TableCheck> = {};
   const fileOf = (name: string) => path.join(dir, name === 'params' ? (manifest.params as string) : (manifest.tables?.[name as TableName] ?? tableFileName(name)));
-  const limitOf = (name: string) => (closed && manifest.files?.[name] ? manifest.files[name].bytes : Infinity);
+  const limitOf = (name: string) => readLimits(manifest, name);
 
   // The commit log first: event types by seq, and the seq check of every row.
   const types: string[] = [];

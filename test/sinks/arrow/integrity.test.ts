@@ -450,6 +450,40 @@ describe('untrusted run directories', () => {
     fs.rmSync(dir, { recursive: true });
   });
 
+  it('in a run that was not closed, a message larger than run.json\'s counts allow is damage and is not read', async () => {
+    const { Data, Float32, Int32, RecordBatch, Struct, makeData } = await import('apache-arrow');
+    const { recordBatchMessage, schemaMessage } = await import('../../../src/sinks/arrow/ipcFrames.js');
+    const { readLimits } = await import('../../../src/sinks/arrow/readLimits.js');
+    const dir = copyRun(intactDir);
+    const m = JSON.parse(fs.readFileSync(path.join(dir, 'run.json'), 'utf8'));
+    m.status = 'running';
+    delete m.files;
+    delete m.events;
+    fs.writeFileSync(path.join(dir, 'run.json'), JSON.stringify(m));
+    const limit = readLimits(m, 'losses').messageBytes;
+    // A real losses batch with more rows than one flush can hold; only its metadata is written, the body is a sparse hole.
+    const schema = eventTableSchema('losses', m.layout ?? 1);
+    const rows = Math.ceil(limit / 16) + 1;
+    const ints = new Int32Array(rows);
+    const children = [ints, ints, ints].map((data) => makeData({ type: new Int32(), length: rows, nullCount: 0, data }) as Data);
+    children.push(makeData({ type: new Float32(), length: rows, nullCount: 0, data: new Float32Array(ints.buffer) }) as Data);
+    const batch = new RecordBatch(schema, makeData({ type: new Struct(schema.fields), length: rows, nullCount: 0, children }));
+    const message = recordBatchMessage(batch, schemaMessage(schema).byteLength);
+    const metaEnd = 8 + new DataView(message.buffer, message.byteOffset).getInt32(4, true);
+    const rel = m.tables.losses;
+    const file = path.join(dir, rel);
+    const bytes = fs.readFileSync(file);
+    const offsets = messageOffsets(bytes);
+    fs.writeFileSync(file, Buffer.concat([bytes.subarray(0, offsets.at(-1)!), message.subarray(0, metaEnd)]));
+    fs.truncateSync(file, offsets.at(-1)! + message.byteLength);
+    const t0 = performance.now();
+    const strict = await runReplay(dir, false);
+    expect(strict.threw).toContain(`${file}: corrupt at byte ${offsets.at(-1)}`);
+    expect(strict.threw).toContain(`message of ${message.byteLength} bytes at byte ${offsets.at(-1)}, more than the ${limit} bytes run.json's counts allow`);
+    expect(performance.now() - t0).toBeLessThan(10000);
+    fs.rmSync(dir, { recursive: true });
+  });
+
   it('every bad run.json field is named with its value', async () => {
     const cases: [string, (m: Record<string, any>) => void, RegExp][] = [
       ['events', (m) => { m.events = -3; }, /field 'events' must be a non-negative integer, got -3/],
