@@ -3,6 +3,7 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
+import { tinyClassifier, tinyData } from '../helpers/tinyClassifier.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { polcaCallback, type PolcaCallbackOptions } from '../../src/run/polcaCallback.js';
 import type { AlertEvent, PolcaEvent } from '../../src/stream/events.js';
@@ -13,26 +14,8 @@ beforeAll(async () => {
   await tf.setBackend('cpu');
 });
 
-function data() {
-  const n = 24;
-  const xs: number[] = [];
-  const ys: number[] = [];
-  for (let i = 0; i < n; i++) {
-    const a = Math.sin(i * 1.7);
-    const b = Math.cos(i * 0.9);
-    xs.push(a, b, a * b);
-    ys.push(a + b > 0.3 ? 2 : a > 0 ? 1 : 0);
-  }
-  return { x: tf.tensor2d(xs, [n, 3]), y: tf.tensor1d(ys, 'float32') };
-}
-
-function model(units = 6): tf.LayersModel {
-  const m = tf.sequential();
-  m.add(tf.layers.dense({ units, activation: 'tanh', inputShape: [3], kernelInitializer: tf.initializers.glorotUniform({ seed: 1 }) }));
-  m.add(tf.layers.dense({ units: 3, activation: 'softmax', kernelInitializer: tf.initializers.glorotUniform({ seed: 2 }) }));
-  m.compile({ optimizer: tf.train.sgd(0.2), loss: 'sparseCategoricalCrossentropy' });
-  return m;
-}
+const model = (units = 6) => tinyClassifier({ units });
+const data = tinyData;
 
 /** θ after training, with the given callbacks; the training itself is the same every time. */
 async function train(callbacks: tf.Callback[], units = 6, epochs = 3): Promise<Float32Array> {

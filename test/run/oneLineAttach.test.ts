@@ -1,6 +1,7 @@
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import * as tf from '@tensorflow/tfjs';
+import { tinyClassifier, tinyData } from '../helpers/tinyClassifier.js';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { polcaCallback } from '../../src/run/polcaCallback.js';
 import type { BasisEvent, PolcaEvent } from '../../src/stream/events.js';
@@ -9,26 +10,8 @@ beforeAll(async () => {
   await tf.setBackend('cpu');
 });
 
-function data() {
-  const n = 24;
-  const xs: number[] = [];
-  const ys: number[] = [];
-  for (let i = 0; i < n; i++) {
-    const a = Math.sin(i * 1.7);
-    const b = Math.cos(i * 0.9);
-    xs.push(a, b, a * b);
-    ys.push(a + b > 0.3 ? 2 : a > 0 ? 1 : 0);
-  }
-  return { x: tf.tensor2d(xs, [n, 3]), y: tf.tensor1d(ys, 'float32') };
-}
-
-function model(): tf.LayersModel {
-  const m = tf.sequential();
-  m.add(tf.layers.dense({ units: 4, activation: 'tanh', inputShape: [3], kernelInitializer: tf.initializers.glorotUniform({ seed: 1 }) }));
-  m.add(tf.layers.dense({ units: 3, activation: 'softmax', kernelInitializer: tf.initializers.glorotUniform({ seed: 2 }) }));
-  m.compile({ optimizer: tf.train.sgd(0.1), loss: 'sparseCategoricalCrossentropy' });
-  return m;
-}
+const model = () => tinyClassifier({ units: 4, lr: 0.1 });
+const data = tinyData;
 
 async function run(options: Parameters<typeof polcaCallback>[0], epochs: number): Promise<PolcaEvent[]> {
   const { x, y } = data();
