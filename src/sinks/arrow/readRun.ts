@@ -8,6 +8,7 @@ import fs from 'node:fs';
 import { Table } from 'apache-arrow';
 import { readManifest, type RunManifest } from './manifest.js';
 import type { TableRecovery } from './readTable.js';
+import { readLimits } from './readLimits.js';
 import { readTableFile } from './readTableFile.js';
 import { RunFormatError } from './RunFormatError.js';
 import type { ParamsRecord } from './RunWriter.js';
@@ -82,10 +83,11 @@ function firstRowAtOrAfter(table: Table, limit: number): number {
  */
 export async function readRun(dir: string, options: ReadRunOptions = {}): Promise<RunData> {
   const manifest = await readManifest(dir, 'readRun');
-  // A closed run records each file's size: a larger file is refused unread.
-  const limit = (name: string) => (manifest.status === 'closed' ? manifest.files?.[name]?.bytes ?? Infinity : Infinity);
-  const load = (name: TableName) =>
-    readTableFile(path.join(dir, manifest.tables?.[name] ?? tableFileName(name)), eventTableSchema(name, manifest.layout ?? 1), 'readRun', limit(name));
+  // A closed run records each file's size, and run.json's counts bound a message: larger ones are refused unread.
+  const load = (name: TableName) => {
+    const { fileBytes, messageBytes } = readLimits(manifest, name);
+    return readTableFile(path.join(dir, manifest.tables?.[name] ?? tableFileName(name)), eventTableSchema(name, manifest.layout ?? 1), 'readRun', fileBytes, messageBytes);
+  };
   // The commit log first: a writer still running can only add rows to the other tables
   // after this read, and rows beyond the log are trimmed below as uncommitted.
   const events = await load('events');
@@ -131,8 +133,8 @@ export async function readParams(dir: string): Promise<{ params: ParamsRecord[];
   if (!manifest.params) throw new RunFormatError(`readParams: the run in ${JSON.stringify(dir)} did not keep parameters (keepParams was false)`);
   const file = path.join(dir, manifest.params);
   if (!fs.existsSync(file)) throw new RunFormatError(`readParams: ${JSON.stringify(file)} is missing`);
-  const recorded = manifest.status === 'closed' ? manifest.files?.params?.bytes ?? Infinity : Infinity;
-  const { table, recovery } = await readTableFile(file, tableSchema('params', paramsSchema), 'readParams', recorded);
+  const { fileBytes, messageBytes } = readLimits(manifest, 'params');
+  const { table, recovery } = await readTableFile(file, tableSchema('params', paramsSchema), 'readParams', fileBytes, messageBytes);
   const params: ParamsRecord[] = [];
   for (const batch of table.batches) {
     const steps = batch.getChild('step')!;

@@ -13,7 +13,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { execFileSync } from 'node:child_process';
 import { from } from 'rxjs';
-import { Message } from 'apache-arrow';
+import { Data, Float32, Int32, Message, RecordBatch, Struct, makeData } from 'apache-arrow';
 import { writeRun } from '../../../src/sinks/arrow/RunWriter.js';
 import { verifyRun } from '../../../src/sinks/arrow/verifyRun.js';
 import { readManifest } from '../../../src/sinks/arrow/manifest.js';
@@ -451,7 +451,6 @@ describe('untrusted run directories', () => {
   });
 
   it('in a run that was not closed, a message larger than run.json\'s counts allow is damage and is not read', async () => {
-    const { Data, Float32, Int32, RecordBatch, Struct, makeData } = await import('apache-arrow');
     const { recordBatchMessage, schemaMessage } = await import('../../../src/sinks/arrow/ipcFrames.js');
     const { readLimits } = await import('../../../src/sinks/arrow/readLimits.js');
     const dir = copyRun(intactDir);
