@@ -58,18 +58,41 @@ function withRunId(schema: Schema, runId: string | undefined): Schema {
   return new Schema(schema.fields, new Map([...schema.metadata, [RUN_ID_KEY, runId]]), schema.dictionaries, schema.metadataVersion);
 }
 
+/** Stand-in checksum written first and overwritten in place: 8 characters, like every checksum. */
+const PLACEHOLDER = 'ffffffff';
+const PLACEHOLDER_STRING = new Uint8Array([8, 0, 0, 0, ...new TextEncoder().encode(PLACEHOLDER)]);
+
+/** Start of the only occurrence of `needle` in `hay`, or -1 when it occurs never or more than once. */
+function onlyIndex(hay: Uint8Array, needle: Uint8Array): number {
+  let found = -1;
+  for (let i = 0; i + needle.length <= hay.length; i++) {
+    let j = 0;
+    while (j < needle.length && hay[i + j] === needle[j]) j++;
+    if (j === needle.length) {
+      if (found >= 0) return -1;
+      found = i;
+    }
+  }
+  return found;
+}
+
 /**
  * The message of `batch` with its checksum (as position `index` of its file) in the message metadata.
- * The batch is re-wrapped in the file's schema, whose message is `schemaBytes` long.
+ * The batch is re-wrapped in the file's schema, whose message is `schemaBytes` long. The message is
+ * encoded once with a stand-in value of the same length, which is then overwritten: custom metadata
+ * lives in the flatbuffer only, so the body and header values the checksum covers do not change.
  */
 function checksummedMessage(schema: Schema, batch: RecordBatch, schemaBytes: number, index: number): Uint8Array {
-  const plain = recordBatchMessage(new RecordBatch(schema, batch.data), schemaBytes);
-  const metaLength = new DataView(plain.buffer, plain.byteOffset, plain.byteLength).getInt32(4, true);
-  const message = Message.decode(plain.subarray(8, 8 + metaLength));
-  const crc = batchChecksum(message, plain.subarray(8 + metaLength), index);
-  // Custom metadata lives in the flatbuffer only: the body and the header values the checksum covers are unchanged.
-  const tagged = new RecordBatch(schema, batch.data, new Map([...batch.metadata, [CHECKSUM_KEY, crc]]));
-  return recordBatchMessage(tagged, schemaBytes);
+  const withMeta = (value: string) => new RecordBatch(schema, batch.data, new Map([...batch.metadata, [CHECKSUM_KEY, value]]));
+  const bytes = recordBatchMessage(withMeta(PLACEHOLDER), schemaBytes);
+  const metaLength = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength).getInt32(4, true);
+  const meta = bytes.subarray(8, 8 + metaLength);
+  const crc = batchChecksum(Message.decode(meta), bytes.subarray(8 + metaLength), index);
+  const at = onlyIndex(meta, PLACEHOLDER_STRING);
+  // Another metadata entry holding the same bytes would make the spot ambiguous: encode again instead.
+  if (at < 0) return recordBatchMessage(withMeta(crc), schemaBytes);
+  meta.set(new TextEncoder().encode(crc), at + 4);
+  return bytes;
 }
 
 function writeAll(fd: number, bytes: Uint8Array): void {

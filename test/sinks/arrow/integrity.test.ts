@@ -150,6 +150,28 @@ describe('checksums', () => {
     expect(checked).toBeGreaterThan(30);
   });
 
+  it('the checksum is written in place, or by a second encoding when the stand-in value is ambiguous; readers verify both', () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'polca-crc-'));
+    const file = path.join(dir, 'steps.arrows');
+    const schema = eventTableSchema('steps');
+    const reader0 = new TableFileReader(path.join(intactDir, tableFiles(intactDir).steps), schema);
+    const batch = reader0.next()!;
+    reader0.close();
+    const out = new TableFile(file, schema, false, 'run-1');
+    out.append(batch);
+    // Batch metadata holding the stand-in's bytes: the in-place spot is ambiguous.
+    out.append(new RecordBatch(batch.schema, batch.data, new Map([['note', 'ffffffff']])));
+    out.end();
+    const reader = new TableFileReader(file, schema);
+    const seen = [];
+    for (let b = reader.next(); b; b = reader.next()) seen.push(b);
+    expect(reader.end).toBe('eos');
+    expect(seen).toHaveLength(2);
+    expect(reader.checksummed).toBe(2);
+    expect(seen[1].metadata.get('note')).toBe('ffffffff');
+    fs.rmSync(dir, { recursive: true });
+  });
+
   it('run.json records the run id, the scheme and each file as written; each file carries the run id', async () => {
     const manifest = await readManifest(intactDir);
     expect(manifest.checksum).toBe('crc32');
