@@ -165,7 +165,7 @@ describe('polca command line', () => {
       err = String((e as { stderr: string }).stderr);
     }
     expect(err).toMatch(/polca: .*nonexistent/);
-  });
+  }, 300_000); // eight CLI processes, each starting tsx: slow on a loaded machine
 });
 
 describe('polca replay --grpc --metrics', () => {
