@@ -5,7 +5,7 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { EVENT_SCHEMA_VERSION, type HvpMode } from '../../stream/events.js';
+import { EVENT_SCHEMA_VERSION, type HvpMode, type RunConfig } from '../../stream/events.js';
 import { checkManifestFields } from './checkManifestFields.js';
 import { readRegularFile } from './openRegularFile.js';
 import { RunFormatError } from './RunFormatError.js';
@@ -34,7 +34,7 @@ export interface RunManifest {
   /** polca and tfjs-core versions, from the `run-start` event. */
   versions: { polca: string; tfjs: string };
   /** The tracker options of the `run-start` event. */
-  config: Record<string, unknown>;
+  config: RunConfig;
   numParams: number;
   numProbe: number;
   backend: string;
@@ -104,9 +104,24 @@ export function manifestTables(): Record<TableName, string> {
  * ```
  */
 export function writeManifest(dir: string, manifest: RunManifestFile): void {
+  const text = `${JSON.stringify(manifest, null, 2)}\n`;
   const tmp = path.join(dir, `${MANIFEST_FILE}.tmp`);
-  fs.writeFileSync(tmp, `${JSON.stringify(manifest, null, 2)}\n`);
-  fs.renameSync(tmp, path.join(dir, MANIFEST_FILE));
+  try {
+    fs.writeFileSync(tmp, text);
+    fs.renameSync(tmp, path.join(dir, MANIFEST_FILE));
+  } catch (e) {
+    fs.rmSync(tmp, { force: true });
+    if ((e as NodeJS.ErrnoException).code !== 'ENOSPC') throw e;
+    // A full disk has no room for a second copy, but usually for the same file
+    // rewritten in the blocks it already holds: that is how a failed run still says so.
+    const fd = fs.openSync(path.join(dir, MANIFEST_FILE), 'r+');
+    try {
+      fs.writeSync(fd, text, 0);
+      fs.ftruncateSync(fd, Buffer.byteLength(text));
+    } finally {
+      fs.closeSync(fd);
+    }
+  }
 }
 
 /**
