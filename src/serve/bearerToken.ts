@@ -3,6 +3,7 @@
  *
  * @packageDocumentation
  */
+import { describe } from '../errors/describe.js';
 import { timingSafeEqual } from 'node:crypto';
 import type { Metadata } from '@grpc/grpc-js';
 
@@ -21,7 +22,8 @@ import type { Metadata } from '@grpc/grpc-js';
 export function bearerCheck(fn: string, token: string | undefined, option = 'token'): (metadata: Metadata) => boolean {
   if (token === undefined) return () => true;
   if (typeof token !== 'string' || token.length === 0 || /\s/.test(token)) {
-    throw new TypeError(`${fn}: option ${option} must be a non-empty string without spaces, got ${JSON.stringify(token)}`);
+    // A secret is not echoed into logs, even a malformed one.
+    throw new TypeError(`${fn}: option '${option}' must be a non-empty string without spaces, got ${typeof token === 'string' ? `a string of ${token.length} characters (not shown)` : describe(token)}`);
   }
   const want = Buffer.from(`Bearer ${token}`);
   return (metadata) => {

@@ -4,6 +4,7 @@
  * @packageDocumentation
  */
 import type { PolcaEvent } from '../stream/events.js';
+import { positiveInt, positiveNumber } from '../errors/validate.js';
 import type { Event } from './generated/polca/v1/Event.js';
 import { EVENT_KIND_COUNT, type ClustersLookup } from './eventMessage.js';
 
@@ -61,12 +62,8 @@ export class EventLog {
   private maxEvictedStep = -Infinity;
 
   constructor(private readonly limits: EventLogLimits) {
-    if (!(Number.isInteger(limits.maxEvents) && limits.maxEvents >= 1)) {
-      throw new RangeError(`EventLog: option maxEvents must be an integer >= 1, got ${limits.maxEvents}`);
-    }
-    if (!(limits.maxBytes > 0)) {
-      throw new RangeError(`EventLog: option maxBytes must be > 0, got ${limits.maxBytes}`);
-    }
+    positiveInt('EventLog', 'maxEvents', limits.maxEvents);
+    positiveNumber('EventLog', 'maxBytes', limits.maxBytes);
   }
 
   /** Seq of the oldest event held (equals {@link end} when empty). */

@@ -6,6 +6,7 @@
 import { Counter, Gauge, Histogram, Registry } from 'prom-client';
 import type { AlertRule, PolcaEvent, TrajectoryKind, TransitionEvent } from '../stream/events.js';
 import { PROJECTED_LOSS_KINDS } from '../stream/trajectoryKinds.js';
+import { positiveInt } from '../errors/validate.js';
 
 /** Options of {@link createPolcaMetrics}. */
 export interface PolcaMetricsOptions {
@@ -53,15 +54,8 @@ export interface PolcaMetrics {
   };
 }
 
-const ALERT_RULES: AlertRule[] = ['loss-spike', 'loss-stalled', 'non-finite'];
+const ALERT_RULES: AlertRule[] = ['loss-spike', 'loss-stalled', 'non-finite', 'sink-failed'];
 const PROJECTED: ReadonlySet<TrajectoryKind> = new Set(PROJECTED_LOSS_KINDS);
-
-function checkCount(value: number, name: string): number {
-  if (!(Number.isInteger(value) && value >= 1)) {
-    throw new RangeError(`createPolcaMetrics: option ${name} must be an integer >= 1, got ${value}`);
-  }
-  return value;
-}
 
 type Labels = Record<string, string>;
 
@@ -164,8 +158,8 @@ class ZeroFirstCounter {
  */
 export function createPolcaMetrics(options: PolcaMetricsOptions = {}): PolcaMetrics {
   const registry = options.registry ?? new Registry();
-  const maxBases = checkCount(options.maxBases ?? 64, 'maxBases');
-  const maxClusters = checkCount(options.maxClustersPerBasis ?? 16, 'maxClustersPerBasis');
+  const maxBases = positiveInt('createPolcaMetrics', 'maxBases', options.maxBases ?? 64);
+  const maxClusters = positiveInt('createPolcaMetrics', 'maxClustersPerBasis', options.maxClustersPerBasis ?? 16);
   const run = options.run ?? 'polca';
   if (typeof run !== 'string' || run.length === 0) throw new RangeError(`createPolcaMetrics: option run must be a non-empty string, got ${JSON.stringify(run)}`);
   registry.setDefaultLabels({ run });

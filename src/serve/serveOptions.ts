@@ -6,6 +6,7 @@
 import type { ResourceLimits } from 'node:worker_threads';
 import type { Observable } from 'rxjs';
 import type { PolcaEvent } from '../stream/events.js';
+import { nonNegativeNumber, port, positiveInt } from '../errors/validate.js';
 import { bearerCheck } from './bearerToken.js';
 import type { RequestLimits } from './requestLimits.js';
 import type { ServeTlsOptions } from './serverCredentials.js';
@@ -91,22 +92,6 @@ export interface ServeOptions {
   };
 }
 
-// The message style the callers' tests pin ("option grpc.port …").
-function checkPort(value: number, name: string): number {
-  if (!(Number.isInteger(value) && value >= 0 && value <= 65535)) {
-    throw new RangeError(`startServer: option ${name} must be an integer in [0, 65535], got ${value}`);
-  }
-  return value;
-}
-
-function checkPositive(value: number, name: string): number {
-  if (!(Number.isInteger(value) && value >= 1)) {
-    throw new RangeError(`startServer: option ${name} must be an integer >= 1, got ${value}`);
-  }
-  return value;
-}
-
-
 /** Validated numbers of {@link ServeOptions}. */
 export interface CheckedServeOptions {
   grpcPort: number;
@@ -121,19 +106,15 @@ export interface CheckedServeOptions {
  *
  * @example
  * ```ts
- * checkServeOptions({ grpc: { port: 70000 } }); // throws: startServer: option grpc.port must be …, got 70000
+ * checkServeOptions({ grpc: { port: 70000 } }); // throws: startServer: option 'grpc.port' must be a port number from 0 to 65535, got 70000
  * ```
  */
 export function checkServeOptions(options: Omit<ServeOptions, 'events$'>): CheckedServeOptions {
-  const grpcPort = checkPort(options.grpc?.port ?? 0, 'grpc.port');
-  const metricsPort = checkPort(options.metrics?.port ?? 0, 'metrics.port');
+  const grpcPort = port('startServer', 'grpc.port', options.grpc?.port ?? 0);
+  const metricsPort = port('startServer', 'metrics.port', options.metrics?.port ?? 0);
   bearerCheck('startServer', options.grpc?.token, 'grpc.token');
-  const subscriberMaxLag = checkPositive(options.subscriberMaxLag ?? 4096, 'subscriberMaxLag');
-  const drainTimeoutMs = options.drainTimeoutMs ?? 5000;
-  const lingerMs = 1000 * (options.metrics?.lingerSeconds ?? 0);
-  if (!(lingerMs >= 0) || !Number.isFinite(lingerMs)) {
-    throw new RangeError(`startServer: option metrics.lingerSeconds must be a number >= 0, got ${options.metrics?.lingerSeconds}`);
-  }
-  if (!(drainTimeoutMs >= 0)) throw new RangeError(`startServer: option drainTimeoutMs must be >= 0, got ${drainTimeoutMs}`);
+  const subscriberMaxLag = positiveInt('startServer', 'subscriberMaxLag', options.subscriberMaxLag ?? 4096);
+  const drainTimeoutMs = nonNegativeNumber('startServer', 'drainTimeoutMs', options.drainTimeoutMs ?? 5000);
+  const lingerMs = 1000 * nonNegativeNumber('startServer', 'metrics.lingerSeconds', options.metrics?.lingerSeconds ?? 0);
   return { grpcPort, metricsPort, subscriberMaxLag, drainTimeoutMs, lingerMs };
 }

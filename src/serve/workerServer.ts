@@ -113,6 +113,7 @@ export async function startWorkerServer(events$: Observable<PolcaEvent>, options
   worker.on('error', (err) => fail(err instanceof Error ? err : new Error(String(err))));
   worker.on('exit', (code) => fail(new Error(`the polca server's worker thread exited with code ${code}`)));
 
+  let clusteringStats: Parameters<PolcaMetrics['watchClustering']>[0] | undefined;
   // Subscribed before the worker is up: a hot stream loses nothing (messages queue in the port).
   source = events$.subscribe({
     next(e) {
@@ -123,6 +124,8 @@ export async function startWorkerServer(events$: Observable<PolcaEvent>, options
         dropped++;
         return;
       }
+      // Clustering counters travel with the clusterings (and the run's end), so a scrape that sees one sees the other.
+      if (clusteringStats && (e.type === 'clusters' || e.type === 'run-end')) post({ type: 'clustering', stats: clusteringStats() });
       const packed = packEvent(e);
       sentEvents++;
       sentKiB += Math.ceil(packed.bytes / 1024);
@@ -168,7 +171,8 @@ export async function startWorkerServer(events$: Observable<PolcaEvent>, options
   mirror(metrics.serve.lostEvents, (c, m) => (m.reset(), m.inc!(c.lostEvents)));
   mirror(metrics.serve.ingestErrors, (c, m) => (m.reset(), m.inc!(c.ingestErrors)));
   metrics.watchClustering = (stats) => {
-    // The clustering runs on the training thread; its counters are sent once a second.
+    clusteringStats = stats;
+    // The clustering runs on the training thread; its counters are sent with every clustering, and once a second.
     const timer = setInterval(() => post({ type: 'clustering', stats: stats() }), 1000);
     timer.unref();
     void done.then(() => clearInterval(timer));

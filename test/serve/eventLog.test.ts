@@ -17,6 +17,6 @@ describe('EventLog', () => {
     expect(Array.from(log.countsBefore(4)!)).toEqual([0, 0, 3, 1, 0, 0, 0, 0, 0, 0]);
     add(5, 901, 5); // too big for the others: they go, the newest always stays
     expect([log.start, log.size, log.bytes, log.evictedMaxStep]).toEqual([4, 1, 901, 4]);
-    expect(() => new EventLog({ maxEvents: 0, maxBytes: 1 })).toThrow(/EventLog: option maxEvents .* 0/);
+    expect(() => new EventLog({ maxEvents: 0, maxBytes: 1 })).toThrow(/EventLog: option 'maxEvents' .* 0/);
   });
 });

@@ -97,7 +97,7 @@ describe('createPolcaMetrics', () => {
       'polca_cluster_projected_loss_median{kind="polca",basis="0",cluster="7"}',
       'polca_cluster_projected_loss_median{kind="polca",basis="0",cluster="8"}',
     ]);
-    expect(() => createPolcaMetrics({ maxBases: 0 })).toThrow(/createPolcaMetrics: option maxBases .* 0/);
+    expect(() => createPolcaMetrics({ maxBases: 0 })).toThrow(/createPolcaMetrics: option 'maxBases' .* 0/);
   });
 
   it('bounds the transition series: the first maxClustersPerBasis clusters of a (kind, basis) by id, the rest as other', async () => {

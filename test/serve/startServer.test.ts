@@ -312,9 +312,9 @@ describe('startServer', () => {
   it('validates its options', async () => {
     const subject = new Subject<PolcaEvent>();
     await expect(startServer({ events$: undefined as never })).rejects.toThrow(/startServer: option events\$/);
-    await expect(startServer({ events$: subject, grpc: { port: 70000 } })).rejects.toThrow(/option grpc.port .*70000/);
-    await expect(startServer({ events$: subject, grpc: { token: 'a b' } })).rejects.toThrow(/option grpc.token/);
-    await expect(startServer({ events$: subject, subscriberMaxLag: 0 })).rejects.toThrow(/option subscriberMaxLag .* 0/);
+    await expect(startServer({ events$: subject, grpc: { port: 70000 } })).rejects.toThrow(/option 'grpc.port' .*70000/);
+    await expect(startServer({ events$: subject, grpc: { token: 'a b' } })).rejects.toThrow(/option 'grpc.token' must be a non-empty string without spaces, got a string of 3 characters \(not shown\)/);
+    await expect(startServer({ events$: subject, subscriberMaxLag: 0 })).rejects.toThrow(/option 'subscriberMaxLag' .* 0/);
     void bearer;
   });
 });
