@@ -17,10 +17,10 @@ export interface BackfillModel {
  * receives the run's manifest and rebuilds the model (same architecture,
  * any weights) and the probe set. The run (θ table included) is verified
  * first: damage fails the command, naming the files, unless `allowPartial`
- * (then backfill reads what the table readers recover, and the drop is reported).
+ * (then backfill uses the intact prefix of the events only, and the drop is reported).
  */
 export async function backfillCommand(dir: string, o: { model: string; out?: string; overwrite?: boolean; allowPartial?: boolean }): Promise<BackfillResult> {
-  await requireIntactRun(dir, 'polca backfill', { allowPartial: o.allowPartial });
+  const { limit } = await requireIntactRun(dir, 'polca backfill', { allowPartial: o.allowPartial });
   const manifest: RunManifest = await readManifest(dir, 'polca backfill');
   const mod = (await import(pathToFileURL(path.resolve(o.model)).href)) as { default?: (m: RunManifest) => BackfillModel | Promise<BackfillModel> };
   if (typeof mod.default !== 'function') {
@@ -32,6 +32,7 @@ export async function backfillCommand(dir: string, o: { model: string; out?: str
     ...model,
     out: o.out,
     overwrite: o.overwrite,
+    limit,
     onProgress: (done, total) => {
       const pct = Math.floor((100 * done) / total);
       if (pct !== last && process.stderr.isTTY) process.stderr.write(`\rbackfill ${done}/${total} checkpoints`);

@@ -4,7 +4,8 @@ import type { ProbeClosure } from '../engine/directional.js';
 import { ParamSpace } from '../engine/paramSpace.js';
 import { decodeEvents } from '../sinks/arrow/decodeEvents.js';
 import { readParams, readRun } from '../sinks/arrow/readRun.js';
-import type { BasisEvent } from '../stream/events.js';
+import type { BasisEvent, PolcaEvent } from '../stream/events.js';
+import { nonNegativeInt } from '../errors/validate.js';
 import { createPolca } from '../tracker/createPolca.js';
 import { recordRun } from './recordRun.js';
 
@@ -26,6 +27,12 @@ export interface BackfillOptions {
    * movement). Default: the run's basis vectors, in id order.
    */
   vectors?: Float32Array[];
+  /**
+   * Use only the run's first `limit` events (the intact prefix of a damaged
+   * run, as `polca backfill --allow-partial` finds it): its basis vectors and
+   * the θ of its checkpoints. Default: every event.
+   */
+  limit?: number;
 }
 
 /** What {@link backfill} wrote. */
@@ -53,11 +60,20 @@ export interface BackfillResult {
  */
 export async function backfill(dir: string, options: BackfillOptions): Promise<BackfillResult> {
   const run = await readRun(dir);
-  const { params: records } = await readParams(dir).catch((e: Error) => {
+  const { params: all } = await readParams(dir).catch((e: Error) => {
     throw new Error(`backfill: ${dir} has no parameter log (record the run with keepParams: true): ${e.message}`);
   });
-  if (records.length === 0) throw new Error(`backfill: ${dir} has no parameter log (record the run with keepParams: true)`);
-  const basis = [...decodeEvents(run)].filter((e): e is BasisEvent => e.type === 'basis');
+  const limit = options.limit === undefined ? Infinity : nonNegativeInt('backfill', 'limit', options.limit);
+  // Only the first `limit` events are decoded: what lies beyond an intact prefix is never read.
+  const events: PolcaEvent[] = [];
+  for (const e of decodeEvents(run)) {
+    if (events.length >= limit) break;
+    events.push(e);
+  }
+  const kept = new Set(events.filter((e) => e.type === 'checkpoint').map((e) => e.step));
+  const records = options.limit === undefined ? all : all.filter((r) => kept.has(r.step));
+  if (records.length === 0) throw new Error(`backfill: ${dir} has no parameter log${options.limit === undefined ? '' : ` within its first ${limit} events`} (record the run with keepParams: true)`);
+  const basis = events.filter((e): e is BasisEvent => e.type === 'basis');
   if (!options.vectors) {
     if (basis.length === 0) throw new Error(`backfill: ${dir} has no basis vectors`);
     const missing = basis.find((b) => !b.vector);

@@ -75,6 +75,30 @@ describe('recordRun and backfill', () => {
     fresh.dispose();
   });
 
+  it('with limit, uses only the first events: the checkpoints and vectors among them, the same values as the full backfill', async () => {
+    const dir = tmp();
+    await trainAndRecord(dir, { kind: 'hessian', every: 4, k: 1, maxVectors: 3 }, true);
+    const recorded = await lastValueFrom(replay(dir).pipe(toArray()));
+    // The prefix ends just after the checkpoint of step 8, where the last vector was found: 5 checkpoints, 3 vectors.
+    const lastBasis = recorded.findLastIndex((e) => e.type === 'basis');
+    const limit = lastBasis + 1;
+    expect(recorded.slice(0, limit).filter((e) => e.type === 'checkpoint').map((e) => (e as { step: number }).step)).toEqual([0, 2, 4, 6, 8]);
+    const m1 = tinyMlp({ activation: 'tanh', head: 'softmaxLog', hidden: 6, numData: 10, seed: 5 });
+    const full = await backfill(dir, { params: m1.params, probe: () => m1.perDatapointLossTf(), out: path.join(tmp(), 'full') });
+    const m2 = tinyMlp({ activation: 'tanh', head: 'softmaxLog', hidden: 6, numData: 10, seed: 5 });
+    const part = await backfill(dir, { params: m2.params, probe: () => m2.perDatapointLossTf(), out: path.join(tmp(), 'part'), limit });
+    expect(full).toMatchObject({ checkpoints: 7, vectors: 3 });
+    expect(part).toMatchObject({ checkpoints: 5, vectors: 3 });
+    const polca = async (out: string) => (await lastValueFrom(replay(out).pipe(toArray()))).filter((e): e is PolcaIncrementEvent => e.type === 'polca');
+    const [a, b] = [await polca(full.out), await polca(part.out)];
+    expect(b.map((e) => e.toStep)).toEqual([2, 4, 6, 8]);
+    b.forEach((e, i) => e.values.forEach((v, k) => expect(Array.from(v)).toEqual(Array.from(a[i].values[k]))));
+    await expect(backfill(dir, { params: m2.params, probe: () => m2.perDatapointLossTf(), out: path.join(tmp(), 'none'), limit: 1 })).rejects.toThrow(/no parameter log within its first 1 events/);
+    await expect(backfill(dir, { params: m2.params, probe: () => m2.perDatapointLossTf(), limit: -1 })).rejects.toThrow(/backfill: option 'limit' must be a non-negative integer, got -1/);
+    m1.dispose();
+    m2.dispose();
+  });
+
   it('the recorded run replays the live events', async () => {
     const dir = tmp();
     const { live } = await trainAndRecord(dir, { kind: 'random', every: 4, maxVectors: 2 }, false);
