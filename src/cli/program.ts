@@ -129,11 +129,11 @@ export function buildProgram(): Command {
     .action(async (dir: string, o) => {
       const { reportCommand } = await import('../report/index.js');
       // The report reads the run itself; it is checked first, so damage is named before any work.
-      await requireIntactRun(dir, 'polca report', { allowPartial: o.allowPartial });
+      const { limit } = await requireIntactRun(dir, 'polca report', { allowPartial: o.allowPartial });
       const compare = o.compare ? String(o.compare).split(',') : undefined;
       const kinds: TrajectoryKind[] | undefined = o.kinds;
       const file = await reportCommand(dir, {
-        out: o.out, compare, minClusterSize: o.minClusterSize, minSamples: o.minSamples, delta: o.delta, tau: o.tau, kinds, recluster: o.recluster,
+        out: o.out, compare, minClusterSize: o.minClusterSize, minSamples: o.minSamples, delta: o.delta, tau: o.tau, kinds, recluster: o.recluster, limit,
         labels: o.labels ? (await loadTaskLabels(String(o.labels))).reportLabels : undefined,
       });
       process.stdout.write(`report written to ${file}\n`);

@@ -10,6 +10,8 @@ import { defaultClusterParams } from '../analysis/clusterProcedure.js';
 import { readLiveAnalysis } from '../run/liveAnalysis.js';
 import { decodeEvents } from '../sinks/arrow/decodeEvents.js';
 import { readRun } from '../sinks/arrow/readRun.js';
+import { nonNegativeInt } from '../errors/validate.js';
+import type { PolcaEvent } from '../stream/events.js';
 import { bandChart, compositionChart, eigenvalueChart, lineChart } from './charts.js';
 import { renderSvg } from './renderSvg.js';
 import { reportHtml, type ReportCharts } from './reportHtml.js';
@@ -52,6 +54,11 @@ export interface BuildReportOptions extends ReportOptions {
    * (the paper's basis comparison), with this run's Δ and τ.
    */
   compare?: readonly string[];
+  /**
+   * Use only the run's first `limit` events: the intact prefix of a damaged
+   * run, as `polca report --allow-partial` finds it. Default: every event.
+   */
+  limit?: number;
 }
 
 /**
@@ -156,13 +163,21 @@ function withLiveParameters(dir: string, n: number, options: BuildReportOptions)
  * ```
  */
 export async function buildReport(dir: string, options: BuildReportOptions = {}): Promise<string> {
+  const { limit, ...rest } = options;
+  if (limit !== undefined) nonNegativeInt('buildReport', 'limit', limit);
   const run = await readRun(dir);
-  const events = [...decodeEvents(run)];
-  const model = reportModel(events, run.manifest.probeMeta ?? {}, withLiveParameters(dir, run.manifest.numProbe, options));
-  if (!run.complete) model.notes.unshift('The run directory is incomplete (its writer did not close): the report shows the events recovered from it.');
-  if (options.compare && options.compare.length > 0) model.basisQuality = await compareBases(dir, model, options);
-  const charts = await renderCharts(model, options.onProgress);
-  const title = options.title ?? `polca report — ${path.basename(path.resolve(dir))}`;
+  // Only the first `limit` events are decoded: what lies beyond an intact prefix is never read.
+  const events: PolcaEvent[] = [];
+  for (const e of decodeEvents(run)) {
+    if (limit !== undefined && events.length >= limit) break;
+    events.push(e);
+  }
+  const model = reportModel(events, run.manifest.probeMeta ?? {}, withLiveParameters(dir, run.manifest.numProbe, rest));
+  if (limit !== undefined) model.notes.unshift(`The run directory is damaged: the report shows its intact first ${limit} events.`);
+  else if (!run.complete) model.notes.unshift('The run directory is incomplete (its writer did not close): the report shows the events recovered from it.');
+  if (rest.compare && rest.compare.length > 0) model.basisQuality = await compareBases(dir, model, rest);
+  const charts = await renderCharts(model, rest.onProgress);
+  const title = rest.title ?? `polca report — ${path.basename(path.resolve(dir))}`;
   return reportHtml(model, charts, { title });
 }
 

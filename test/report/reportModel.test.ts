@@ -303,6 +303,13 @@ describe('a run without POLCA intervals', () => {
     expect(html).not.toMatch(/id="basis-\d+"/);
     const kindCharts = html.slice(html.indexOf('Clusters of the other trajectory kinds')).match(/<svg/g)?.length ?? 0;
     expect(html.match(/<svg/g)).toHaveLength(2 + kindCharts);
+    // With limit (the intact prefix of a damaged run), only the first events count: here the first two checkpoints.
+    const prefix = plain.findIndex((e) => e.type === 'checkpoint' && e.step === 3) + 1;
+    const partial = await buildReport(dir3, { limit: prefix });
+    expect(partial).toContain(`The run directory is damaged: the report shows its intact first ${prefix} events.`);
+    expect(partial).toContain('<tr><th>checkpoints / POLCA intervals</th><td>2 / 0</td></tr>');
+    expect(html).toContain('<tr><th>checkpoints / POLCA intervals</th><td>3 / 0</td></tr>');
+    await expect(buildReport(dir3, { limit: 1.5 })).rejects.toThrow("buildReport: option 'limit' must be a non-negative integer, got 1.5");
   });
 });
 

@@ -80,8 +80,7 @@ describe('recordRun and backfill', () => {
     await trainAndRecord(dir, { kind: 'hessian', every: 4, k: 1, maxVectors: 3 }, true);
     const recorded = await lastValueFrom(replay(dir).pipe(toArray()));
     // The prefix ends just after the checkpoint of step 8, where the last vector was found: 5 checkpoints, 3 vectors.
-    const lastBasis = recorded.findLastIndex((e) => e.type === 'basis');
-    const limit = lastBasis + 1;
+    const limit = recorded.map((e) => e.type).lastIndexOf('basis') + 1;
     expect(recorded.slice(0, limit).filter((e) => e.type === 'checkpoint').map((e) => (e as { step: number }).step)).toEqual([0, 2, 4, 6, 8]);
     const m1 = tinyMlp({ activation: 'tanh', head: 'softmaxLog', hidden: 6, numData: 10, seed: 5 });
     const full = await backfill(dir, { params: m1.params, probe: () => m1.perDatapointLossTf(), out: path.join(tmp(), 'full') });
