@@ -92,9 +92,8 @@ export class PolcaCallback extends Callback {
     if (options.hessianSample !== undefined) checkSet(options.hessianSample, 'hessianSample');
     if (options.loss !== undefined && typeof options.loss !== 'function') fail('polcaCallback', 'loss', 'a function (yTrue, yPred) => per-datapoint losses', options.loss);
     // Every tracker option is checked now, with the callback's name, rather than inside fit.
-    const { probe: _p, hessianSample: _h, loss: _l, fromLogits: _f, closeOnTrainEnd: _c, analysis: _a, log: _g, serve: _s, alerts: _al, runName: _r, ...rest } = options;
     const placeholder = () => tf.scalar(0);
-    resolveOptions({ ...rest, params: [], probe: placeholder as never, hessianLoss: placeholder as never }, 'polcaCallback');
+    resolveOptions({ ...trackerOptions(options), params: [], probe: placeholder as never, hessianLoss: placeholder as never }, 'polcaCallback');
     if (options.runName !== undefined && (typeof options.runName !== 'string' || options.runName.length === 0)) fail('polcaCallback', 'runName', 'a non-empty string', options.runName);
   }
 
@@ -127,7 +126,8 @@ export class PolcaCallback extends Callback {
     const probe = lossOf(o.probe, 'probe');
     const sample = o.hessianSample ? lossOf(o.hessianSample, 'hessianSample') : probe;
     this.probes = sample === probe ? [probe] : [probe, sample];
-    const { probe: _p, hessianSample: _h, loss: _l, fromLogits: _f, closeOnTrainEnd: _c, analysis, log, serve, alerts, runName, ...rest } = o;
+    const { analysis, log, serve, alerts, runName } = o;
+    const rest = trackerOptions(o);
     const tracker = createPolca({
       ...rest,
       params,
@@ -203,6 +203,12 @@ export class PolcaCallback extends Callback {
  */
 export function polcaCallback(options: PolcaCallbackOptions): PolcaCallback {
   return new PolcaCallback(options);
+}
+
+/** The options the callback passes on to its tracker: all but its own. */
+function trackerOptions(o: PolcaCallbackOptions): Omit<PolcaOptions, 'params' | 'probe' | 'hessianLoss'> {
+  const { probe: _p, hessianSample: _h, loss: _l, fromLogits: _f, closeOnTrainEnd: _c, analysis: _a, log: _g, serve: _s, alerts: _al, runName: _r, ...rest } = o;
+  return rest;
 }
 
 function checkSet(set: LabelledSet, name: string): void {

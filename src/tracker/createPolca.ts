@@ -161,7 +161,7 @@ class Tracker implements PolcaTracker {
   /** What the tracker produces; `out` is what subscribers see, after any stages added by {@link pipeEvents}. */
   private readonly subject = new Subject<PolcaEvent>();
   private readonly out = new Subject<PolcaEvent>();
-  private stages: OperatorFunction<PolcaEvent, PolcaEvent>[] = [];
+  private piped: Observable<PolcaEvent> = this.subject;
   private link: Subscription = this.subject.subscribe(this.out);
   readonly events$: Observable<PolcaEvent> = new RunStream(this.out.asObservable());
   private readonly rng: Random;
@@ -211,10 +211,10 @@ class Tracker implements PolcaTracker {
 
   pipeEvents(stage: OperatorFunction<PolcaEvent, PolcaEvent>): void {
     if (this.started || this.closed) throw new Error('PolcaTracker.pipeEvents: add stages before the first step');
-    this.stages = [...this.stages, stage];
+    this.piped = this.piped.pipe(stage);
     // Nothing has been produced yet, so relinking loses no event.
     this.link.unsubscribe();
-    this.link = this.stages.reduce<Observable<PolcaEvent>>((source, op) => source.pipe(op), this.subject).subscribe(this.out);
+    this.link = this.piped.subscribe(this.out);
   }
 
   step(step: number, info: { loss?: number; lr?: number } = {}): Promise<void> {

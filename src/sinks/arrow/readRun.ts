@@ -5,7 +5,7 @@
  */
 import path from 'node:path';
 import fs from 'node:fs';
-import { Table } from 'apache-arrow';
+import { Table, type RecordBatch } from 'apache-arrow';
 import { readManifest, type RunManifest } from './manifest.js';
 import type { TableRecovery } from './readTable.js';
 import { readLimits } from './readLimits.js';
@@ -53,9 +53,13 @@ export interface RunData {
   complete: boolean;
 }
 
-/** First row index whose `seq` is ≥ `limit` (rows are sorted by seq). */
-function firstRowAtOrAfter(table: Table, limit: number): number {
-  const seq = table.getChild('seq')!;
+/**
+ * First row index whose `seq` is ≥ `limit` (rows are sorted by seq): how many
+ * rows belong to the first `limit` events. A table without `seq` (θ) keeps every row.
+ */
+export function firstRowAtOrAfter(table: Table | RecordBatch, limit: number): number {
+  const seq = table.getChild('seq');
+  if (!seq) return table.numRows;
   let lo = 0;
   let hi = table.numRows;
   while (lo < hi) {

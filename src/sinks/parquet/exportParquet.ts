@@ -17,6 +17,7 @@ import { nanosecondsOf } from '../arrow/columnBuffer.js';
 import { labelsBatch, readLabelsTable, LABELS_TABLE } from '../arrow/labelsTable.js';
 import type { RunManifest } from '../arrow/manifest.js';
 import { readManifest } from '../arrow/manifest.js';
+import { firstRowAtOrAfter } from '../arrow/readRun.js';
 import { readTableFile } from '../arrow/readTableFile.js';
 import { RunFormatError } from '../arrow/RunFormatError.js';
 import { TABLE_NAMES, eventTableSchema, paramsSchema, tableSchema, type TableName } from '../arrow/schemas.js';
@@ -143,20 +144,6 @@ function forParquet(table: Table): Table {
   return new Table(schema, batches);
 }
 
-/** First row whose `seq` is ≥ `limit` (rows are in seq order). */
-function rowsBefore(table: Table | RecordBatch, limit: number): number {
-  const seq = table.getChild('seq');
-  if (!seq) return table.numRows;
-  let lo = 0;
-  let hi = table.numRows;
-  while (lo < hi) {
-    const mid = (lo + hi) >>> 1;
-    if ((seq.get(mid) as number) < limit) lo = mid + 1;
-    else hi = mid;
-  }
-  return lo;
-}
-
 /** One row of run.json's scalars, so that the dataset says what each run was. */
 function runsTable(manifest: RunManifest, events: number): Table {
   const start = BigInt(Math.round(manifest.startTime * 1000));
@@ -261,7 +248,7 @@ export async function exportParquet(runDirs: readonly string[], options: ExportP
       try {
         writeTable(name, t, schema, (function* () {
           for (let batch = reader.next(); batch !== null; batch = reader.next()) {
-            const keep = rowsBefore(batch, limit);
+            const keep = firstRowAtOrAfter(batch, limit);
             if (keep > 0) yield keep < batch.numRows ? batch.slice(0, keep) : batch;
             if (keep < batch.numRows) return;
           }
