@@ -31,6 +31,30 @@ export interface LogRecord {
   encodedFull?: Buffer;
 }
 
+/**
+ * A gap in the stream: events the server never received (its thread fell
+ * behind the training thread and they were dropped before it), held as one
+ * record at one seq so that every subscription passing it is told.
+ */
+export interface GapRecord {
+  readonly seq: number;
+  /** 0: no kind of its own; its events are counted by kind in `dropped`. */
+  readonly kind: 0;
+  readonly step: undefined;
+  readonly bytes: number;
+  readonly prefix: Float64Array;
+  /** Events of each kind (by enum number) dropped. */
+  readonly dropped: Float64Array;
+}
+
+/** What the log holds at a seq: an event, or a gap of dropped events. */
+export type LogEntry = LogRecord | GapRecord;
+
+/** True for a {@link GapRecord}. */
+export function isGap(entry: LogEntry): entry is GapRecord {
+  return entry.kind === 0;
+}
+
 /** Limits of an {@link EventLog}. */
 export interface EventLogLimits {
   /** Most events held (at least 1). */
@@ -52,7 +76,7 @@ export interface EventLogLimits {
  * ```
  */
 export class EventLog {
-  private readonly records: LogRecord[] = [];
+  private readonly records: LogEntry[] = [];
   /** Index in `records` of the oldest held record (records before it are holes). */
   private head = 0;
   private heldBytes = 0;
@@ -95,13 +119,33 @@ export class EventLog {
   append(entry: Omit<LogRecord, 'seq' | 'prefix'>): LogRecord {
     const rec: LogRecord = { ...entry, seq: this.nextSeq++, prefix: this.endCounts.slice() };
     this.endCounts[rec.kind]++;
+    this.push(rec);
+    return rec;
+  }
+
+  /**
+   * Appends a gap: `dropped[k]` events of kind k that the server never
+   * received (index 0 unused). Its events count in the per-kind counts, so
+   * readers that skip over it count them as missed too.
+   */
+  appendGap(dropped: ArrayLike<number>): GapRecord {
+    const counts = new Float64Array(EVENT_KIND_COUNT);
+    for (let k = 1; k < EVENT_KIND_COUNT; k++) counts[k] = dropped[k] ?? 0;
+    const gap: GapRecord = { seq: this.nextSeq++, kind: 0, step: undefined, bytes: 64 + 2 * counts.byteLength, prefix: this.endCounts.slice(), dropped: counts };
+    for (let k = 1; k < EVENT_KIND_COUNT; k++) this.endCounts[k] += counts[k];
+    this.push(gap);
+    return gap;
+  }
+
+  private push(rec: LogEntry): void {
     this.records.push(rec);
     this.heldBytes += rec.bytes;
     while (this.size > 1 && (this.size > this.limits.maxEvents || this.heldBytes > this.limits.maxBytes)) {
       const old = this.records[this.head];
-      this.records[this.head++] = undefined as unknown as LogRecord;
+      this.records[this.head++] = undefined as unknown as LogEntry;
       this.heldBytes -= old.bytes;
-      this.startCounts[old.kind]++;
+      if (isGap(old)) for (let k = 1; k < EVENT_KIND_COUNT; k++) this.startCounts[k] += old.dropped[k];
+      else this.startCounts[old.kind]++;
       if (old.step !== undefined && old.step > this.maxEvictedStep) this.maxEvictedStep = old.step;
     }
     // Compact the hole at the front now and then (amortised O(1)).
@@ -109,11 +153,10 @@ export class EventLog {
       this.records.splice(0, this.head);
       this.head = 0;
     }
-    return rec;
   }
 
   /** The record with this seq, or undefined when evicted or not yet appended. */
-  get(seq: number): LogRecord | undefined {
+  get(seq: number): LogEntry | undefined {
     if (seq < this.start || seq >= this.nextSeq) return undefined;
     return this.records[this.head + (seq - this.start)];
   }

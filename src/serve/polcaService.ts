@@ -149,10 +149,12 @@ export function addToServer(server: grpc.Server, view: RunView, options: PolcaSe
     },
   };
 
+  const pumpAll = (): void => {
+    for (const sub of subscriptions) sub.pump();
+  };
   const unlisten = view.listen({
-    event: () => {
-      for (const sub of subscriptions) sub.pump();
-    },
+    event: pumpAll,
+    gap: pumpAll,
     end: (end) => {
       if (ended) return;
       ended = { error: endStatus(end) };

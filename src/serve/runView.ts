@@ -11,7 +11,7 @@ import type { PolcaEvent } from '../stream/events.js';
 import type { Basis } from './generated/polca/v1/Basis.js';
 import type { Run } from './generated/polca/v1/Run.js';
 import { EventLog } from './eventLog.js';
-import { type ClustersLookup, eventBytes, eventMessage, eventStep, kindNumber } from './eventMessage.js';
+import { type ClustersLookup, EVENT_KIND_COUNT, eventBytes, eventMessage, eventStep, kindNumber } from './eventMessage.js';
 import { RunState } from './runState.js';
 import { TrajectoryStore } from './trajectoryStore.js';
 
@@ -37,6 +37,8 @@ export interface RunViewListener {
   event?(event: PolcaEvent, ingested: boolean): void;
   /** Once, when the source completed or failed. */
   end?(end: SourceEnd): void;
+  /** After a gap of events the view never received was recorded ({@link RunView.dropped}). */
+  gap?(events: number): void;
 }
 
 /**
@@ -104,6 +106,26 @@ export class RunView {
       ingested = false;
     }
     for (const l of this.listeners) l.event?.(raw, ingested);
+  }
+
+  /**
+   * Records that `byKind[k]` events of proto kind k (index 0 unused) were
+   * emitted but never reached this view (dropped by a bounded channel in
+   * front of it), so that subscribers passing that point are told. Ignored
+   * after the end.
+   */
+  dropped(byKind: ArrayLike<number>): void {
+    if (this.ended) return;
+    if (byKind.length > EVENT_KIND_COUNT) throw new RangeError(`RunView.dropped: byKind must have at most ${EVENT_KIND_COUNT} entries, got ${byKind.length}`);
+    let events = 0;
+    for (let k = 1; k < byKind.length; k++) {
+      const n = byKind[k];
+      if (!(Number.isInteger(n) && n >= 0)) throw new RangeError(`RunView.dropped: byKind[${k}] must be an integer >= 0, got ${n}`);
+      events += n;
+    }
+    if (events === 0) return;
+    this.log.appendGap(byKind);
+    for (const l of this.listeners) l.gap?.(events);
   }
 
   /** Marks the end of the run's events (`error` when the source failed); idempotent. */

@@ -12,6 +12,8 @@ import { composeServer, type ComposeOptions } from './composeServer.js';
 /** Messages from the training thread. */
 export type ToWorker =
   | { type: 'event'; event: PolcaEvent; bytes: number }
+  /** Events the training thread dropped (channel full) since the last event, by proto kind number. */
+  | { type: 'dropped'; byKind: number[] }
   | { type: 'end'; error?: string }
   | { type: 'counts'; id: number }
   | { type: 'clustering'; stats: { seconds: number; rounds: number } | undefined }
@@ -67,6 +69,8 @@ try {
         view.ingest(m.event);
         Atomics.add(ingested, 0, 1);
         Atomics.add(ingested, 1, Math.ceil(m.bytes / 1024));
+      } else if (m.type === 'dropped') {
+        view.dropped(m.byKind);
       } else if (m.type === 'end') {
         view.end(m.error === undefined ? undefined : new Error(m.error));
       }

@@ -5,7 +5,7 @@
  * @packageDocumentation
  */
 import type { ServerWritableStream, StatusObject } from '@grpc/grpc-js';
-import type { EventLog, LogRecord } from './eventLog.js';
+import { isGap, type EventLog, type LogRecord } from './eventLog.js';
 import type { Event } from './generated/polca/v1/Event.js';
 import type { KindCount } from './generated/polca/v1/KindCount.js';
 import { EVENT_KIND_COUNT, kindName } from './eventMessage.js';
@@ -40,7 +40,7 @@ export interface SubscriptionContext {
 }
 
 interface PendingLoss {
-  reason: 'slow-client' | 'history-evicted';
+  reason: 'slow-client' | 'history-evicted' | 'server-behind';
   firstSeq: number;
   lastSeq: number;
   byKind: Float64Array;
@@ -53,8 +53,10 @@ interface PendingLoss {
  * back-pressure through `write()` returning false), the oldest pending
  * events are skipped so that it resumes `maxLag` events behind the head;
  * events that leave the bounded history before they are sent are skipped
- * too. Either way a `Lost` notice, with counts per kind, precedes the next
- * event delivered. A subscription holds no copies of events, only a
+ * too, and so are the gaps of events the server never received (its
+ * thread fell behind the training thread, see {@link EventLog.appendGap}).
+ * Each way a `Lost` notice, with counts per kind, precedes the next event
+ * delivered. A subscription holds no copies of events, only a
  * cursor, so slow clients cost no memory beyond the shared history, and a
  * slow client never delays the others: every subscription waits on its own
  * `drain`.
@@ -112,10 +114,16 @@ export class Subscription {
       if (log.end - Math.max(this.cursor, this.joinSeq) > this.ctx.maxLag) this.skipTo(log.end - this.ctx.maxLag, 'slow-client');
       if (this.cursor < log.start) this.skipTo(log.start, 'history-evicted');
       if (this.cursor >= log.end) break;
-      const rec = log.get(this.cursor) as LogRecord;
-      this.cursorCounts.set(rec.prefix);
-      this.cursorCounts[rec.kind]++;
+      const entry = log.get(this.cursor)!;
+      this.cursorCounts.set(entry.prefix);
       this.cursor++;
+      if (isGap(entry)) {
+        for (let k = 1; k < EVENT_KIND_COUNT; k++) this.cursorCounts[k] += entry.dropped[k];
+        this.noteLoss('server-behind', entry.seq, entry.seq, entry.dropped);
+        continue;
+      }
+      const rec: LogRecord = entry;
+      this.cursorCounts[rec.kind]++;
       if (!this.passesStepFloor(rec)) continue;
       const bytes = this.ctx.encode(rec, this.filter);
       if (!bytes) continue;
@@ -177,24 +185,31 @@ export class Subscription {
   private skipTo(seq: number, reason: PendingLoss['reason']): void {
     const after = this.ctx.log.countsBefore(seq) as Float64Array;
     const lost = new Float64Array(EVENT_KIND_COUNT);
-    let total = 0;
-    for (let k = 1; k < EVENT_KIND_COUNT; k++) {
-      if (this.filter.kinds && !this.filter.kinds.has(k)) continue;
-      lost[k] = after[k] - this.cursorCounts[k];
-      total += lost[k];
-    }
+    for (let k = 1; k < EVENT_KIND_COUNT; k++) lost[k] = after[k] - this.cursorCounts[k];
     const first = this.cursor;
     this.cursor = seq;
     this.cursorCounts.set(after);
+    this.noteLoss(reason, first, seq - 1, lost);
+  }
+
+  /** Adds the events of each kind in `lost` that the filter would have delivered to the pending notice. */
+  private noteLoss(reason: PendingLoss['reason'], firstSeq: number, lastSeq: number, lost: Float64Array): void {
+    const mine = new Float64Array(EVENT_KIND_COUNT);
+    let total = 0;
+    for (let k = 1; k < EVENT_KIND_COUNT; k++) {
+      if (this.filter.kinds && !this.filter.kinds.has(k)) continue;
+      mine[k] = lost[k];
+      total += lost[k];
+    }
     if (total === 0) return;
     this.ctx.onLost(total);
     if (this.loss && this.loss.reason === reason) {
-      this.loss.lastSeq = seq - 1;
-      for (let k = 0; k < EVENT_KIND_COUNT; k++) this.loss.byKind[k] += lost[k];
+      this.loss.lastSeq = lastSeq;
+      for (let k = 0; k < EVENT_KIND_COUNT; k++) this.loss.byKind[k] += mine[k];
       return;
     }
     this.flushLoss();
-    this.loss = { reason, firstSeq: first, lastSeq: seq - 1, byKind: lost };
+    this.loss = { reason, firstSeq, lastSeq, byKind: mine };
   }
 
   private flushLoss(): void {

@@ -8,6 +8,7 @@ import type { Observable, Subscription } from 'rxjs';
 import type { PolcaEvent } from '../stream/events.js';
 import { positiveInt } from '../errors/validate.js';
 import { packEvent } from './eventTransfer.js';
+import { EVENT_KIND_COUNT, kindNumber } from './eventMessage.js';
 import { createPolcaMetrics, type PolcaMetrics } from './polcaMetrics.js';
 import type { FromWorker, ToWorker, WorkerInput } from './serveWorker.js';
 import type { ComposeOptions } from './composeServer.js';
@@ -42,8 +43,10 @@ function spawnWorker(input: WorkerInput, resourceLimits: ResourceLimits | undefi
  * bounded channel: each event's typed arrays are copied once and moved to
  * the worker; when more than `maxQueuedEvents` events or `maxQueuedBytes`
  * bytes are in flight (the worker is not keeping up), newer events are
- * dropped and counted instead of queued without bound. The worker encodes
- * each event once for all its subscribers.
+ * dropped and counted instead of queued without bound; the worker records
+ * each run of dropped events as a gap, which subscribers receive as a `Lost`
+ * notice (reason `server-behind`) with its counts by kind. The worker
+ * encodes each event once for all its subscribers.
  *
  * A crash or out-of-memory of the worker resolves `failed` with the error
  * (it never rejects), stops the feed and resolves `done`; the training
@@ -60,6 +63,13 @@ export async function startWorkerServer(events$: Observable<PolcaEvent>, options
   let sentEvents = 0;
   let sentKiB = 0;
   let dropped = 0;
+  // Dropped since the last message, by kind: the worker records them as a gap before the next event.
+  let droppedByKind: number[] | undefined;
+  const reportDropped = () => {
+    if (!droppedByKind) return;
+    post({ type: 'dropped', byKind: droppedByKind });
+    droppedByKind = undefined;
+  };
   let dead = false;
   const post = (m: ToWorker, transfer?: ArrayBuffer[]) => {
     if (!dead) worker.postMessage(m, transfer);
@@ -122,8 +132,10 @@ export async function startWorkerServer(events$: Observable<PolcaEvent>, options
       const inFlightKiB = sentKiB - Atomics.load(ingested, 1);
       if (inFlight >= maxQueuedEvents || inFlightKiB >= maxQueuedKiB) {
         dropped++;
+        (droppedByKind ??= new Array<number>(EVENT_KIND_COUNT).fill(0))[kindNumber(e.type)]++;
         return;
       }
+      reportDropped();
       // Clustering counters travel with the clusterings (and the run's end), so a scrape that sees one sees the other.
       if (clusteringStats && (e.type === 'clusters' || e.type === 'run-end')) post({ type: 'clustering', stats: clusteringStats() });
       const packed = packEvent(e);
@@ -133,9 +145,11 @@ export async function startWorkerServer(events$: Observable<PolcaEvent>, options
       Atomics.store(ingested, 2, sentEvents);
     },
     error(err: unknown) {
+      reportDropped();
       post({ type: 'end', error: err instanceof Error ? err.message : String(err) });
     },
     complete() {
+      reportDropped();
       post({ type: 'end' });
     },
   });

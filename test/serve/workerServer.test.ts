@@ -14,7 +14,8 @@ import { Subject } from 'rxjs';
 import { startServer, type PolcaServer } from '../../src/serve/startServer.js';
 import type { PolcaEvent } from '../../src/stream/events.js';
 import { syntheticServeRun } from '../helpers/serveEvents.js';
-import { polcaClient, getRun } from './grpcClient.js';
+import { polcaClient, getRun, collect } from './grpcClient.js';
+import type { Event__Output } from '../../src/serve/generated/polca/v1/Event.js';
 
 const ROOT = resolve(import.meta.dirname, '../..');
 /** The bound on each answer while the training thread is blocked. */
@@ -122,6 +123,57 @@ describe('serving in a worker thread', () => {
     client.close();
     expect(run.events).toBe(10);
     expect(run.started).toBe(true);
+  });
+
+  it('a gap of dropped events reaches every subscriber, live or replaying, as one server-behind Lost notice with its counts by kind', async () => {
+    const events = syntheticServeRun({ numProbe: 10, steps: 200 });
+    const subject = new Subject<PolcaEvent>();
+    const starting = startServer({ events$: subject, grpc: { port: 0 }, closeOnComplete: false, worker: { maxQueuedEvents: 10 } });
+    // Sent while the worker starts: events 10 … 99 are dropped, as one gap before event 100.
+    events.slice(0, 100).forEach((e) => subject.next(e));
+    const server = await starting;
+    servers.push(server);
+    const client = polcaClient(server.grpcPort!);
+    const live = collect(client, { start: 'START_AT_BEGINNING' });
+    const stepsOnly = collect(client, { start: 'START_AT_BEGINNING', kinds: ['EVENT_KIND_STEP'] });
+    // Let both subscriptions register before the rest arrives (they replay from seq 0 either way).
+    await getRun(client);
+    for (const e of events.slice(100)) {
+      subject.next(e);
+      // Queries wait for the events in flight: one after each event adds no gap, the second part is all delivered.
+      await getRun(client);
+    }
+    subject.complete();
+    const [all, steps] = await Promise.all([live, stepsOnly]);
+    const replay = await collect(client, { start: 'START_AT_BEGINNING' });
+    client.close();
+    expect(server.droppedEvents).toBe(90);
+
+    const protoKind = (type: string) => `EVENT_KIND_${type.toUpperCase().replace('-', '_')}`;
+    const countByKind = (list: PolcaEvent[], keep: (k: string) => boolean = () => true) => {
+      const m = new Map<string, number>();
+      for (const e of list) if (keep(protoKind(e.type))) m.set(protoKind(e.type), (m.get(protoKind(e.type)) ?? 0) + 1);
+      return m;
+    };
+    const notices = (got: Event__Output[]) => got.filter((e) => e.payload === 'lost');
+    const asMap = (e: Event__Output) => new Map(e.lost!.byKind.map((k) => [k.kind as string, Number(k.count)]));
+    for (const got of [all.events, replay.events]) {
+      const [notice, ...more] = notices(got);
+      expect(more).toEqual([]);
+      expect(notice.lost).toMatchObject({ reason: 'server-behind', events: 90, firstSeq: 10, lastSeq: 10 });
+      expect(asMap(notice)).toEqual(countByKind(events.slice(10, 100)));
+      // In place: after the first 10 events, before event 100, then every later event in order.
+      const delivered = got.filter((e) => e.payload !== 'lost');
+      expect(got.indexOf(notice)).toBe(10);
+      expect(delivered.map((e) => [e.payload, e.timeMs])).toEqual(
+        [...events.slice(0, 10), ...events.slice(100)].map((e) => [e.type.replace(/-(\w)/, (_, c: string) => c.toUpperCase()), e.time]),
+      );
+      expect(delivered.length + notice.lost!.events).toBe(events.length);
+    }
+    // A kind filter counts only its kind in the gap.
+    const [stepNotice] = notices(steps.events);
+    expect(stepNotice.lost).toMatchObject({ reason: 'server-behind', events: countByKind(events.slice(10, 100)).get('EVENT_KIND_STEP') });
+    expect(steps.events.filter((e) => e.payload !== 'lost').length + stepNotice.lost!.events).toBe(countByKind(events).get('EVENT_KIND_STEP'));
   });
 
   it('a worker that runs out of memory is reported on failed; this thread carries on, nothing is an unhandled rejection', async () => {

@@ -10,9 +10,11 @@ import type { Long } from '@grpc/proto-loader';
 export interface Lost {
   /**
    * Why: "slow-client" (the subscriber fell more than the server's lag bound
-   * behind the live head; the oldest pending events were dropped) or
+   * behind the live head; the oldest pending events were dropped),
    * "history-evicted" (the events left the server's bounded history before
-   * they could be sent).
+   * they could be sent) or "server-behind" (the server's thread fell behind
+   * the training thread, which dropped the events before the server received
+   * them; such a gap holds one seq, first_seq = last_seq, whatever its count).
    */
   'reason'?: (string);
   /**
@@ -37,9 +39,11 @@ export interface Lost {
 export interface Lost__Output {
   /**
    * Why: "slow-client" (the subscriber fell more than the server's lag bound
-   * behind the live head; the oldest pending events were dropped) or
+   * behind the live head; the oldest pending events were dropped),
    * "history-evicted" (the events left the server's bounded history before
-   * they could be sent).
+   * they could be sent) or "server-behind" (the server's thread fell behind
+   * the training thread, which dropped the events before the server received
+   * them; such a gap holds one seq, first_seq = last_seq, whatever its count).
    */
   'reason': (string);
   /**
