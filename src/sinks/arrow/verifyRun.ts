@@ -184,13 +184,19 @@ export async function verifyRun(dir: string, caller = 'verifyRun'): Promise<RunC
 
   // The commit log first: event types by seq, and the seq check of every row.
   const types: string[] = [];
+  /** seq and step of every committed checkpoint, for the θ table. */
+  const checkpoints: { seq: number; step: number }[] = [];
   let seqBroken: string | undefined;
   tables.events = scanTable(fileOf('events'), eventTableSchema('events', layout), caller, limitOf('events'), (batch) => {
     const seq = batch.getChild('seq')!;
     const type = batch.getChild('type')!;
+    const step = batch.getChild('step')!;
     for (let i = 0; i < batch.numRows && seqBroken === undefined; i++) {
       if (seq.get(i) !== types.length) seqBroken = `row ${types.length} has seq ${seq.get(i)}, expected ${types.length}`;
-      else types.push(type.get(i) as string);
+      else {
+        if (type.get(i) === 'checkpoint') checkpoints.push({ seq: types.length, step: step.get(i) as number });
+        types.push(type.get(i) as string);
+      }
     }
   });
   if (seqBroken !== undefined) damage.push({ table: 'events', file: tables.events.file, message: `${seqBroken}; the events after it are dropped` });
@@ -314,11 +320,37 @@ export async function verifyRun(dir: string, caller = 'verifyRun'): Promise<RunC
     damage.push({ table: 'events', file: tables.events.file, message: `holds ${committed} events, run.json records ${manifest.events}` });
   }
   if (manifest.params) {
-    const check = scanTable(fileOf('params'), tableSchema('params', paramsSchema), caller, limitOf('params'), () => undefined);
+    const steps: number[] = [];
+    const check = scanTable(fileOf('params'), tableSchema('params', paramsSchema), caller, limitOf('params'), (batch) => {
+      const step = batch.getChild('step')!;
+      for (let i = 0; i < batch.numRows; i++) steps.push(step.get(i) as number);
+    });
     tables.params = check;
     describeEnd('params', check, closed, manifest, damage, unverified);
     if (manifest.runId !== undefined && check.end !== 'missing' && check.runId !== manifest.runId) {
       damage.push({ table: 'params', file: check.file, message: `belongs to run ${check.runId ?? '(none)'}, but run.json is run ${manifest.runId}; ignored` });
+    } else if (check.end !== 'missing') {
+      // θ of a checkpoint is written when it happens, before the event is committed: row i is the i-th checkpoint's.
+      const stoppedEarly = check.end !== 'eos' && check.end !== 'eof';
+      let i = 0;
+      while (i < checkpoints.length && i < steps.length && steps[i] === checkpoints[i].step) i++;
+      if (i < checkpoints.length && (i < steps.length || !stoppedEarly)) {
+        const c = checkpoints[i];
+        damage.push({
+          table: 'params', file: check.file,
+          message: i < steps.length
+            ? `row ${i} holds θ of step ${steps[i]}, but checkpoint ${i} (event ${c.seq}) is at step ${c.step}`
+            : `holds θ of ${steps.length} checkpoints, the commit log has ${checkpoints.length}: θ of event ${c.seq} (step ${c.step}) and later is missing`,
+        });
+      }
+      // A table that stopped early lost the θ of the checkpoints after its last intact row (its end is reported above).
+      if (i < checkpoints.length) intact = Math.min(intact, checkpoints[i].seq);
+      if (steps.length > checkpoints.length && i === checkpoints.length) {
+        const n = steps.length - checkpoints.length;
+        const extra = `${n} ${n === 1 ? 'row' : 'rows'} of θ after the last checkpoint in the commit log (${checkpoints.length} checkpoints)`;
+        if (closed) damage.push({ table: 'params', file: check.file, message: extra });
+        else unverified.push(`${check.file}: ${extra}, written before an unfinished flush, were ignored`);
+      }
     }
   }
 

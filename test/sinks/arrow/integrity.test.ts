@@ -12,7 +12,8 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { execFileSync } from 'node:child_process';
-import { from } from 'rxjs';
+import { Subject, from } from 'rxjs';
+import type { PolcaEvent } from '../../../src/stream/events.js';
 import { Data, Float32, Int32, Message, RecordBatch, Struct, makeData } from 'apache-arrow';
 import { writeRun } from '../../../src/sinks/arrow/RunWriter.js';
 import { verifyRun } from '../../../src/sinks/arrow/verifyRun.js';
@@ -332,6 +333,49 @@ describe('tables from elsewhere and counts', () => {
     const { detected, kept } = await expectDetectedOrHarmless(dir, m.tables.losses, baseline);
     expect(detected).toBe(true);
     expect(kept).toBe(seq);
+  });
+
+  it('θ rows are checked against the commit log: a missing, misplaced or extra θ is damage naming the checkpoint', async () => {
+    const events = syntheticEvents({ ...OPTIONS, numParams: 5 });
+    const checkpoints = events.flatMap((e, seq) => (e.type === 'checkpoint' ? [{ seq, step: e.step }] : []));
+    expect(checkpoints.length).toBe(OPTIONS.checkpoints);
+    /** Writes the run with θ per checkpoint as `thetaSteps` says (the steps written after each checkpoint, in order). */
+    const write = async (thetaSteps: (step: number, i: number) => number[]) => {
+      const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'polca-params-'));
+      const subject = new Subject<PolcaEvent>();
+      const writer = writeRun(subject, dir, { keepParams: true });
+      let i = 0;
+      for (const e of events) {
+        subject.next(e);
+        if (e.type === 'checkpoint') for (const step of thetaSteps(e.step, i++)) writer.writeParams({ step, theta: new Float32Array(5).fill(step) });
+      }
+      subject.complete();
+      await writer.closed;
+      return { dir, file: path.join(dir, 'params.arrows') };
+    };
+    const intact = await write((step) => [step]);
+    const ok = await verifyRun(intact.dir);
+    expect(ok.damage).toEqual([]);
+    expect(ok.intactEvents).toBe(events.length);
+
+    const skipped = await write((step, i) => (i === 3 ? [] : [step]));
+    const bad = await verifyRun(skipped.dir);
+    expect(bad.damage).toEqual([{
+      table: 'params', file: skipped.file,
+      message: `row 3 holds θ of step ${checkpoints[4].step}, but checkpoint 3 (event ${checkpoints[3].seq}) is at step ${checkpoints[3].step}`,
+    }]);
+    expect(bad.intactEvents).toBe(checkpoints[3].seq);
+
+    const last = checkpoints.length - 1;
+    const missingLast = await write((step, i) => (i === last ? [] : [step]));
+    expect((await verifyRun(missingLast.dir)).damage.map((d) => d.message)).toEqual([
+      `holds θ of ${last} checkpoints, the commit log has ${checkpoints.length}: θ of event ${checkpoints[last].seq} (step ${checkpoints[last].step}) and later is missing`,
+    ]);
+
+    const extra = await write((step, i) => (i === last ? [step, step + 1] : [step]));
+    const more = await verifyRun(extra.dir);
+    expect(more.damage.map((d) => d.message)).toEqual([`1 row of θ after the last checkpoint in the commit log (${checkpoints.length} checkpoints)`]);
+    expect(more.intactEvents).toBe(events.length);
   });
 
   it('an interval naming a basis vector no basis event announced is damage, even with a recomputed checksum', async () => {
