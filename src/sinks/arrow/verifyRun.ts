@@ -160,6 +160,9 @@ function scanTable(file: string, schema: Schema, caller: string, limits: ReadLim
  *   `transitions` and `alerts`, none for another event;
  * - basis vectors across tables: an interval projects only on vectors an
  *   earlier `basis` event announced, and its `polca` rows are for those vectors;
+ * - θ (`params`, with `keepParams`): row i is the i-th committed
+ *   checkpoint's, at its step; a missing θ ends the intact prefix before
+ *   that checkpoint;
  * - the commit log against run.json's `events` for a closed run.
  *
  * @throws RunFormatError only when run.json itself is missing or bad (a field is named).
