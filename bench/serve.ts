@@ -24,7 +24,8 @@
  * ~60 ms of synchronous work each). The clients' thread also scrapes
  * `/metrics` every 100 ms; its latency is reported beside the events'.
  * Goals with the checkpoints running: event-to-client p99 ≤ 50 ms and every
- * scrape under 100 ms.
+ * scrape under 100 ms. The last worker row repeats that load with the
+ * worker's start-up warm-up of its encoders turned off (`worker.warmUp`).
  *
  * Usage: npm run bench:serve [-- --rate 200] [-- --quick] [-- --only 'worker: 100'] [-- --repeat 3]
  *   (events per second emitted; --quick: a 200-step run; --only: the rows whose name starts so;
@@ -204,6 +205,8 @@ interface Scenario {
   thread: 'worker' | 'main';
   /** A POLCA checkpoint at every training step on this thread meanwhile. */
   training: boolean;
+  /** The worker's start-up warm-up of its encoders (`worker.warmUp`, default true). */
+  warmUp?: boolean;
 }
 
 interface Measured {
@@ -218,7 +221,7 @@ interface Measured {
 async function scenario(events: PolcaEvent[], sc: Scenario, rate: number): Promise<Measured> {
   const { fast, slow } = sc;
   const subject = new Subject<PolcaEvent>();
-  const server = await startServer({ events$: subject, grpc: { port: 0 }, metrics: { port: 0 }, subscriberMaxLag: 256, thread: sc.thread });
+  const server = await startServer({ events$: subject, grpc: { port: 0 }, metrics: { port: 0 }, subscriberMaxLag: 256, thread: sc.thread, worker: { warmUp: sc.warmUp ?? true } });
   // Workers do not inherit tsx's loader: a tiny bootstrap registers it, then loads this file.
   const bootstrap = `import(${JSON.stringify(import.meta.resolve('tsx/esm/api'))}).then((api) => { api.register(); return import(${JSON.stringify(import.meta.url)}); })`;
   const worker = new Worker(bootstrap, { eval: true, workerData: { port: server.grpcPort, metricsPort: server.metricsPort, fast, slow } });
@@ -268,10 +271,11 @@ async function main(): Promise<void> {
     scenarios.push([`${thread}: 1 subscriber`, { fast: 1, slow: 0, thread, training: false }]);
     scenarios.push([`${thread}: 100 fast + 5 slow`, { fast: 100, slow: 5, thread, training: false }]);
     scenarios.push([`${thread}: 100 + 5, checkpoints`, { fast: 100, slow: 5, thread, training: true }]);
+    if (thread === 'worker') scenarios.push(['worker: 100 + 5, checkpoints, no warm-up', { fast: 100, slow: 5, thread, training: true, warmUp: false }]);
   }
   const f = (v: number) => v.toFixed(1).padStart(7);
   console.log(
-    `${'scenario'.padEnd(32)} ${'deliveries'.padStart(13)}   events p50 / p99 / max (ms)   after 1 s: p99 / max   /metrics p50 / p99 / max (ms)   checkpoints`,
+    `${'scenario'.padEnd(42)} ${'deliveries'.padStart(13)}   events p50 / p99 / max (ms)   after 1 s: p99 / max   /metrics p50 / p99 / max (ms)   checkpoints`,
   );
   const onlyArg = process.argv.indexOf('--only');
   const only = onlyArg > 0 ? process.argv[onlyArg + 1] : undefined;
@@ -285,7 +289,7 @@ async function main(): Promise<void> {
     const sc50 = quantile(r.scrapes, 0.5);
     const ckpt = r.checkpointMs.length ? `${r.checkpointMs.length} × ${(r.checkpointMs.reduce((a, b) => a + b, 0) / r.checkpointMs.length).toFixed(0)} ms` : '-';
     console.log(
-      `${name.padEnd(32)} ${`${lat.length}/${sc.fast * events.length}`.padStart(13)}   ${f(quantile(lat, 0.5))} ${f(quantile(lat, 0.99))} ${f(quantile(lat, 1))}` +
+      `${name.padEnd(42)} ${`${lat.length}/${sc.fast * events.length}`.padStart(13)}   ${f(quantile(lat, 0.5))} ${f(quantile(lat, 0.99))} ${f(quantile(lat, 1))}` +
         `       ${f(quantile(r.steady, 0.99))} ${f(quantile(r.steady, 1))}` +
         `        ${f(sc50)} ${f(quantile(r.scrapes, 0.99))} ${f(quantile(r.scrapes, 1))}   ${ckpt}`,
     );

@@ -8,6 +8,7 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import type { PolcaEvent } from '../stream/events.js';
 import { composeServer, type ComposeOptions } from './composeServer.js';
+import { warmEncoders } from './warmEncoders.js';
 
 /** Messages from the training thread. */
 export type ToWorker =
@@ -32,11 +33,13 @@ export interface WorkerInput {
   options: ComposeOptions;
   /** Int32 [events ingested, KiB ingested, events sent]: the training thread bounds the channel with them, queries wait for events in flight. */
   ingested: SharedArrayBuffer;
+  /** Warm the encoders before reporting ready ({@link warmEncoders}). */
+  warmUp: boolean;
 }
 
 const port = parentPort!;
 const post = (m: FromWorker) => port.postMessage(m);
-const { options, ingested: shared } = workerData as WorkerInput;
+const { options, ingested: shared, warmUp } = workerData as WorkerInput;
 const ingested = new Int32Array(shared);
 let clustering: { seconds: number; rounds: number } | undefined;
 
@@ -62,6 +65,8 @@ async function counts(id: number): Promise<void> {
 }
 
 try {
+  // This thread's own start-up time, not the training thread's: the first events then go out at full speed.
+  if (warmUp) warmEncoders();
   server = await composeServer({ ...options, holdLinger: true }, (view) => {
     view.feedFrom({ sent: () => Atomics.load(ingested, 2), ingested: () => Atomics.load(ingested, 0) });
     const feed = (m: ToWorker): void => {

@@ -56,9 +56,11 @@ export async function startWorkerServer(events$: Observable<PolcaEvent>, options
   const { worker: workerOpts, ...compose } = options;
   const maxQueuedEvents = positiveInt('startServer', 'worker.maxQueuedEvents', workerOpts?.maxQueuedEvents ?? 100_000);
   const maxQueuedKiB = Math.ceil(positiveInt('startServer', 'worker.maxQueuedBytes', workerOpts?.maxQueuedBytes ?? 256 * 2 ** 20, 1024) / 1024);
+  const warmUp = workerOpts?.warmUp ?? true;
+  if (typeof warmUp !== 'boolean') throw new TypeError(`startServer: option 'worker.warmUp' must be a boolean, got ${JSON.stringify(warmUp)}`);
   const shared = new SharedArrayBuffer(12);
   const ingested = new Int32Array(shared);
-  const worker = spawnWorker({ options: compose, ingested: shared }, workerOpts?.resourceLimits);
+  const worker = spawnWorker({ options: compose, ingested: shared, warmUp }, workerOpts?.resourceLimits);
 
   let sentEvents = 0;
   let sentKiB = 0;

@@ -10,7 +10,7 @@ import { execFileSync } from 'node:child_process';
 import { resolve } from 'node:path';
 
 describe('bench:serve --quick', () => {
-  it('prints all six rows with numbers; single subscribers get every event; checkpoints ran', () => {
+  it('prints all seven rows with numbers; single subscribers get every event; checkpoints ran', () => {
     const out = execFileSync(process.execPath, ['--import', 'tsx', 'bench/serve.ts', '--quick'], {
       cwd: resolve(import.meta.dirname, '../..'),
       encoding: 'utf8',
@@ -24,7 +24,7 @@ describe('bench:serve --quick', () => {
       if (m) rows.set(m[1].trim(), m);
     }
     expect([...rows.keys()]).toEqual([
-      'worker: 1 subscriber', 'worker: 100 fast + 5 slow', 'worker: 100 + 5, checkpoints',
+      'worker: 1 subscriber', 'worker: 100 fast + 5 slow', 'worker: 100 + 5, checkpoints', 'worker: 100 + 5, checkpoints, no warm-up',
       'main: 1 subscriber', 'main: 100 fast + 5 slow', 'main: 100 + 5, checkpoints',
     ]);
     for (const thread of ['worker', 'main']) {

@@ -315,6 +315,7 @@ describe('startServer', () => {
     await expect(startServer({ events$: subject, grpc: { port: 70000 } })).rejects.toThrow(/option 'grpc.port' .*70000/);
     await expect(startServer({ events$: subject, grpc: { token: 'a b' } })).rejects.toThrow(/option 'grpc.token' must be a non-empty string without spaces, got a string of 3 characters \(not shown\)/);
     await expect(startServer({ events$: subject, subscriberMaxLag: 0 })).rejects.toThrow(/option 'subscriberMaxLag' .* 0/);
+    await expect(startServer({ events$: subject, worker: { warmUp: 'yes' as never } })).rejects.toThrow(/startServer: option 'worker.warmUp' must be a boolean, got "yes"/);
     void bearer;
   });
 });
