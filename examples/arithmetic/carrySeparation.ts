@@ -48,6 +48,13 @@ export interface VectorSeparation {
    * ties to the lower index. NaN when the trajectory is shorter than the window.
    */
   topShapeHomogeneity: number;
+  /**
+   * Fraction of the carry members of that shape-ranked top in the 10s or
+   * 100s place (NaN when it holds no carry, or the trajectory is shorter
+   * than the window): a high {@link topShapeHomogeneity} made of 1000s
+   * carries (the trivial carry into the leading digit) is not the paper's skill.
+   */
+  topShapeTensHundreds: number;
   /** Δ of {@link topShapeHomogeneity} in steps, after rounding to whole checkpoint intervals. */
   shapeDelta: number;
   /**
@@ -160,10 +167,13 @@ export function carrySeparation(matrix: TrajectoryMatrix, labels: SeparationLabe
   const topQ = clusterQuality(byDrop.slice(0, top), labels);
   // A trajectory shorter than the window (a vector found late) has no drop over Δ to rank by.
   let topShapeHomogeneity = NaN;
+  let topShapeTensHundreds = NaN;
   if (T > d) {
     const drop = new Map(kept.map((i) => [i, largestDrop(matrix.row(i), d)]));
     const byShape = kept.slice().sort((x, y) => drop.get(y)! - drop.get(x)! || x - y);
-    topShapeHomogeneity = clusterQuality(byShape.slice(0, top), labels).homogeneity;
+    const shapeQ = clusterQuality(byShape.slice(0, top), labels);
+    topShapeHomogeneity = shapeQ.homogeneity;
+    topShapeTensHundreds = shapeQ.carryTensHundreds;
   }
   const places: number[] = [];
   for (let i = 0; i < n; i++) if (labels.place[i] === 1 || labels.place[i] === 2) places.push(i);
@@ -186,6 +196,7 @@ export function carrySeparation(matrix: TrajectoryMatrix, labels: SeparationLabe
     topHomogeneity: topQ.homogeneity,
     topTensHundreds: topQ.carryTensHundreds,
     topShapeHomogeneity,
+    topShapeTensHundreds,
     shapeDelta: d * spacing,
     bestAuc: Number.isNaN(carry.auc) ? 0.5 : carry.auc,
     bestAucStep: carry.step,
@@ -253,11 +264,11 @@ export function formatSeparation(result: { exactLoss: VectorSeparation; vectors:
   const at = (x: number, step: number) => (Number.isNaN(x) ? '-' : `${f(x)} (${step})`);
   const row = (name: string, r: VectorSeparation, osc: string) =>
     `| ${name} | ${osc} | ${r.kept} | ${f(r.keptHomogeneity)} | ${f(r.topHomogeneity)} | ${f(r.topTensHundreds)} | ${f(r.bestAuc)} (${r.bestAucStep}) | ${f(r.bestNearAuc)} (${r.bestNearAucStep}) | ` +
-    `${f(r.topShapeHomogeneity)} | ${at(r.bestAucTens, r.bestAucTensStep)} | ${at(r.bestAucHundreds, r.bestAucHundredsStep)} |`;
+    `${f(r.topShapeHomogeneity)} | ${at(r.bestAucTens, r.bestAucTensStep)} | ${at(r.bestAucHundreds, r.bestAucHundredsStep)} | ${f(r.topShapeTensHundreds)} |`;
   return [
     `| trajectories | oscillatory | kept | carry among kept | carry among top ${top} | of which 10s/100s | best AUC carry (step) | best AUC near threshold (step) | ` +
-      `carry among top ${top} by drop over Δ = ${result.exactLoss.shapeDelta} | best AUC carry 10s (step) | best AUC carry 100s (step) |`,
-    '|---|---|---|---|---|---|---|---|---|---|---|',
+      `carry among top ${top} by drop over Δ = ${result.exactLoss.shapeDelta} | best AUC carry 10s (step) | best AUC carry 100s (step) | of which 10s/100s (by drop) |`,
+    '|---|---|---|---|---|---|---|---|---|---|---|---|',
     row('exact loss', result.exactLoss, '-'),
     ...result.vectors.map((r) => row(`vector ${r.basisId}`, r, r.oscillatory ? 'yes' : 'no')),
   ].join('\n');

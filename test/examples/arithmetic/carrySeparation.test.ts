@@ -183,6 +183,10 @@ describe('carry separation diagnostic', () => {
       const chosen = drops.slice(0, top);
       expect(s.kept).toBe(kept.length);
       expect(s.topShapeHomogeneity).toBeCloseTo(chosen.filter(({ i }) => carry[i]).length / chosen.length, 12);
+      const carries = chosen.filter(({ i }) => carry[i]);
+      const tensHundreds = carries.filter(({ i }) => place[i] === 1 || place[i] === 2).length / carries.length;
+      if (carries.length === 0) expect(s.topShapeTensHundreds).toBeNaN();
+      else expect(s.topShapeTensHundreds).toBeCloseTo(tensHundreds, 12);
     }
   });
 
@@ -196,12 +200,12 @@ describe('carry separation diagnostic', () => {
     const lines = formatSeparation({ exactLoss: { ...s, basisId: 0 }, vectors: [s] }, 4).split('\n');
     expect(lines[0]).toBe(
       '| trajectories | oscillatory | kept | carry among kept | carry among top 4 | of which 10s/100s | best AUC carry (step) | best AUC near threshold (step) | ' +
-        'carry among top 4 by drop over Δ = 100 | best AUC carry 10s (step) | best AUC carry 100s (step) |',
+        'carry among top 4 by drop over Δ = 100 | best AUC carry 10s (step) | best AUC carry 100s (step) | of which 10s/100s (by drop) |',
     );
     expect(lines[1].split('|').length).toBe(lines[0].split('|').length);
     // Kept (v < 0): 0, 1, 6, 8, 9, of which carry 0, 1, 8. The top 4 by end value, and by drop over 5 intervals
     // (−5v), are 8, 6, 0, 1 (1 before 9 on the tie): ¾ carry, 2 of the 3 carries in the 10s. AUCs as in the test above.
-    expect(lines[3]).toBe('| vector 3 | no | 5 | 0.60 | 0.75 | 0.67 | 0.56 (20) | - (0) | 0.75 | 1.00 (20) | 0.75 (20) |');
+    expect(lines[3]).toBe('| vector 3 | no | 5 | 0.60 | 0.75 | 0.67 | 0.56 (20) | - (0) | 0.75 | 1.00 (20) | 0.75 (20) | 0.67 |');
   });
 
   it('finds the checkpoint that best tells near-threshold tokens from the rest of their places', () => {
