@@ -109,14 +109,22 @@ describe('serving in a worker thread', () => {
     );
   });
 
-  it('bounds the channel: events beyond maxQueuedEvents in flight are dropped and counted', async () => {
+  /**
+   * A server whose channel holds 10 events, sent a run's first 100 while its
+   * worker starts (nothing is ingested meanwhile): events 10 … 99 are dropped.
+   */
+  async function serverWithBacklog() {
     const events = syntheticServeRun({ numProbe: 10, steps: 200 });
     const subject = new Subject<PolcaEvent>();
     const starting = startServer({ events$: subject, grpc: { port: 0 }, closeOnComplete: false, worker: { maxQueuedEvents: 10 } });
-    // The worker is still starting: nothing is ingested while these are sent.
     events.slice(0, 100).forEach((e) => subject.next(e));
     const server = await starting;
     servers.push(server);
+    return { events, subject, server };
+  }
+
+  it('bounds the channel: events beyond maxQueuedEvents in flight are dropped and counted', async () => {
+    const { server } = await serverWithBacklog();
     expect(server.droppedEvents).toBe(90);
     const client = polcaClient(server.grpcPort!);
     const run = (await getRun(client)).response!;
@@ -126,13 +134,8 @@ describe('serving in a worker thread', () => {
   });
 
   it('a gap of dropped events reaches every subscriber, live or replaying, as one server-behind Lost notice with its counts by kind', async () => {
-    const events = syntheticServeRun({ numProbe: 10, steps: 200 });
-    const subject = new Subject<PolcaEvent>();
-    const starting = startServer({ events$: subject, grpc: { port: 0 }, closeOnComplete: false, worker: { maxQueuedEvents: 10 } });
-    // Sent while the worker starts: events 10 … 99 are dropped, as one gap before event 100.
-    events.slice(0, 100).forEach((e) => subject.next(e));
-    const server = await starting;
-    servers.push(server);
+    // Events 10 … 99 are dropped, as one gap before event 100.
+    const { events, subject, server } = await serverWithBacklog();
     const client = polcaClient(server.grpcPort!);
     const live = collect(client, { start: 'START_AT_BEGINNING' });
     const stepsOnly = collect(client, { start: 'START_AT_BEGINNING', kinds: ['EVENT_KIND_STEP'] });
