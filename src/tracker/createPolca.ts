@@ -268,7 +268,9 @@ class Tracker implements PolcaTracker {
     const n = this.n as number;
     const losses = evaluateProbe(this.options.probe, n);
     const snap = this.space.snapshot();
-    if (this.opts.fullLength.enabled) this.history.push({ step, theta: this.space.read(), losses });
+    // One host copy of θ_t serves the filling-in history and the event.
+    const theta = this.opts.fullLength.enabled || this.opts.emitParams ? this.space.read() : undefined;
+    if (this.opts.fullLength.enabled) this.history.push({ step, theta: theta!, losses });
     let keepSnap = false;
     try {
       let polca: PolcaIncrementEvent | null = null;
@@ -288,8 +290,10 @@ class Tracker implements PolcaTracker {
         }
       }
 
-      const theta = this.opts.emitParams ? this.space.read() : undefined;
-      this.subject.next({ type: 'checkpoint', time: Date.now(), step, losses, ...finiteMean(losses), seconds: (performance.now() - t0) / 1000, theta });
+      this.subject.next({
+        type: 'checkpoint', time: Date.now(), step, losses, ...finiteMean(losses), seconds: (performance.now() - t0) / 1000,
+        theta: this.opts.emitParams ? theta : undefined,
+      });
       if (polca) this.subject.next(polca);
       for (const { vector, info } of found) {
         this.subject.next({

@@ -18,7 +18,12 @@ export interface Problem {
   FIT: FitProblem;
 }
 
-/** One interval of a `polca` event, as the consumers print it. */
+/**
+ * One interval of a `polca` event, as the consumers print it. Declared again
+ * in fixtures/consumer/problem.d.mts: that file belongs to the consumers' own
+ * project, where `polca` resolves to the packed package, and is not
+ * compiled here.
+ */
 export interface PolcaRow {
   fromStep: number;
   toStep: number;
@@ -36,17 +41,8 @@ export async function loadProblem(): Promise<Problem> {
   return (await import(pathToFileURL(path.join(REPO, 'test/package/fixtures/consumer/problem.mjs')).href)) as Problem;
 }
 
-/** One interval worked by hand, in float64. */
-export interface HandInterval {
-  fromStep: number;
-  toStep: number;
-  projections: number[];
-  values: number[][];
-  firstOrder: number[][];
-  lossBefore: number[];
-  lossAfter: number[];
-  residual: number[];
-}
+/** One interval worked by hand, in float64: a printed row without its basis ids (the axes). */
+export type HandInterval = Omit<PolcaRow, 'basisIds'>;
 
 /**
  * POLCA of a θ sequence along the coordinate axes with the secant rule, from

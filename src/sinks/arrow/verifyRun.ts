@@ -124,6 +124,11 @@ function ownedRows(table: TableName, type: string, n: number, numBasis: number |
 }
 
 /** Reads a table file batch by batch through `each`, returning what was verified; never throws for damage. */
+/** The scan ended before the file did (damage, or a missing file): rows after its last intact one may be lost. */
+function stoppedEarly(check: TableCheck): boolean {
+  return check.end !== 'eos' && check.end !== 'eof';
+}
+
 function scanTable(file: string, schema: Schema, caller: string, limits: ReadLimits, each: (batch: RecordBatch) => void): TableCheck {
   let reader: TableFileReader;
   try {
@@ -288,8 +293,7 @@ export async function verifyRun(dir: string, caller = 'verifyRun'): Promise<RunC
     if (perEvent) {
       closeGroup();
       group = -1;
-      const stoppedEarly = check.end !== 'eos' && check.end !== 'eof';
-      const cutShort = stoppedEarly || (closed && check.end !== 'eos');
+      const cutShort = stoppedEarly(check) || (closed && check.end !== 'eos');
       // A table that stopped early may have lost the rows of any event after its last intact row.
       while (p < owners.length) {
         const e = expected(owners[p]);
@@ -334,10 +338,9 @@ export async function verifyRun(dir: string, caller = 'verifyRun'): Promise<RunC
       damage.push({ table: 'params', file: check.file, message: `belongs to run ${check.runId ?? '(none)'}, but run.json is run ${manifest.runId}; ignored` });
     } else if (check.end !== 'missing') {
       // θ of a checkpoint is written when it happens, before the event is committed: row i is the i-th checkpoint's.
-      const stoppedEarly = check.end !== 'eos' && check.end !== 'eof';
       let i = 0;
       while (i < checkpoints.length && i < steps.length && steps[i] === checkpoints[i].step) i++;
-      if (i < checkpoints.length && (i < steps.length || !stoppedEarly)) {
+      if (i < checkpoints.length && (i < steps.length || !stoppedEarly(check))) {
         const c = checkpoints[i];
         damage.push({
           table: 'params', file: check.file,

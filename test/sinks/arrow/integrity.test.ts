@@ -41,6 +41,17 @@ function copyRun(src: string): string {
   return dir;
 }
 
+/** A copy of a run whose run.json says it is still running, as a killed writer leaves it (no file sizes, no event count). */
+function copyAsUnclosed(src: string): { dir: string; m: ReturnType<typeof JSON.parse> } {
+  const dir = copyRun(src);
+  const m = JSON.parse(fs.readFileSync(path.join(dir, 'run.json'), 'utf8'));
+  m.status = 'running';
+  delete m.files;
+  delete m.events;
+  fs.writeFileSync(path.join(dir, 'run.json'), JSON.stringify(m));
+  return { dir, m };
+}
+
 function tableFiles(dir: string): Record<string, string> {
   const m = JSON.parse(fs.readFileSync(path.join(dir, 'run.json'), 'utf8')) as { tables: Record<string, string> };
   return m.tables;
@@ -438,12 +449,7 @@ describe('replay limit', () => {
 
 describe('runs that were not closed', () => {
   it('a half-written last message of a killed writer is noted, not damage: the committed events replay in full', async () => {
-    const dir = copyRun(intactDir);
-    const m = JSON.parse(fs.readFileSync(path.join(dir, 'run.json'), 'utf8'));
-    m.status = 'running';
-    delete m.files;
-    delete m.events;
-    fs.writeFileSync(path.join(dir, 'run.json'), JSON.stringify(m));
+    const { dir, m } = copyAsUnclosed(intactDir);
     const rel = m.tables.polca;
     const bytes = fs.readFileSync(path.join(dir, rel));
     const offsets = messageOffsets(bytes);
@@ -519,12 +525,7 @@ describe('untrusted run directories', () => {
   it('in a run that was not closed, a message larger than run.json\'s counts allow is damage and is not read', async () => {
     const { recordBatchMessage, schemaMessage } = await import('../../../src/sinks/arrow/ipcFrames.js');
     const { readLimits } = await import('../../../src/sinks/arrow/readLimits.js');
-    const dir = copyRun(intactDir);
-    const m = JSON.parse(fs.readFileSync(path.join(dir, 'run.json'), 'utf8'));
-    m.status = 'running';
-    delete m.files;
-    delete m.events;
-    fs.writeFileSync(path.join(dir, 'run.json'), JSON.stringify(m));
+    const { dir, m } = copyAsUnclosed(intactDir);
     const limit = readLimits(m, 'losses').messageBytes;
     // A real losses batch with more rows than one flush can hold; only its metadata is written, the body is a sparse hole.
     const schema = eventTableSchema('losses', m.layout ?? 1);
