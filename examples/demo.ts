@@ -133,6 +133,8 @@ export interface DemoOverrides {
   dModel?: number;
   /** MLP hidden width. */
   dMlp?: number;
+  /** Steps between POLCA checkpoints (the interval of every term); `basisEvery` and `compareEvery` must be multiples of it. */
+  every?: number;
   /** Steps between Hessian eigenvectors (the plan's cap on their number stays unless `maxVectors` is given). */
   basisEvery?: number;
   /** Most Hessian eigenvectors. */
@@ -145,6 +147,10 @@ export interface DemoOverrides {
   clusterSizes?: 'scaled' | 'paper';
   /** Bases compared with the Hessian eigenbasis, comma-separated {@link ComparedBasis} names (`none` for none). */
   compare?: string;
+  /** Steps between vectors of the compared bases. */
+  compareEvery?: number;
+  /** Most vectors per compared basis. */
+  compareVectors?: number;
 }
 
 /**
@@ -163,11 +169,13 @@ export function demoClusterSizes(n: number, sizes: 'scaled' | 'paper' = 'scaled'
 /** The plan with `overrides` applied, checked. */
 export function demoPlan(quick: boolean | undefined, overrides: DemoOverrides = {}): DemoPlan {
   const base = DEMO_PLANS[quick ? 'quick' : 'default'];
-  const { lr, schedule, steps, probeSize, seed, layers, dModel, dMlp, basisEvery, maxVectors, carryFrom, secondOrder, clusterSizes, compare } = overrides;
+  const { lr, schedule, steps, probeSize, seed, layers, dModel, dMlp, every, basisEvery, maxVectors, carryFrom, secondOrder, clusterSizes, compare, compareEvery, compareVectors } = overrides;
   const bad = (name: string, want: string, got: unknown) => new RangeError(`demo: option '${name}' must be ${want}, got ${JSON.stringify(got)}`);
   if (lr !== undefined && !(lr > 0 && Number.isFinite(lr))) throw bad('lr', 'a positive number', lr);
   if (schedule !== undefined && schedule !== 'constant' && schedule !== 'cosine') throw bad('schedule', "'constant' or 'cosine'", schedule);
-  if (steps !== undefined && !(Number.isInteger(steps) && steps >= 2 * base.every)) throw bad('steps', `an integer ≥ ${2 * base.every}`, steps);
+  if (every !== undefined && !(Number.isInteger(every) && every >= 1)) throw bad('every', 'a positive integer', every);
+  const interval = every ?? base.every;
+  if (steps !== undefined && !(Number.isInteger(steps) && steps >= 2 * interval)) throw bad('steps', `an integer ≥ ${2 * interval}`, steps);
   if (probeSize !== undefined && !(Number.isInteger(probeSize) && probeSize >= 10)) throw bad('probe', 'an integer ≥ 10', probeSize);
   if (seed !== undefined && !Number.isInteger(seed)) throw bad('seed', 'an integer', seed);
   if (layers !== undefined && !(Number.isInteger(layers) && layers >= 1)) throw bad('layers', 'a positive integer', layers);
@@ -175,9 +183,10 @@ export function demoPlan(quick: boolean | undefined, overrides: DemoOverrides = 
     throw bad('d-model', `a positive multiple of the ${base.config.heads} heads`, dModel);
   }
   if (dMlp !== undefined && !(Number.isInteger(dMlp) && dMlp >= 1)) throw bad('mlp', 'a positive integer', dMlp);
-  if (basisEvery !== undefined && !(Number.isInteger(basisEvery) && basisEvery > 0 && basisEvery % base.every === 0)) {
-    throw bad('basis-every', `a positive multiple of the checkpoint interval ${base.every}`, basisEvery);
-  }
+  const multiple = (v: number) => Number.isInteger(v) && v > 0 && v % interval === 0;
+  if (!multiple(basisEvery ?? base.basisEvery)) throw bad('basis-every', `a positive multiple of the checkpoint interval ${interval}`, basisEvery ?? base.basisEvery);
+  if (!multiple(compareEvery ?? base.compareEvery)) throw bad('compare-every', `a positive multiple of the checkpoint interval ${interval}`, compareEvery ?? base.compareEvery);
+  if (compareVectors !== undefined && !(Number.isInteger(compareVectors) && compareVectors >= 1)) throw bad('compare-vectors', 'a positive integer', compareVectors);
   if (maxVectors !== undefined && !(Number.isInteger(maxVectors) && maxVectors >= 1)) throw bad('max-vectors', 'a positive integer', maxVectors);
   const totalSteps = steps ?? base.config.steps;
   if (carryFrom !== undefined && !(Number.isInteger(carryFrom) && carryFrom >= 0 && carryFrom <= totalSteps)) {
@@ -193,7 +202,10 @@ export function demoPlan(quick: boolean | undefined, overrides: DemoOverrides = 
     compare: compared as ComparedBasis[],
     clusterSizes: clusterSizes ?? base.clusterSizes,
     secondOrder: secondOrder ?? base.secondOrder,
+    every: interval,
     basisEvery: basisEvery ?? base.basisEvery,
+    compareEvery: compareEvery ?? base.compareEvery,
+    compareMaxVectors: compareVectors ?? base.compareMaxVectors,
     maxVectors: maxVectors ?? base.maxVectors,
     carryFrom: carryFrom ?? base.carryFrom,
     probeSize: probeSize ?? base.probeSize,
@@ -224,11 +236,14 @@ const EXPERIMENT_FLAGS: readonly { key: keyof DemoOverrides; flag: string; help:
   { key: 'layers', flag: '--layers', help: 'transformer blocks' },
   { key: 'dModel', flag: '--d-model', help: 'model width' },
   { key: 'dMlp', flag: '--mlp', help: 'MLP hidden width' },
+  { key: 'every', flag: '--every', help: 'steps between POLCA checkpoints' },
   { key: 'basisEvery', flag: '--basis-every', help: 'steps between Hessian eigenvectors' },
   { key: 'maxVectors', flag: '--max-vectors', help: 'most Hessian eigenvectors' },
   { key: 'secondOrder', flag: '--second-order', help: 'curvature estimator of the second-order term', choices: SECOND_ORDERS },
   { key: 'carryFrom', flag: '--carry-from', help: '(a curriculum) no carries into the 10s and 100s in training before this step' },
   { key: 'compare', flag: '--compare', help: `bases compared with the Hessian eigenbasis: 'none' or a comma-separated list of ${COMPARED_BASES.join(', ')}`, text: true },
+  { key: 'compareEvery', flag: '--compare-every', help: 'steps between vectors of the compared bases' },
+  { key: 'compareVectors', flag: '--compare-vectors', help: 'most vectors per compared basis' },
   { key: 'clusterSizes', flag: '--cluster-sizes', help: "HDBSCAN sizes of the tables: 2 % / 0.5 % of N, or the paper's 3 % / N/15", choices: ['scaled', 'paper'] },
 ];
 

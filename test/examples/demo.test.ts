@@ -184,8 +184,16 @@ describe('demo experiment overrides', () => {
     // The child process gets the parent's overrides through the same flags the command line reads.
     const all: DemoOverrides = {
       lr: 3e-4, schedule: 'constant', steps: 6000, probeSize: 250, seed: 2, layers: 3, dModel: 128, dMlp: 512,
-      basisEvery: 400, maxVectors: 30, secondOrder: 'secant', carryFrom: 1000, compare: 'shuffled,axis', clusterSizes: 'paper',
+      every: 10, basisEvery: 400, maxVectors: 30, secondOrder: 'secant', carryFrom: 1000, compare: 'shuffled,axis',
+      compareEvery: 100, compareVectors: 12, clusterSizes: 'paper',
     };
+    const dense = demoPlan(false, { every: 5, basisEvery: 100, compareEvery: 100, compareVectors: 15 });
+    expect([dense.every, dense.basisEvery, dense.compareEvery, dense.compareMaxVectors]).toEqual([5, 100, 100, 15]);
+    expect(() => demoPlan(false, { every: 0 })).toThrow(/option 'every' must be a positive integer, got 0/);
+    // The defaults' 200 and 500 must stay multiples of a new checkpoint interval.
+    expect(() => demoPlan(false, { every: 30 })).toThrow(/option 'basis-every' must be a positive multiple of the checkpoint interval 30, got 200/);
+    expect(() => demoPlan(false, { every: 40, basisEvery: 400 })).toThrow(/option 'compare-every' must be a positive multiple of the checkpoint interval 40, got 500/);
+    expect(() => demoPlan(false, { compareVectors: 1.5 })).toThrow(/option 'compare-vectors' must be a positive integer, got 1.5/);
     expect(demoPlan(false, { compare: 'shuffled,axis' }).compare).toEqual(['shuffled', 'axis']);
     expect(demoPlan(false, { compare: 'none' }).compare).toEqual([]);
     expect(() => demoPlan(false, { compare: 'random,hessian' })).toThrow(/option 'compare' must be 'none' or a comma-separated list of 'random', 'shuffled', 'axis', 'movement', 'gradient-covariance', got "random,hessian"/);
