@@ -1,0 +1,149 @@
+/**
+ * Where a loss change goes between kept checkpoints: along the whole step
+ * θ_{t+1} − θ_t, or along one fixed direction.
+ *
+ * The oracle-direction control (RESULTS.md) found that POLCA along the chord
+ * (θ_to − θ_from)/‖·‖ holds 7 % of each token's loss change over the steps
+ * in which carry is learned. Two causes fit: the checkpoints are too far
+ * apart to resolve the loss change (then even the full step misses it), or
+ * the path is far from the chord (then the full step closes it and the chord
+ * does not). This script tells them apart on a run kept with `--keep-params`:
+ * per interval and datapoint, the trapezoid term
+ * ½(⟨∇ℓ_x(θ_t), d_t⟩ + ⟨∇ℓ_x(θ_{t+1}), d_t⟩) with d_t = θ_{t+1} − θ_t (all
+ * directions at once), and the same term restricted to the chord, which is
+ * what secant POLCA along it records; summed over the range and compared with
+ * the exact Δℓ_x.
+ *
+ *   npx tsx examples/arithmetic/pathClosure.ts DIR [--from 1000] [--to 2000]
+ *
+ * @packageDocumentation
+ */
+import * as tf from '@tensorflow/tfjs';
+import { Command, Option } from 'commander';
+import { directionalDerivatives, type ProbeClosure } from '../../src/engine/index.js';
+import { readParams, readRun } from '../../src/sinks/arrow/index.js';
+import { capture, type Capture } from './oracleControl.js';
+import backfillModel from './backfillModel.js';
+
+/** Sums over a path of kept θ (see {@link pathClosure}). */
+export interface PathSums {
+  /** Exact ℓ_x(θ_last) − ℓ_x(θ_first). */
+  lossChange: Float64Array;
+  /** Σ_t of the trapezoid term along the whole step d_t. */
+  full: Float64Array;
+  /** Σ_t of the trapezoid term along the unit chord u only: ⟨d_t, u⟩·½(⟨∇ℓ_x(θ_t), u⟩ + ⟨∇ℓ_x(θ_{t+1}), u⟩). */
+  chord: Float64Array;
+  /** ‖θ_last − θ_first‖ / Σ_t ‖d_t‖: 1 for a straight path. */
+  straightness: number;
+  /** Σ_t ⟨d_t, u⟩² / Σ_t ‖d_t‖²: the share of the steps' squared length along the chord. */
+  chordShare: number;
+}
+
+/** Sets `params` to the flat float32 θ. */
+function assign(params: readonly tf.Variable[], theta: Float32Array): void {
+  let o = 0;
+  for (const p of params) {
+    const part = theta.subarray(o, o + p.size);
+    tf.tidy(() => p.assign(tf.tensor(part, p.shape, 'float32')));
+    o += p.size;
+  }
+  if (o !== theta.length) throw new RangeError(`pathClosure: θ has ${theta.length} values, the parameters ${o}`);
+}
+
+/**
+ * The {@link PathSums} of the path `thetas` (consecutive kept θ, at least
+ * two). Moves `params` along the path and leaves them at its last point.
+ * Three exact JVPs of the probe per checkpoint.
+ */
+export function pathClosure(thetas: readonly Float32Array[], params: readonly tf.Variable[], probe: ProbeClosure): PathSums {
+  if (thetas.length < 2) throw new RangeError(`pathClosure: the path needs at least two θ, got ${thetas.length}`);
+  const P = thetas[0].length;
+  const first = thetas[0];
+  const last = thetas[thetas.length - 1];
+  const u = new Float64Array(P);
+  let chordNorm = 0;
+  for (let i = 0; i < P; i++) chordNorm += (last[i] - first[i]) ** 2;
+  chordNorm = Math.sqrt(chordNorm);
+  if (!(chordNorm > 0)) throw new RangeError('pathClosure: the path ends where it starts (no chord)');
+  for (let i = 0; i < P; i++) u[i] = (last[i] - first[i]) / chordNorm;
+  const steps = thetas.slice(1).map((t, k) => Float64Array.from(t, (x, i) => x - thetas[k][i]));
+  const loss = (theta: Float32Array) => {
+    assign(params, theta);
+    const t = probe();
+    try {
+      return Float64Array.from(t.dataSync());
+    } finally {
+      t.dispose();
+    }
+  };
+  const l0 = loss(first);
+  const n = l0.length;
+  const full = new Float64Array(n);
+  const chord = new Float64Array(n);
+  let pathLength = 0;
+  let along2 = 0;
+  let total2 = 0;
+  for (let k = 0; k < steps.length; k++) {
+    const d = steps[k];
+    let dd = 0;
+    let du = 0;
+    for (let i = 0; i < P; i++) {
+      dd += d[i] * d[i];
+      du += d[i] * u[i];
+    }
+    pathLength += Math.sqrt(dd);
+    along2 += du * du;
+    total2 += dd;
+    for (const theta of [thetas[k], thetas[k + 1]]) {
+      assign(params, theta);
+      const gd = directionalDerivatives(probe, params, d);
+      const gu = directionalDerivatives(probe, params, u);
+      for (let x = 0; x < n; x++) {
+        full[x] += 0.5 * gd[x];
+        chord[x] += 0.5 * du * gu[x];
+      }
+    }
+  }
+  const l1 = loss(last);
+  return {
+    lossChange: Float64Array.from(l1, (v, x) => v - l0[x]),
+    full,
+    chord,
+    straightness: chordNorm / pathLength,
+    chordShare: along2 / total2,
+  };
+}
+
+if (import.meta.url === `file://${process.argv[1]}`) {
+  const cmd = new Command('pathClosure')
+    .argument('<run-dir>', 'a run recorded with --keep-params')
+    .addOption(new Option('--from <step>', 'first step of the range').default('1000'))
+    .addOption(new Option('--to <step>', 'last step of the range').default('2000'))
+    .action(async (dir: string, opts: { from: string; to: string }) => {
+      const from = Number(opts.from);
+      const to = Number(opts.to);
+      const run = await readRun(dir);
+      const { params: records } = await readParams(dir);
+      const path = records.filter((r) => r.step >= from && r.step <= to);
+      if (path[0]?.step !== from || path.at(-1)?.step !== to) {
+        throw new Error(`pathClosure: ${dir} kept no θ at step ${path[0]?.step !== from ? from : to} (kept ${records[0]?.step}…${records.at(-1)?.step})`);
+      }
+      const { params, probe } = await backfillModel(run.manifest);
+      const t0 = Date.now();
+      const s = pathClosure(path.map((r) => r.theta), params, probe);
+      const meta = run.manifest.probeMeta as Record<string, ArrayLike<number | boolean>>;
+      const labels = { place: meta.place as ArrayLike<number>, carry: meta.carry };
+      const rest = Float64Array.from(s.full, (v, x) => v - s.chord[x]);
+      const f = (x: number) => x.toFixed(3);
+      const row = (name: string, c: Capture) =>
+        `| ${name} | ${f(c.correlation)} | ${f(c.slope)} | ${f(c.carry)} / ${f(c.noCarry)} | ${f(c.lossCarry)} / ${f(c.lossNoCarry)} |`;
+      process.stdout.write(
+        `${dir}: steps ${from}–${to}, ${path.length} kept θ (${((Date.now() - t0) / 1000).toFixed(0)} s)\n` +
+          `straightness ‖θ_to − θ_from‖ / Σ‖d_t‖ = ${s.straightness.toFixed(4)}; share of Σ‖d_t‖² along the chord ${s.chordShare.toFixed(4)}\n\n` +
+          '| trapezoid terms along | corr(Δℓ, terms) | slope | mean terms carry / no carry (10s, 100s) | mean Δℓ carry / no carry |\n|---|---|---|---|---|\n' +
+          [row('the whole step d_t', capture(s.lossChange, s.full, labels)), row('the chord', capture(s.lossChange, s.chord, labels)), row('the rest of d_t', capture(s.lossChange, rest, labels))].join('\n') +
+          '\n',
+      );
+    });
+  await cmd.parseAsync();
+}
