@@ -18,9 +18,9 @@
  *
  * @packageDocumentation
  */
-import * as tf from '@tensorflow/tfjs';
+import type * as tf from '@tensorflow/tfjs';
 import { Command, Option } from 'commander';
-import { directionalDerivatives, type ProbeClosure } from '../../src/engine/index.js';
+import { directionalDerivatives, ParamSpace, type ProbeClosure } from '../../src/engine/index.js';
 import { readParams, readRun } from '../../src/sinks/arrow/index.js';
 import { capture, type Capture } from './oracleControl.js';
 import backfillModel from './backfillModel.js';
@@ -39,17 +39,6 @@ export interface PathSums {
   chordShare: number;
 }
 
-/** Sets `params` to the flat float32 θ. */
-function assign(params: readonly tf.Variable[], theta: Float32Array): void {
-  let o = 0;
-  for (const p of params) {
-    const part = theta.subarray(o, o + p.size);
-    tf.tidy(() => p.assign(tf.tensor(part, p.shape, 'float32')));
-    o += p.size;
-  }
-  if (o !== theta.length) throw new RangeError(`pathClosure: θ has ${theta.length} values, the parameters ${o}`);
-}
-
 /**
  * The {@link PathSums} of the path `thetas` (consecutive kept θ, at least
  * two). Moves `params` along the path and leaves them at its last point.
@@ -57,7 +46,10 @@ function assign(params: readonly tf.Variable[], theta: Float32Array): void {
  */
 export function pathClosure(thetas: readonly Float32Array[], params: readonly tf.Variable[], probe: ProbeClosure): PathSums {
   if (thetas.length < 2) throw new RangeError(`pathClosure: the path needs at least two θ, got ${thetas.length}`);
-  const P = thetas[0].length;
+  const space = new ParamSpace(params, 'pathClosure');
+  const P = space.size;
+  const bad = thetas.findIndex((t) => t.length !== P);
+  if (bad >= 0) throw new RangeError(`pathClosure: θ ${bad} has ${thetas[bad].length} values, the parameters ${P}`);
   const first = thetas[0];
   const last = thetas[thetas.length - 1];
   const u = new Float64Array(P);
@@ -68,7 +60,7 @@ export function pathClosure(thetas: readonly Float32Array[], params: readonly tf
   for (let i = 0; i < P; i++) u[i] = (last[i] - first[i]) / chordNorm;
   const steps = thetas.slice(1).map((t, k) => Float64Array.from(t, (x, i) => x - thetas[k][i]));
   const loss = (theta: Float32Array) => {
-    assign(params, theta);
+    space.assignHost(theta);
     const t = probe();
     try {
       return Float64Array.from(t.dataSync());
@@ -95,7 +87,7 @@ export function pathClosure(thetas: readonly Float32Array[], params: readonly tf
     along2 += du * du;
     total2 += dd;
     for (const theta of [thetas[k], thetas[k + 1]]) {
-      assign(params, theta);
+      space.assignHost(theta);
       const gd = directionalDerivatives(probe, params, d);
       const gu = directionalDerivatives(probe, params, u);
       for (let x = 0; x < n; x++) {

@@ -85,6 +85,6 @@ describe('pathClosure', () => {
     expect(() => pathClosure([new Float32Array(3)], [w], probe)).toThrow(/at least two θ, got 1/);
     const p = Float32Array.from([1, 2, 3]);
     expect(() => pathClosure([p, Float32Array.from([0, 0, 0]), p], [w], probe)).toThrow(/ends where it starts/);
-    expect(() => pathClosure([new Float32Array(4), Float32Array.from([1, 0, 0, 0])], [w], probe)).toThrow(/θ has 4 values, the parameters 3/);
+    expect(() => pathClosure([new Float32Array(4), Float32Array.from([1, 0, 0, 0])], [w], probe)).toThrow(/θ 0 has 4 values, the parameters 3/);
   });
 });
