@@ -20,7 +20,7 @@
  */
 import type * as tf from '@tensorflow/tfjs';
 import { Command, Option } from 'commander';
-import { directionalDerivatives, ParamSpace, type ProbeClosure } from '../../src/engine/index.js';
+import { directionalDerivatives, ParamSpace, topEigenpairs, type ProbeClosure } from '../../src/engine/index.js';
 import { readParams, readRun } from '../../src/sinks/arrow/index.js';
 import { capture, type Capture } from './oracleControl.js';
 import backfillModel from './backfillModel.js';
@@ -37,6 +37,40 @@ export interface PathSums {
   straightness: number;
   /** Σ_t ⟨d_t, u⟩² / Σ_t ‖d_t‖²: the share of the steps' squared length along the chord. */
   chordShare: number;
+  /** The same trapezoid sums along each of the extra unit `directions`. */
+  along: Float64Array[];
+  /** Σ_t ⟨d_t, v⟩² / Σ_t ‖d_t‖² of each extra direction. */
+  alongShare: number[];
+}
+
+/**
+ * The top-`k` principal directions of the steps d_t = θ_{t+1} − θ_t of a
+ * path (eigenvectors of Σ_t d_t d_tᵀ, uncentered), by polca's Lanczos on the
+ * matvec v ↦ Σ_t d_t⟨d_t, v⟩; with their shares of Σ_t ‖d_t‖².
+ */
+export async function stepDirections(thetas: readonly Float32Array[], k: number): Promise<{ vectors: Float64Array[]; shares: number[] }> {
+  if (!(Number.isInteger(k) && k >= 1 && k < thetas.length)) throw new RangeError(`stepDirections: k must be an integer in [1, ${thetas.length - 1}] (the steps), got ${k}`);
+  const steps = thetas.slice(1).map((t, j) => Float64Array.from(t, (x, i) => x - thetas[j][i]));
+  const P = thetas[0].length;
+  let total = 0;
+  for (const d of steps) for (let i = 0; i < P; i++) total += d[i] * d[i];
+  const r = await topEigenpairs({
+    dim: P,
+    k,
+    maxIter: Math.min(P, steps.length + 5),
+    tol: 1e-8,
+    seed: 11,
+    matvec: (v) => {
+      const out = new Float64Array(P);
+      for (const d of steps) {
+        let c = 0;
+        for (let i = 0; i < P; i++) c += d[i] * v[i];
+        for (let i = 0; i < P; i++) out[i] += c * d[i];
+      }
+      return out;
+    },
+  });
+  return { vectors: r.vectors, shares: r.values.map((v) => v / total) };
 }
 
 /**
@@ -44,7 +78,12 @@ export interface PathSums {
  * two). Moves `params` along the path and leaves them at its last point.
  * Three exact JVPs of the probe per checkpoint.
  */
-export function pathClosure(thetas: readonly Float32Array[], params: readonly tf.Variable[], probe: ProbeClosure): PathSums {
+export function pathClosure(
+  thetas: readonly Float32Array[],
+  params: readonly tf.Variable[],
+  probe: ProbeClosure,
+  directions: readonly ArrayLike<number>[] = [],
+): PathSums {
   if (thetas.length < 2) throw new RangeError(`pathClosure: the path needs at least two θ, got ${thetas.length}`);
   const space = new ParamSpace(params, 'pathClosure');
   const P = space.size;
@@ -72,6 +111,8 @@ export function pathClosure(thetas: readonly Float32Array[], params: readonly tf
   const n = l0.length;
   const full = new Float64Array(n);
   const chord = new Float64Array(n);
+  const along = directions.map(() => new Float64Array(n));
+  const alongSq = directions.map(() => 0);
   let pathLength = 0;
   let along2 = 0;
   let total2 = 0;
@@ -86,6 +127,12 @@ export function pathClosure(thetas: readonly Float32Array[], params: readonly tf
     pathLength += Math.sqrt(dd);
     along2 += du * du;
     total2 += dd;
+    const dv = directions.map((v) => {
+      let c = 0;
+      for (let i = 0; i < P; i++) c += d[i] * v[i];
+      return c;
+    });
+    dv.forEach((c, j) => (alongSq[j] += c * c));
     for (const theta of [thetas[k], thetas[k + 1]]) {
       space.assignHost(theta);
       const gd = directionalDerivatives(probe, params, d);
@@ -94,6 +141,10 @@ export function pathClosure(thetas: readonly Float32Array[], params: readonly tf
         full[x] += 0.5 * gd[x];
         chord[x] += 0.5 * du * gu[x];
       }
+      directions.forEach((v, j) => {
+        const gv = directionalDerivatives(probe, params, v);
+        for (let x = 0; x < n; x++) along[j][x] += 0.5 * dv[j] * gv[x];
+      });
     }
   }
   const l1 = loss(last);
@@ -103,6 +154,8 @@ export function pathClosure(thetas: readonly Float32Array[], params: readonly tf
     chord,
     straightness: chordNorm / pathLength,
     chordShare: along2 / total2,
+    along,
+    alongShare: alongSq.map((q) => q / total2),
   };
 }
 
@@ -111,7 +164,8 @@ if (import.meta.url === `file://${process.argv[1]}`) {
     .argument('<run-dir>', 'a run recorded with --keep-params')
     .addOption(new Option('--from <step>', 'first step of the range').default('1000'))
     .addOption(new Option('--to <step>', 'last step of the range').default('2000'))
-    .action(async (dir: string, opts: { from: string; to: string }) => {
+    .addOption(new Option('--pcs <k>', "also along the top k principal directions of the path's steps").default('0'))
+    .action(async (dir: string, opts: { from: string; to: string; pcs: string }) => {
       const from = Number(opts.from);
       const to = Number(opts.to);
       const run = await readRun(dir);
@@ -122,7 +176,10 @@ if (import.meta.url === `file://${process.argv[1]}`) {
       }
       const { params, probe } = await backfillModel(run.manifest);
       const t0 = Date.now();
-      const s = pathClosure(path.map((r) => r.theta), params, probe);
+      const thetas = path.map((r) => r.theta);
+      const k = Number(opts.pcs);
+      const pcs = k > 0 ? await stepDirections(thetas, k) : { vectors: [], shares: [] };
+      const s = pathClosure(thetas, params, probe, pcs.vectors);
       const meta = run.manifest.probeMeta as Record<string, ArrayLike<number | boolean>>;
       const labels = { place: meta.place as ArrayLike<number>, carry: meta.carry };
       const rest = Float64Array.from(s.full, (v, x) => v - s.chord[x]);
@@ -133,7 +190,12 @@ if (import.meta.url === `file://${process.argv[1]}`) {
         `${dir}: steps ${from}–${to}, ${path.length} kept θ (${((Date.now() - t0) / 1000).toFixed(0)} s)\n` +
           `straightness ‖θ_to − θ_from‖ / Σ‖d_t‖ = ${s.straightness.toFixed(4)}; share of Σ‖d_t‖² along the chord ${s.chordShare.toFixed(4)}\n\n` +
           '| trapezoid terms along | corr(Δℓ, terms) | slope | mean terms carry / no carry (10s, 100s) | mean Δℓ carry / no carry |\n|---|---|---|---|---|\n' +
-          [row('the whole step d_t', capture(s.lossChange, s.full, labels)), row('the chord', capture(s.lossChange, s.chord, labels)), row('the rest of d_t', capture(s.lossChange, rest, labels))].join('\n') +
+          [
+            row('the whole step d_t', capture(s.lossChange, s.full, labels)),
+            row('the chord', capture(s.lossChange, s.chord, labels)),
+            row('the rest of d_t', capture(s.lossChange, rest, labels)),
+            ...s.along.map((a, j) => row(`principal direction ${j} of the steps (${(100 * s.alongShare[j]).toFixed(1)} % of Σ‖d_t‖²)`, capture(s.lossChange, a, labels))),
+          ].join('\n') +
           '\n',
       );
     });

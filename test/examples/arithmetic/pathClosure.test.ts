@@ -1,6 +1,6 @@
 import { describe, it, expect, beforeAll } from 'vitest';
 import * as tf from '@tensorflow/tfjs';
-import { pathClosure } from '../../../examples/arithmetic/pathClosure.js';
+import { pathClosure, stepDirections } from '../../../examples/arithmetic/pathClosure.js';
 
 // Least squares, ℓ_x(θ) = ½(a_x·θ − y_x)²: quadratic, so the trapezoid rule
 // along each straight step is exact, and ∇ℓ_x(θ) = (a_x·θ − y_x) a_x by hand.
@@ -34,7 +34,8 @@ describe('pathClosure', () => {
       [1.2, 0.4, 0.1],
     ].map((t) => Float32Array.from(t));
     const before = tf.memory().numTensors;
-    const s = pathClosure(path, [w], probe);
+    const extra = [[1, 0, 0], [0, 0.6, 0.8]];
+    const s = pathClosure(path, [w], probe, extra);
     expect(tf.memory().numTensors).toBe(before);
     const first = path[0];
     const last = path.at(-1)!;
@@ -59,11 +60,24 @@ describe('pathClosure', () => {
         chord += dot(d, u) * 0.5 * (dot(gradAt(path[k], x), u) + dot(gradAt(path[k + 1], x), u));
       }
       expect(s.chord[x]).toBeCloseTo(chord, 4);
+      extra.forEach((v, j) => {
+        let a = 0;
+        for (let k = 0; k + 1 < path.length; k++) {
+          const d = Array.from(path[k + 1], (q, i) => q - path[k][i]);
+          a += dot(d, v) * 0.5 * (dot(gradAt(path[k], x), v) + dot(gradAt(path[k + 1], x), v));
+        }
+        expect(s.along[j][x]).toBeCloseTo(a, 4);
+      });
       // A bent path: the chord alone does not close the change.
       expect(Math.abs(s.chord[x] - dl)).toBeGreaterThan(1e-2);
     }
     expect(s.straightness).toBeCloseTo(chordLength / length, 6);
     expect(s.chordShare).toBeCloseTo(along2 / total2, 6);
+    extra.forEach((v, j) => {
+      let q = 0;
+      for (let k = 0; k + 1 < path.length; k++) q += dot(Array.from(path[k + 1], (p, i) => p - path[k][i]), v) ** 2;
+      expect(s.alongShare[j]).toBeCloseTo(q / total2, 6);
+    });
     expect(s.straightness).toBeLessThan(0.9);
     expect(Array.from(w.dataSync())).toEqual(Array.from(last));
   });
@@ -79,6 +93,23 @@ describe('pathClosure', () => {
       expect(s.chord[x]).toBeCloseTo(s.lossChange[x], 4);
       expect(s.full[x]).toBeCloseTo(s.lossChange[x], 4);
     }
+  });
+
+  it('stepDirections: the principal directions of steps in a plane, against the 2 × 2 eigenproblem by hand', async () => {
+    // Steps (1,0,0), (1,1,0), (0,2,0): Σ d dᵀ restricted to the plane is [[2, 1], [1, 5]].
+    const path = [[0, 0, 5], [1, 0, 5], [2, 1, 5], [2, 3, 5]].map((t) => Float32Array.from(t));
+    const { vectors, shares } = await stepDirections(path, 2);
+    const [a, b, c] = [2, 1, 5];
+    const top = (a + c) / 2 + Math.sqrt(((a - c) / 2) ** 2 + b * b);
+    const low = (a + c) / 2 - Math.sqrt(((a - c) / 2) ** 2 + b * b);
+    expect(shares[0]).toBeCloseTo(top / 7, 8);
+    expect(shares[1]).toBeCloseTo(low / 7, 8);
+    // Eigenvector of the top value: (b, top − a), normalised, up to sign.
+    const e = [b, top - a];
+    const ne = Math.hypot(e[0], e[1]);
+    expect(Math.abs(vectors[0][0] * e[0] + vectors[0][1] * e[1]) / ne).toBeCloseTo(1, 8);
+    expect(vectors[0][2]).toBeCloseTo(0, 8);
+    await expect(stepDirections(path, 4)).rejects.toThrow(/k must be an integer in \[1, 3\] \(the steps\), got 4/);
   });
 
   it('refuses a path of one point, one that ends where it starts, and θ of the wrong length', () => {
