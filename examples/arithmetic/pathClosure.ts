@@ -114,6 +114,7 @@ export function pathClosure(
   const along = directions.map(() => new Float64Array(n));
   const alongSq = directions.map(() => 0);
   let pathLength = 0;
+  let cached: { at: number; g: Float32Array[] } | undefined;
   let along2 = 0;
   let total2 = 0;
   for (let k = 0; k < steps.length; k++) {
@@ -133,18 +134,17 @@ export function pathClosure(
       return c;
     });
     dv.forEach((c, j) => (alongSq[j] += c * c));
-    for (const theta of [thetas[k], thetas[k + 1]]) {
-      space.assignHost(theta);
+    // The fixed directions' derivatives at θ_{k+1} serve intervals k and k + 1: computed once.
+    const fixed = [u, ...directions];
+    const weights = [du, ...dv];
+    for (const end of [k, k + 1]) {
+      space.assignHost(thetas[end]);
       const gd = directionalDerivatives(probe, params, d);
-      const gu = directionalDerivatives(probe, params, u);
-      for (let x = 0; x < n; x++) {
-        full[x] += 0.5 * gd[x];
-        chord[x] += 0.5 * du * gu[x];
-      }
-      directions.forEach((v, j) => {
-        const gv = directionalDerivatives(probe, params, v);
-        for (let x = 0; x < n; x++) along[j][x] += 0.5 * dv[j] * gv[x];
-      });
+      for (let x = 0; x < n; x++) full[x] += 0.5 * gd[x];
+      if (!cached || cached.at !== end) cached = { at: end, g: fixed.map((v) => directionalDerivatives(probe, params, v)) };
+      const g = cached.g;
+      for (let x = 0; x < n; x++) chord[x] += 0.5 * weights[0] * g[0][x];
+      for (let j = 0; j < directions.length; j++) for (let x = 0; x < n; x++) along[j][x] += 0.5 * weights[j + 1] * g[j + 1][x];
     }
   }
   const l1 = loss(last);
