@@ -31,9 +31,10 @@ import { orthonormalizeAgainst } from '../../src/engine/index.js';
 import { mulberry32, normalArray } from './prng.js';
 import { clusterQuality, type ArithmeticLabels } from './evaluation.js';
 import backfillModel from './backfillModel.js';
+import { stepDirections } from './pathClosure.js';
 
 /** What each direction of the control basis is. */
-export type DirectionRole = 'displacement' | 'hessian' | 'random';
+export type DirectionRole = 'displacement' | 'step-pc' | 'hessian' | 'random';
 
 /**
  * Orthonormalises `vectors` in order (modified Gram–Schmidt, twice, in
@@ -69,7 +70,13 @@ export interface ControlRow {
 /** Runs the control on a curriculum run directory; returns the rows and the backfilled run's directory. */
 export async function oracleControl(
   dir: string,
-  o: { from: number; to: number; random: number; seed?: number; minClusterSize?: number; minSamples?: number; reuse?: boolean },
+  o: {
+    from: number; to: number; random: number; seed?: number; minClusterSize?: number; minSamples?: number; reuse?: boolean;
+    /** Top principal directions of the kept steps over [from, to], after the displacement. Default 0. */
+    pcs?: number;
+    /** Include the run's Hessian vectors. Default true. */
+    hessian?: boolean;
+  },
 ) {
   const run = await readRun(dir);
   const { params: records } = await readParams(dir);
@@ -81,12 +88,15 @@ export async function oracleControl(
   const a = at(o.from);
   const b = at(o.to);
   const displacement = Float64Array.from(b, (x, i) => x - a[i]);
-  const hessian = [...decodeEvents(run)].filter((e): e is BasisEvent => e.type === 'basis' && e.vector !== undefined).sort((x, y) => x.id - y.id);
+  const window = records.filter((p) => p.step >= o.from && p.step <= o.to).map((p) => p.theta);
+  const pcs = (o.pcs ?? 0) > 0 ? (await stepDirections(window, o.pcs!)).vectors : [];
+  const hessian = o.hessian === false ? [] : [...decodeEvents(run)].filter((e): e is BasisEvent => e.type === 'basis' && e.vector !== undefined).sort((x, y) => x.id - y.id);
   const rand = mulberry32(o.seed ?? 7);
   const P = a.length;
   const randoms = Array.from({ length: o.random }, () => normalArray(rand, P, 1));
   const candidates: { role: DirectionRole; v: ArrayLike<number> }[] = [
     { role: 'displacement', v: displacement },
+    ...pcs.map((v) => ({ role: 'step-pc' as const, v })),
     ...hessian.map((h) => ({ role: 'hessian' as const, v: h.vector! })),
     ...randoms.map((v) => ({ role: 'random' as const, v })),
   ];
@@ -207,13 +217,15 @@ if (import.meta.url === `file://${process.argv[1]}`) {
     .addOption(new Option('--from <step>', 'start of the displacement').default('1000'))
     .addOption(new Option('--to <step>', 'end of the displacement').default('2000'))
     .addOption(new Option('--random <n>', 'random directions').default('8'))
+    .addOption(new Option('--pcs <k>', "top principal directions of the kept steps over the range, after the displacement").default('0'))
+    .option('--no-hessian', "leave out the run's Hessian vectors")
     .option('--min-cluster-size <n>', 'HDBSCAN min_cluster_size (default: the paper scaled to N)')
     .option('--min-samples <n>', 'HDBSCAN min_samples (default: the paper scaled to N)')
     .option('--reuse', 'cluster the backfill already in <run-dir>/oracle again')
-    .action(async (dir: string, opts: { from: string; to: string; random: string; minClusterSize?: string; minSamples?: string; reuse?: boolean }) => {
+    .action(async (dir: string, opts: { from: string; to: string; random: string; pcs: string; hessian: boolean; minClusterSize?: string; minSamples?: string; reuse?: boolean }) => {
       const num = (x?: string) => (x === undefined ? undefined : Number(x));
       const { rows, out, text, captures } = await oracleControl(dir, {
-        from: Number(opts.from), to: Number(opts.to), random: Number(opts.random),
+        from: Number(opts.from), to: Number(opts.to), random: Number(opts.random), pcs: Number(opts.pcs), hessian: opts.hessian,
         minClusterSize: num(opts.minClusterSize), minSamples: num(opts.minSamples), reuse: opts.reuse,
       });
       process.stdout.write(`${text}\n\n## Oracle-direction control (${out})\n${formatControl(rows)}\n`);
