@@ -118,7 +118,7 @@ export async function oracleControl(
   for (const kind of kinds) {
     for (const c of result.clusterings.get(kind) ?? []) {
       const q = c.event.clusters.map((cl) => clusterQuality(cl.members, labels)).filter((x) => x.eligible);
-      const best = q.reduce((m, x) => (x.homogeneity > m.homogeneity ? x : m), { homogeneity: NaN, size: 0 } as { homogeneity: number; size: number });
+      const best = q.reduce((m, x) => (x.homogeneity > m.homogeneity ? x : m), { homogeneity: -Infinity, size: 0 } as { homogeneity: number; size: number });
       rows.push({
         kind,
         role: kind === 'loss' ? 'displacement' : roles[c.event.basisId],
