@@ -43,6 +43,13 @@ export interface PathSums {
   alongShare: number[];
 }
 
+/** ⟨a, b⟩ in double precision. */
+function dot(a: ArrayLike<number>, b: ArrayLike<number>): number {
+  let s = 0;
+  for (let i = 0; i < a.length; i++) s += a[i] * b[i];
+  return s;
+}
+
 /**
  * The top-`k` principal directions of the steps d_t = θ_{t+1} − θ_t of a
  * path (eigenvectors of Σ_t d_t d_tᵀ, uncentered), by polca's Lanczos on the
@@ -52,8 +59,7 @@ export async function stepDirections(thetas: readonly Float32Array[], k: number)
   if (!(Number.isInteger(k) && k >= 1 && k < thetas.length)) throw new RangeError(`stepDirections: k must be an integer in [1, ${thetas.length - 1}] (the steps), got ${k}`);
   const steps = thetas.slice(1).map((t, j) => Float64Array.from(t, (x, i) => x - thetas[j][i]));
   const P = thetas[0].length;
-  let total = 0;
-  for (const d of steps) for (let i = 0; i < P; i++) total += d[i] * d[i];
+  const total = steps.reduce((q, d) => q + dot(d, d), 0);
   const r = await topEigenpairs({
     dim: P,
     k,
@@ -63,8 +69,7 @@ export async function stepDirections(thetas: readonly Float32Array[], k: number)
     matvec: (v) => {
       const out = new Float64Array(P);
       for (const d of steps) {
-        let c = 0;
-        for (let i = 0; i < P; i++) c += d[i] * v[i];
+        const c = dot(d, v);
         for (let i = 0; i < P; i++) out[i] += c * d[i];
       }
       return out;
@@ -76,7 +81,8 @@ export async function stepDirections(thetas: readonly Float32Array[], k: number)
 /**
  * The {@link PathSums} of the path `thetas` (consecutive kept θ, at least
  * two). Moves `params` along the path and leaves them at its last point.
- * Three exact JVPs of the probe per checkpoint.
+ * Exact JVPs of the probe per checkpoint: two along the steps it ends and
+ * starts, one along the chord and one along each of `directions`.
  */
 export function pathClosure(
   thetas: readonly Float32Array[],
@@ -91,12 +97,11 @@ export function pathClosure(
   if (bad >= 0) throw new RangeError(`pathClosure: θ ${bad} has ${thetas[bad].length} values, the parameters ${P}`);
   const first = thetas[0];
   const last = thetas[thetas.length - 1];
-  const u = new Float64Array(P);
-  let chordNorm = 0;
-  for (let i = 0; i < P; i++) chordNorm += (last[i] - first[i]) ** 2;
-  chordNorm = Math.sqrt(chordNorm);
+  const chordVector = Float64Array.from(last, (x, i) => x - first[i]);
+  const chordNorm = Math.sqrt(dot(chordVector, chordVector));
   if (!(chordNorm > 0)) throw new RangeError('pathClosure: the path ends where it starts (no chord)');
-  for (let i = 0; i < P; i++) u[i] = (last[i] - first[i]) / chordNorm;
+  // The unit chord is the first fixed direction; the caller's follow.
+  const fixed = [chordVector.map((x) => x / chordNorm), ...directions];
   const steps = thetas.slice(1).map((t, k) => Float64Array.from(t, (x, i) => x - thetas[k][i]));
   const loss = (theta: Float32Array) => {
     space.assignHost(theta);
@@ -110,52 +115,39 @@ export function pathClosure(
   const l0 = loss(first);
   const n = l0.length;
   const full = new Float64Array(n);
-  const chord = new Float64Array(n);
-  const along = directions.map(() => new Float64Array(n));
-  const alongSq = directions.map(() => 0);
+  const sums = fixed.map(() => new Float64Array(n));
+  const squares = fixed.map(() => 0);
   let pathLength = 0;
-  let cached: { at: number; g: Float32Array[] } | undefined;
-  let along2 = 0;
   let total2 = 0;
+  // The fixed directions' derivatives at θ_{k+1} serve intervals k and k + 1: computed once.
+  let cached: { at: number; g: Float32Array[] } | undefined;
   for (let k = 0; k < steps.length; k++) {
     const d = steps[k];
-    let dd = 0;
-    let du = 0;
-    for (let i = 0; i < P; i++) {
-      dd += d[i] * d[i];
-      du += d[i] * u[i];
-    }
+    const dd = dot(d, d);
     pathLength += Math.sqrt(dd);
-    along2 += du * du;
     total2 += dd;
-    const dv = directions.map((v) => {
-      let c = 0;
-      for (let i = 0; i < P; i++) c += d[i] * v[i];
-      return c;
-    });
-    dv.forEach((c, j) => (alongSq[j] += c * c));
-    // The fixed directions' derivatives at θ_{k+1} serve intervals k and k + 1: computed once.
-    const fixed = [u, ...directions];
-    const weights = [du, ...dv];
+    const weights = fixed.map((v) => dot(d, v));
+    weights.forEach((c, j) => (squares[j] += c * c));
     for (const end of [k, k + 1]) {
       space.assignHost(thetas[end]);
       const gd = directionalDerivatives(probe, params, d);
       for (let x = 0; x < n; x++) full[x] += 0.5 * gd[x];
-      if (!cached || cached.at !== end) cached = { at: end, g: fixed.map((v) => directionalDerivatives(probe, params, v)) };
+      if (cached?.at !== end) cached = { at: end, g: fixed.map((v) => directionalDerivatives(probe, params, v)) };
       const g = cached.g;
-      for (let x = 0; x < n; x++) chord[x] += 0.5 * weights[0] * g[0][x];
-      for (let j = 0; j < directions.length; j++) for (let x = 0; x < n; x++) along[j][x] += 0.5 * weights[j + 1] * g[j + 1][x];
+      fixed.forEach((_, j) => {
+        for (let x = 0; x < n; x++) sums[j][x] += 0.5 * weights[j] * g[j][x];
+      });
     }
   }
   const l1 = loss(last);
   return {
     lossChange: Float64Array.from(l1, (v, x) => v - l0[x]),
     full,
-    chord,
+    chord: sums[0],
     straightness: chordNorm / pathLength,
-    chordShare: along2 / total2,
-    along,
-    alongShare: alongSq.map((q) => q / total2),
+    chordShare: squares[0] / total2,
+    along: sums.slice(1),
+    alongShare: squares.slice(1).map((q) => q / total2),
   };
 }
 
