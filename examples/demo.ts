@@ -64,10 +64,10 @@ export interface DemoPlan {
 }
 
 /** Bases the demo can compare with the Hessian eigenbasis (`axis` is the LCA baseline). */
-export type ComparedBasis = 'random' | 'shuffled' | 'axis' | 'movement' | 'gradient-covariance';
+export type ComparedBasis = 'random' | 'shuffled' | 'axis' | 'movement' | 'step-covariance' | 'gradient-covariance';
 
 /** Every {@link ComparedBasis}. */
-export const COMPARED_BASES: readonly ComparedBasis[] = ['random', 'shuffled', 'axis', 'movement', 'gradient-covariance'];
+export const COMPARED_BASES: readonly ComparedBasis[] = ['random', 'shuffled', 'axis', 'movement', 'step-covariance', 'gradient-covariance'];
 
 /** The demo's two plans. */
 export const DEMO_PLANS: Record<'default' | 'quick', DemoPlan> = {
@@ -328,6 +328,7 @@ const BASIS_ROW: Record<ComparedBasis, string> = {
   shuffled: 'shuffled-checkpoint Hessian',
   axis: 'axis (LCA, largest parameters)',
   movement: 'movement (θ displacement)',
+  'step-covariance': 'step covariance (top of Σ d dᵀ)',
   'gradient-covariance': 'gradient covariance (top of GᵀG)',
 };
 

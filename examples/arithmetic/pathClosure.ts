@@ -20,7 +20,7 @@
  */
 import type * as tf from '@tensorflow/tfjs';
 import { Command, Option } from 'commander';
-import { directionalDerivatives, ParamSpace, topEigenpairs, type ProbeClosure } from '../../src/engine/index.js';
+import { directionalDerivatives, ParamSpace, stepEigenpairs, type ProbeClosure } from '../../src/engine/index.js';
 import { readParams, readRun } from '../../src/sinks/arrow/index.js';
 import { capture, type Capture } from './oracleControl.js';
 import backfillModel from './backfillModel.js';
@@ -52,30 +52,14 @@ function dot(a: ArrayLike<number>, b: ArrayLike<number>): number {
 
 /**
  * The top-`k` principal directions of the steps d_t = θ_{t+1} − θ_t of a
- * path (eigenvectors of Σ_t d_t d_tᵀ, uncentered), by polca's Lanczos on the
- * matvec v ↦ Σ_t d_t⟨d_t, v⟩; with their shares of Σ_t ‖d_t‖².
+ * path (eigenvectors of Σ_t d_t d_tᵀ, uncentered, as the `step-covariance`
+ * basis finds them); with their shares of Σ_t ‖d_t‖².
  */
 export async function stepDirections(thetas: readonly Float32Array[], k: number): Promise<{ vectors: Float64Array[]; shares: number[] }> {
   if (!(Number.isInteger(k) && k >= 1 && k < thetas.length)) throw new RangeError(`stepDirections: k must be an integer in [1, ${thetas.length - 1}] (the steps), got ${k}`);
   const steps = thetas.slice(1).map((t, j) => Float64Array.from(t, (x, i) => x - thetas[j][i]));
-  const P = thetas[0].length;
-  const total = steps.reduce((q, d) => q + dot(d, d), 0);
-  const r = await topEigenpairs({
-    dim: P,
-    k,
-    maxIter: Math.min(P, steps.length + 5),
-    tol: 1e-8,
-    seed: 11,
-    matvec: (v) => {
-      const out = new Float64Array(P);
-      for (const d of steps) {
-        const c = dot(d, v);
-        for (let i = 0; i < P; i++) out[i] += c * d[i];
-      }
-      return out;
-    },
-  });
-  return { vectors: r.vectors, shares: r.values.map((v) => v / total) };
+  const r = await stepEigenpairs(steps, [], k, 11);
+  return { vectors: r.vectors, shares: r.values.map((v) => v / r.energy) };
 }
 
 /**

@@ -1,7 +1,7 @@
 /**
  * `polca/engine`: the numerics under the tracker, for users who build their
  * own: Hessian-vector products and the Hessian operator, Lanczos
- * eigenpairs, directional derivatives along basis vectors, the POLCA
+ * eigenpairs (of the Hessian or of recent steps), directional derivatives along basis vectors, the POLCA
  * increments of one interval, the flat parameter space, the second-order
  * gradients tfjs lacks, and the optional wasm kernels.
  *
@@ -23,5 +23,6 @@ export { directionalDerivatives, type ProbeClosure } from './directional.js';
 export { polcaIncrements, completenessResidual, type IntervalTerms } from './polcaIncrements.js';
 export { ParamSpace, type ParamSnapshot } from './paramSpace.js';
 export { orthonormalizeAgainst } from './basis/orthonormalize.js';
+export { stepEigenpairs } from './basis/stepCovarianceBasis.js';
 export { withSecondOrderGradients, installSecondOrderGradients, SECOND_ORDER_KERNELS } from './gradients/secondOrderGradients.js';
 export { registerWasmKernels, type WasmKernelsStatus, type RegisterWasmKernelsOptions } from './wasm/registerWasmKernels.js';

@@ -23,10 +23,10 @@ export type SecondOrder = 'none' | 'paper' | 'secant' | 'directional';
 export const SECOND_ORDERS: readonly SecondOrder[] = ['none', 'paper', 'secant', 'directional'];
 
 /** Which rule produced the basis vectors. */
-export type BasisKind = 'hessian' | 'random' | 'shuffled' | 'axis' | 'movement' | 'gradient-covariance' | 'fixed';
+export type BasisKind = 'hessian' | 'random' | 'shuffled' | 'axis' | 'movement' | 'step-covariance' | 'gradient-covariance' | 'fixed';
 
 /** Every {@link BasisKind}, for validating options and listing choices. */
-export const BASIS_KINDS: readonly BasisKind[] = ['hessian', 'shuffled', 'random', 'axis', 'movement', 'gradient-covariance', 'fixed'];
+export const BASIS_KINDS: readonly BasisKind[] = ['hessian', 'shuffled', 'random', 'axis', 'movement', 'step-covariance', 'gradient-covariance', 'fixed'];
 
 /**
  * The tracker's settings as recorded in `run-start` and in run.json. Fields
@@ -115,9 +115,9 @@ export interface BasisEvent {
   /** Training step at which it was found. */
   step: number;
   kind: BasisKind;
-  /** Ritz value (eigenvalue of Π⊥HΠ⊥) for Hessian bases, of Π⊥GᵀGΠ⊥ for `gradient-covariance`; bᵀHb is not computed for others (NaN). */
+  /** Ritz value (eigenvalue of Π⊥HΠ⊥) for Hessian bases, of Π⊥GᵀGΠ⊥ for `gradient-covariance`, of Π⊥(Σ d_t d_tᵀ)Π⊥ for `step-covariance`; bᵀHb is not computed for others (NaN). */
   eigenvalue: number;
-  /** ‖Π⊥HΠ⊥ b − λ b‖ for Hessian bases (Π⊥GᵀGΠ⊥ for `gradient-covariance`), NaN otherwise. */
+  /** ‖Π⊥HΠ⊥ b − λ b‖ for Hessian bases (Π⊥GᵀGΠ⊥ for `gradient-covariance`, Π⊥(Σ d_t d_tᵀ)Π⊥ for `step-covariance`), NaN otherwise. */
   residual: number;
   /** Hessian-vector products (GᵀG products for `gradient-covariance`) spent to find it (shared across vectors found together). */
   hvps: number;

@@ -7,6 +7,7 @@ import { hessianBasis } from '../engine/basis/hessianBasis.js';
 import { randomBasis } from '../engine/basis/randomBasis.js';
 import { shuffledBasis } from '../engine/basis/shuffledBasis.js';
 import { movementBasis } from '../engine/basis/movementBasis.js';
+import { stepCovarianceBasis } from '../engine/basis/stepCovarianceBasis.js';
 import { gradientCovarianceBasis } from '../engine/basis/gradientCovarianceBasis.js';
 import {
   centralDifference,
@@ -150,6 +151,8 @@ function makeBuilder(opts: ResolvedOptions, P: number): BasisBuilder {
       return axisBasis();
     case 'movement':
       return movementBasis();
+    case 'step-covariance':
+      return stepCovarianceBasis();
     case 'gradient-covariance':
       return gradientCovarianceBasis();
     case 'fixed':
@@ -268,9 +271,13 @@ class Tracker implements PolcaTracker {
     const n = this.n as number;
     const losses = evaluateProbe(this.options.probe, n);
     const snap = this.space.snapshot();
-    // One host copy of θ_t serves the filling-in history and the event.
-    const theta = this.opts.fullLength.enabled || this.opts.emitParams ? this.space.read() : undefined;
+    const basis = this.opts.basis;
+    const growing = basis.kind !== 'fixed' && this.vectors.length < basis.maxVectors;
+    const observe = growing && this.builder.observe ? this.builder.observe.bind(this.builder) : undefined;
+    // One host copy of θ_t serves the filling-in history, the builder and the event.
+    const theta = this.opts.fullLength.enabled || this.opts.emitParams || observe ? this.space.read() : undefined;
     if (this.opts.fullLength.enabled) this.history.push({ step, theta: theta!, losses });
+    observe?.(theta!, step);
     let keepSnap = false;
     try {
       let polca: PolcaIncrementEvent | null = null;
@@ -278,7 +285,6 @@ class Tracker implements PolcaTracker {
       else this.vectors.forEach((v) => this.measure(v, snap));
 
       let found: { vector: TrackedVector; info: FoundVector }[] = [];
-      const basis = this.opts.basis;
       const isBasisCheckpoint = basis.kind === 'fixed' ? this.vectors.length === 0 : step % basis.every === 0 && this.vectors.length < basis.maxVectors;
       if (isBasisCheckpoint) {
         // Re-check the HVP at every basis checkpoint (start() checked the first one).

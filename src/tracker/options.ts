@@ -9,7 +9,7 @@ import { fail as failOption, positiveInt as checkPositiveInt } from '../errors/v
 export interface GrownBasisOptions {
   /**
    * `hessian`: Algorithm 1; `shuffled`: Algorithm 1 at a random past checkpoint; `random`: random orthonormal; `axis`: largest-magnitude parameters (LCA);
-   * `movement`: θ's displacement since the previous basis checkpoint, off the basis; `gradient-covariance`: top eigenvectors of Π⊥GᵀGΠ⊥, G the probe's per-datapoint gradients.
+   * `movement`: θ's displacement since the previous basis checkpoint, off the basis; `step-covariance`: top eigenvectors of Π⊥(Σ d_t d_tᵀ)Π⊥, d_t the steps between the POLCA checkpoints since the previous basis checkpoint; `gradient-covariance`: top eigenvectors of Π⊥GᵀGΠ⊥, G the probe's per-datapoint gradients.
    */
   kind: Exclude<BasisKind, 'fixed'>;
   /** Basis checkpoint interval in steps, a multiple of `every`. Default 10 × `every` (200 at the default `every`). */

@@ -196,7 +196,7 @@ describe('demo experiment overrides', () => {
     expect(() => demoPlan(false, { compareVectors: 1.5 })).toThrow(/option 'compare-vectors' must be a positive integer, got 1.5/);
     expect(demoPlan(false, { compare: 'shuffled,axis' }).compare).toEqual(['shuffled', 'axis']);
     expect(demoPlan(false, { compare: 'none' }).compare).toEqual([]);
-    expect(() => demoPlan(false, { compare: 'random,hessian' })).toThrow(/option 'compare' must be 'none' or a comma-separated list of 'random', 'shuffled', 'axis', 'movement', 'gradient-covariance', got "random,hessian"/);
+    expect(() => demoPlan(false, { compare: 'random,hessian' })).toThrow(/option 'compare' must be 'none' or a comma-separated list of 'random', 'shuffled', 'axis', 'movement', 'step-covariance', 'gradient-covariance', got "random,hessian"/);
     expect(() => demoPlan(false, { clusterSizes: 'big' as 'paper' })).toThrow(/option 'cluster-sizes' must be 'scaled' or 'paper', got "big"/);
     // 2 % and 0.5 % of N; the paper's 150 and N/15 at N = 5000, scaled.
     expect(demoClusterSizes(2000)).toEqual({ minClusterSize: 40, minSamples: 10 });

@@ -47,6 +47,12 @@ export interface BasisBuilder {
   readonly kind: BasisKind;
   /** Whether the builder needs Hessian-vector products. */
   readonly needsHessian: boolean;
+  /**
+   * θ (a host copy, not to be written to) at every POLCA checkpoint while the
+   * basis is not full, before `grow` at a basis checkpoint. For builders that
+   * look at the path between basis checkpoints.
+   */
+  observe?(theta: Float32Array, step: number): void;
   /** Vectors to add at this basis checkpoint (possibly none). */
   grow(ctx: BasisGrowContext): Promise<FoundVector[]>;
 }

@@ -98,9 +98,9 @@ export const lossesSchema = [i32('seq'), i32('step'), i32('datapoint'), f32('los
  * - `seq` (Int32), `time` (Timestamp)
  * - `id` (Int32): index of the vector in the basis.
  * - `step` (Int32): step at which it was found.
- * - `kind` (Utf8): `hessian`, `random`, `shuffled`, `axis`, `movement`, `gradient-covariance` or `fixed`.
- * - `eigenvalue` (Float64): Ritz value (of Π⊥GᵀGΠ⊥ for `gradient-covariance`; NaN for the other non-Hessian bases).
- * - `residual` (Float64): ‖Π⊥HΠ⊥b − λb‖ (Π⊥GᵀGΠ⊥ for `gradient-covariance`; NaN for the other non-Hessian bases).
+ * - `kind` (Utf8): `hessian`, `random`, `shuffled`, `axis`, `movement`, `step-covariance`, `gradient-covariance` or `fixed`.
+ * - `eigenvalue` (Float64): Ritz value (of Π⊥GᵀGΠ⊥ for `gradient-covariance`, of Π⊥(Σ d_t d_tᵀ)Π⊥ for `step-covariance`; NaN for the other non-Hessian bases).
+ * - `residual` (Float64): ‖Π⊥HΠ⊥b − λb‖ (Π⊥GᵀGΠ⊥ for `gradient-covariance`, Π⊥(Σ d_t d_tᵀ)Π⊥ for `step-covariance`; NaN for the other non-Hessian bases).
  * - `hvps` (Int32): Hessian-vector products (GᵀG products for `gradient-covariance`) spent to find it.
  * - `vector` (List<Float32>, null unless the tracker emitted vectors): the vector b (length P).
  */

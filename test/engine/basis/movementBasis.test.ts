@@ -176,7 +176,7 @@ describe('movementBasis builder', () => {
     const v = tf.variable(tf.zeros([1]));
     expect(resolveOptions({ params: [v], probe, basis: { kind: 'movement' } }).basis).toMatchObject({ kind: 'movement', every: 200, k: 1 });
     expect(() => resolveOptions({ params: [v], probe, basis: { kind: 'bogus' as 'movement' } })).toThrow(
-      "option 'basis.kind' must be 'hessian', 'shuffled', 'random', 'axis', 'movement', 'gradient-covariance' or 'fixed'",
+      "option 'basis.kind' must be 'hessian', 'shuffled', 'random', 'axis', 'movement', 'step-covariance', 'gradient-covariance' or 'fixed'",
     );
     v.dispose();
   });
