@@ -72,7 +72,7 @@ export function toUnitFloat32(v: ArrayLike<number>): Float32Array {
  * re-orthonormalised against the basis so far and the ones kept before it
  * (dropped when it lies in their span), rounded to float32.
  */
-export function ritzVectors(result: Eigenpairs, existing: readonly Float32Array[], hvps: number): FoundVector[] {
+export function ritzVectors(result: Pick<Eigenpairs, 'values' | 'vectors' | 'residuals'>, existing: readonly ArrayLike<number>[], hvps: number): FoundVector[] {
   const out: FoundVector[] = [];
   const against: ArrayLike<number>[] = [...existing];
   result.vectors.forEach((v, i) => {

@@ -1,7 +1,7 @@
 import { topEigenpairs, type Eigenpairs } from '../lanczos.js';
 import { NonConvergenceError } from '../tridiagonalEigen.js';
-import { dot64, orthonormalizeAgainst } from './orthonormalize.js';
-import { toUnitFloat32, type BasisBuilder, type FoundVector } from './basisBuilder.js';
+import { dot64 } from './orthonormalize.js';
+import { ritzVectors, type BasisBuilder, type FoundVector } from './basisBuilder.js';
 
 /**
  * Principal directions of the recent training steps (METHOD.md §1, the
@@ -107,16 +107,7 @@ export async function principalStepDirections(
   k: number,
   seed = 3000,
 ): Promise<FoundVector[]> {
-  const r = await stepEigenpairs(steps, existing, k, seed);
-  const out: FoundVector[] = [];
-  const against: ArrayLike<number>[] = [...existing];
-  r.vectors.forEach((v, i) => {
-    const w = orthonormalizeAgainst(v, against);
-    if (!w) return;
-    against.push(w);
-    out.push({ vector: toUnitFloat32(w), eigenvalue: r.values[i], residual: r.residuals[i], hvps: 0 });
-  });
-  return out;
+  return ritzVectors(await stepEigenpairs(steps, existing, k, seed), existing, 0);
 }
 
 /** Π⊥d in float64 (Gram–Schmidt twice against orthonormal `against`). */

@@ -7,37 +7,20 @@ import { ParamSpace } from '../../../src/engine/paramSpace.js';
 import { Random } from '../../../src/engine/random.js';
 import { resolveOptions } from '../../../src/tracker/options.js';
 import type { BasisEvent, PolcaEvent } from '../../../src/stream/events.js';
+import { TINY_THETA0, tinyAffine } from '../../helpers/tinyAffine.js';
 import { dot, norm } from '../../helpers/jacobi.js';
 
 beforeAll(async () => {
   await tf.setBackend('cpu');
 });
 
-/**
- * θ = (w [2, 2], c [2]), P = 6; every value below is a multiple of 1/8, so θ
- * and every displacement are exact in float32 and the reference is exact.
- */
-const theta0 = [0.5, -0.25, 1, 0.75, -1.5, 0.125];
+/** Every value below is a multiple of 1/8, so θ and every displacement are exact in float32 and the reference is exact. */
+const theta0 = TINY_THETA0.slice();
 const displacements = [
   [1, 0.5, 0, -0.25, 0, 0.5],
   [0.5, 1, 0.25, 0, -0.75, 0],
   [0, -0.5, 1, 1, 0.5, -0.25],
 ];
-
-function tinyModel() {
-  const w = tf.variable(tf.tensor2d(theta0.slice(0, 4), [2, 2]));
-  const c = tf.variable(tf.tensor1d(theta0.slice(4)));
-  const x = tf.tensor2d([[1, 0], [0, 1], [1, 1], [0.5, -1]]);
-  /** ℓ_x = ‖W x + c‖², N = 4. */
-  const probe = () => tf.tidy(() => tf.sum(tf.square(tf.add(tf.matMul(x, w, false, true), c)), 1) as tf.Tensor1D);
-  const assign = (theta: readonly number[]) =>
-    tf.tidy(() => {
-      w.assign(tf.tensor2d(theta.slice(0, 4), [2, 2]));
-      c.assign(tf.tensor1d(theta.slice(4)));
-    });
-  const dispose = () => [w, c, x].forEach((t) => t.dispose());
-  return { params: [w, c], probe, assign, dispose };
-}
 
 /** Modified Gram–Schmidt in float64, the reference. */
 function gramSchmidt(vs: readonly number[][]): Float64Array[] {
@@ -58,7 +41,7 @@ const add = (a: readonly number[], b: readonly number[], s = 1) => a.map((x, i) 
 
 describe("basis kind 'movement' in the tracker", () => {
   it('emits the Gram–Schmidt of the displacements between basis checkpoints, orthonormal', async () => {
-    const m = tinyModel();
+    const m = tinyAffine();
     const tracker = createPolca({
       params: m.params,
       probe: m.probe,
@@ -95,7 +78,7 @@ describe("basis kind 'movement' in the tracker", () => {
   });
 
   it('adds nothing at a basis checkpoint where θ did not move, or moved only within the basis', async () => {
-    const m = tinyModel();
+    const m = tinyAffine();
     const tracker = createPolca({ params: m.params, probe: m.probe, every: 1, basis: { kind: 'movement', every: 1, k: 1, maxVectors: 6 }, emitVectors: true });
     const events: PolcaEvent[] = [];
     tracker.events$.subscribe((e) => events.push(e));
@@ -119,7 +102,7 @@ describe("basis kind 'movement' in the tracker", () => {
   });
 
   it('keeps the tensor count flat', async () => {
-    const m = tinyModel();
+    const m = tinyAffine();
     const tracker = createPolca({ params: m.params, probe: m.probe, every: 1, basis: { kind: 'movement', every: 1, k: 1, maxVectors: 3 } });
     const counts: number[] = [];
     let theta = theta0.slice();
@@ -143,7 +126,7 @@ describe('movementBasis builder', () => {
   }
 
   it('with k = 2 offers the last two windows, newest first, orthonormalised against the basis and each other', async () => {
-    const m = tinyModel();
+    const m = tinyAffine();
     const space = new ParamSpace(m.params);
     const b = movementBasis();
     expect(b.needsHessian).toBe(false);

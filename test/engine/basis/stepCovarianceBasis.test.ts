@@ -4,6 +4,7 @@ import { createPolca } from '../../../src/tracker/createPolca.js';
 import { principalStepDirections, stepCovarianceBasis } from '../../../src/engine/basis/stepCovarianceBasis.js';
 import { resolveOptions } from '../../../src/tracker/options.js';
 import type { BasisEvent, PolcaEvent } from '../../../src/stream/events.js';
+import { TINY_THETA0, tinyAffine } from '../../helpers/tinyAffine.js';
 import { dot, jacobiEigen, norm } from '../../helpers/jacobi.js';
 
 beforeAll(async () => {
@@ -11,7 +12,7 @@ beforeAll(async () => {
 });
 
 const P = 6;
-const theta0 = [0.5, -0.25, 1, 0.75, -1.5, 0.125];
+const theta0 = TINY_THETA0.slice();
 /** Steps, multiples of 1/8 (exact in float32). */
 const steps = [
   [1, 0.5, 0, -0.25, 0, 0.5],
@@ -20,21 +21,6 @@ const steps = [
   [-0.25, 0.5, 0.5, 0, 1, 0.75],
   [0.75, 0, -0.5, 0.25, 0.25, -1],
 ];
-
-function tinyModel() {
-  const w = tf.variable(tf.tensor2d(theta0.slice(0, 4), [2, 2]));
-  const c = tf.variable(tf.tensor1d(theta0.slice(4)));
-  const x = tf.tensor2d([[1, 0], [0, 1], [1, 1], [0.5, -1]]);
-  /** ℓ_x = ‖W x + c‖², N = 4. */
-  const probe = () => tf.tidy(() => tf.sum(tf.square(tf.add(tf.matMul(x, w, false, true), c)), 1) as tf.Tensor1D);
-  const assign = (theta: readonly number[]) =>
-    tf.tidy(() => {
-      w.assign(tf.tensor2d(theta.slice(0, 4), [2, 2]));
-      c.assign(tf.tensor1d(theta.slice(4)));
-    });
-  const dispose = () => [w, c, x].forEach((t) => t.dispose());
-  return { params: [w, c], probe, assign, dispose };
-}
 
 /**
  * The reference: the dense 6 × 6 matrix Π⊥(Σ d dᵀ)Π⊥ in float64 and its
@@ -99,7 +85,7 @@ describe('principalStepDirections', () => {
 
 describe("basis kind 'step-covariance' in the tracker", () => {
   it('at each basis checkpoint, the top eigenvectors of the steps since the previous one, off the basis', async () => {
-    const m = tinyModel();
+    const m = tinyAffine();
     const tracker = createPolca({
       params: m.params,
       probe: m.probe,
@@ -132,7 +118,7 @@ describe("basis kind 'step-covariance' in the tracker", () => {
   });
 
   it('keeps the tensor count flat and stops keeping steps once the basis is full', async () => {
-    const m = tinyModel();
+    const m = tinyAffine();
     const tracker = createPolca({ params: m.params, probe: m.probe, every: 1, basis: { kind: 'step-covariance', every: 2, k: 1, maxVectors: 2 } });
     const counts: number[] = [];
     let theta = theta0.slice();
