@@ -465,6 +465,8 @@ export async function runDemo(o: DemoOptions = {}): Promise<string> {
     await child;
   }
 
+  for (const dir of [out, ...kinds.map((k) => basisDir(out, k))]) linkPolcaTable(dir);
+
   log('');
   const sizes = demoClusterSizes(plan.probeSize * 4, plan.clusterSizes);
   log(`HDBSCAN: min_cluster_size ${sizes.minClusterSize}, min_samples ${sizes.minSamples} (${plan.clusterSizes ?? 'scaled'} sizes for N = ${plan.probeSize * 4})`);
@@ -483,6 +485,26 @@ export async function runDemo(o: DemoOptions = {}): Promise<string> {
   const report = await reportCommand(out, { compare: kinds.map((k) => basisDir(out, k)), labels: arithmeticReportLabels });
   log(`report: ${report}`);
   return out;
+}
+
+/**
+ * Gives a finished run's POLCA table a second name, `polca.ipc` (a hard link,
+ * a copy where links fail), beside the `polca.arrows` that run.json names:
+ * tools that pick the Arrow format by extension take `.ipc` (nodejs-polars
+ * reads a path only with it), and the discovery issue names that file.
+ */
+export function linkPolcaTable(dir: string): void {
+  const manifest = JSON.parse(fs.readFileSync(path.join(dir, 'run.json'), 'utf8')) as { tables?: Record<string, string> };
+  const table = manifest.tables?.polca;
+  if (!table || table === 'polca.ipc') return;
+  const from = path.join(dir, table);
+  const to = path.join(dir, 'polca.ipc');
+  fs.rmSync(to, { force: true });
+  try {
+    fs.linkSync(from, to);
+  } catch {
+    fs.copyFileSync(from, to);
+  }
 }
 
 /** Progress of the training: a bar on a terminal, a line per tenth of the run otherwise (logs, CI). */

@@ -100,6 +100,10 @@ describe('npm run demo -- --quick', () => {
     expect(Number(lossRow[7].split(' ')[0])).toBeCloseTo(best((i) => meta.carry[i]), 2);
     expect(Number(lossRow[8].split(' ')[0])).toBeCloseTo(best((i) => near[i]), 2);
     expect(sep.stdout.split('\n').filter((l) => l.startsWith('| vector '))).toHaveLength(4);
+    // The POLCA table has its second name, the same bytes, in the run and in the compared basis's run.
+    for (const dir of [out, path.join(out, 'bases', 'random')]) {
+      expect(fs.readFileSync(path.join(dir, 'polca.ipc')).equals(fs.readFileSync(path.join(dir, 'polca.arrows')))).toBe(true);
+    }
     // The clusters command wrote its memberships next to the run.
     expect(fs.existsSync(path.join(out, 'analysis', 'clusters.arrows'))).toBe(true);
     // The report renders in a real browser: its charts are laid-out SVGs with drawn marks.
