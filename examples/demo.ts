@@ -73,7 +73,7 @@ export const COMPARED_BASES: readonly ComparedBasis[] = ['random', 'shuffled', '
 export const DEMO_PLANS: Record<'default' | 'quick', DemoPlan> = {
   default: {
     config: ARITHMETIC_CONFIGS.default, every: 20, basisEvery: 200, maxVectors: 15, probeSize: 500, hessianSize: 256,
-    compare: ['random', 'movement', 'gradient-covariance'], compareEvery: 500, compareMaxVectors: 6,
+    compare: ['random', 'step-covariance', 'gradient-covariance'], compareEvery: 500, compareMaxVectors: 6,
   },
   quick: {
     config: { ...ARITHMETIC_CONFIGS.quick, steps: 400 }, every: 20, basisEvery: 100, maxVectors: 4, probeSize: 150, hessianSize: 100,
