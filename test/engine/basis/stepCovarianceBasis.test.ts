@@ -117,7 +117,7 @@ describe("basis kind 'step-covariance' in the tracker", () => {
     m.dispose();
   });
 
-  it('keeps the tensor count flat and stops keeping steps once the basis is full', async () => {
+  it('keeps the tensor count flat and stops at maxVectors', async () => {
     const m = tinyAffine();
     const tracker = createPolca({ params: m.params, probe: m.probe, every: 1, basis: { kind: 'step-covariance', every: 2, k: 1, maxVectors: 2 } });
     const counts: number[] = [];
