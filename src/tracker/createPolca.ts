@@ -273,11 +273,11 @@ class Tracker implements PolcaTracker {
     const snap = this.space.snapshot();
     const basis = this.opts.basis;
     const growing = basis.kind !== 'fixed' && this.vectors.length < basis.maxVectors;
-    const observe = growing && this.builder.observe ? this.builder.observe.bind(this.builder) : undefined;
+    const observing = growing && this.builder.observe !== undefined;
     // One host copy of θ_t serves the filling-in history, the builder and the event.
-    const theta = this.opts.fullLength.enabled || this.opts.emitParams || observe ? this.space.read() : undefined;
+    const theta = this.opts.fullLength.enabled || this.opts.emitParams || observing ? this.space.read() : undefined;
     if (this.opts.fullLength.enabled) this.history.push({ step, theta: theta!, losses });
-    observe?.(theta!, step);
+    if (observing) this.builder.observe!(theta!, step);
     let keepSnap = false;
     try {
       let polca: PolcaIncrementEvent | null = null;
@@ -285,7 +285,7 @@ class Tracker implements PolcaTracker {
       else this.vectors.forEach((v) => this.measure(v, snap));
 
       let found: { vector: TrackedVector; info: FoundVector }[] = [];
-      const isBasisCheckpoint = basis.kind === 'fixed' ? this.vectors.length === 0 : step % basis.every === 0 && this.vectors.length < basis.maxVectors;
+      const isBasisCheckpoint = basis.kind === 'fixed' ? this.vectors.length === 0 : growing && step % basis.every === 0;
       if (isBasisCheckpoint) {
         // Re-check the HVP at every basis checkpoint (start() checked the first one).
         if (this.hessian && this.builder.needsHessian && this.prev) this.hessian.check(this.opts.seed + step);

@@ -1,6 +1,6 @@
 import { topEigenpairs, type Eigenpairs } from '../lanczos.js';
 import { NonConvergenceError } from '../tridiagonalEigen.js';
-import { dot64 } from './orthonormalize.js';
+import { dot64, projectOff } from './orthonormalize.js';
 import { ritzVectors, type BasisBuilder, type FoundVector } from './basisBuilder.js';
 
 /**
@@ -64,7 +64,7 @@ export async function stepEigenpairs(
   const none = { values: [], vectors: [], residuals: [], energy: 0 };
   if (steps.length === 0 || k < 1) return none;
   const P = steps[0].length;
-  const projected = steps.map((d) => offBasis(d, existing));
+  const projected = steps.map((d) => projectOff(d, existing));
   const energy = projected.reduce((s, d) => s + dot64(d, d), 0);
   const free = P - existing.length;
   if (!(energy > 0) || free < 1) return { ...none, energy };
@@ -91,7 +91,7 @@ export async function stepEigenpairs(
     if (e instanceof NonConvergenceError && e.partial) result = e.partial as Eigenpairs;
     else throw e;
   }
-  const keep = result.values.map((v, i) => i).filter((i) => result.values[i] > 1e-10 * energy);
+  const keep = result.values.map((_, i) => i).filter((i) => result.values[i] > 1e-10 * energy);
   return {
     values: keep.map((i) => result.values[i]),
     vectors: keep.map((i) => result.vectors[i]),
@@ -108,16 +108,4 @@ export async function principalStepDirections(
   seed = 3000,
 ): Promise<FoundVector[]> {
   return ritzVectors(await stepEigenpairs(steps, existing, k, seed), existing, 0);
-}
-
-/** Π⊥d in float64 (Gram–Schmidt twice against orthonormal `against`). */
-function offBasis(d: ArrayLike<number>, against: readonly ArrayLike<number>[]): Float64Array {
-  const w = Float64Array.from(d);
-  for (let pass = 0; pass < 2; pass++) {
-    for (const q of against) {
-      const c = dot64(q, w);
-      for (let i = 0; i < w.length; i++) w[i] -= c * q[i];
-    }
-  }
-  return w;
 }
