@@ -59,6 +59,14 @@ export interface DemoPlan {
    * before this step never carry into the 10s or 100s place. Default 0.
    */
   carryFrom?: number;
+  /**
+   * Experiment (a second skill held out with the carry): training problems
+   * before this step have no 1s, 10s or 100s column whose two digits sum to
+   * 5–8, so writing those sums is a skill learned from this step on. With
+   * `carryFrom` at the same step, two skills break through together and
+   * their tokens' losses move alike. Default 0.
+   */
+  midSumsFrom?: number;
   /** HDBSCAN sizes of the tables (see {@link demoClusterSizes}). Default `scaled`. */
   clusterSizes?: 'scaled' | 'paper';
 }
@@ -141,6 +149,8 @@ export interface DemoOverrides {
   maxVectors?: number;
   /** Train without carries into the 10s and 100s before this step (see {@link DemoPlan.carryFrom}). */
   carryFrom?: number;
+  /** Train without columns summing to 5–8 before this step (see {@link DemoPlan.midSumsFrom}). */
+  midSumsFrom?: number;
   /** Curvature estimator (see {@link DemoPlan.secondOrder}). */
   secondOrder?: SecondOrder;
   /** HDBSCAN sizes of the demo's tables (see {@link demoClusterSizes}). */
@@ -169,7 +179,7 @@ export function demoClusterSizes(n: number, sizes: 'scaled' | 'paper' = 'scaled'
 /** The plan with `overrides` applied, checked. */
 export function demoPlan(quick: boolean | undefined, overrides: DemoOverrides = {}): DemoPlan {
   const base = DEMO_PLANS[quick ? 'quick' : 'default'];
-  const { lr, schedule, steps, probeSize, seed, layers, dModel, dMlp, every, basisEvery, maxVectors, carryFrom, secondOrder, clusterSizes, compare, compareEvery, compareVectors } = overrides;
+  const { lr, schedule, steps, probeSize, seed, layers, dModel, dMlp, every, basisEvery, maxVectors, carryFrom, midSumsFrom, secondOrder, clusterSizes, compare, compareEvery, compareVectors } = overrides;
   const bad = (name: string, want: string, got: unknown) => new RangeError(`demo: option '${name}' must be ${want}, got ${JSON.stringify(got)}`);
   if (lr !== undefined && !(lr > 0 && Number.isFinite(lr))) throw bad('lr', 'a positive number', lr);
   if (schedule !== undefined && schedule !== 'constant' && schedule !== 'cosine') throw bad('schedule', "'constant' or 'cosine'", schedule);
@@ -192,6 +202,9 @@ export function demoPlan(quick: boolean | undefined, overrides: DemoOverrides = 
   if (carryFrom !== undefined && !(Number.isInteger(carryFrom) && carryFrom >= 0 && carryFrom <= totalSteps)) {
     throw bad('carry-from', `an integer in [0, ${totalSteps}] (the training steps)`, carryFrom);
   }
+  if (midSumsFrom !== undefined && !(Number.isInteger(midSumsFrom) && midSumsFrom >= 0 && midSumsFrom <= totalSteps)) {
+    throw bad('mid-sums-from', `an integer in [0, ${totalSteps}] (the training steps)`, midSumsFrom);
+  }
   if (secondOrder !== undefined && !SECOND_ORDERS.includes(secondOrder)) throw bad('second-order', SECOND_ORDERS.map((x) => `'${x}'`).join(', '), secondOrder);
   if (clusterSizes !== undefined && clusterSizes !== 'scaled' && clusterSizes !== 'paper') throw bad('cluster-sizes', "'scaled' or 'paper'", clusterSizes);
   const compared = compare === undefined ? base.compare : compare === 'none' ? [] : compare.split(',');
@@ -208,6 +221,7 @@ export function demoPlan(quick: boolean | undefined, overrides: DemoOverrides = 
     compareMaxVectors: compareVectors ?? base.compareMaxVectors,
     maxVectors: maxVectors ?? base.maxVectors,
     carryFrom: carryFrom ?? base.carryFrom,
+    midSumsFrom: midSumsFrom ?? base.midSumsFrom,
     probeSize: probeSize ?? base.probeSize,
     config: {
       ...base.config,
@@ -241,6 +255,7 @@ const EXPERIMENT_FLAGS: readonly { key: keyof DemoOverrides; flag: string; help:
   { key: 'maxVectors', flag: '--max-vectors', help: 'most Hessian eigenvectors' },
   { key: 'secondOrder', flag: '--second-order', help: 'curvature estimator of the second-order term', choices: SECOND_ORDERS },
   { key: 'carryFrom', flag: '--carry-from', help: '(a curriculum) no carries into the 10s and 100s in training before this step' },
+  { key: 'midSumsFrom', flag: '--mid-sums-from', help: '(a second held-out skill) no 1s, 10s or 100s column summing to 5–8 in training before this step' },
   { key: 'compare', flag: '--compare', help: `bases compared with the Hessian eigenbasis: 'none' or a comma-separated list of ${COMPARED_BASES.join(', ')}`, text: true },
   { key: 'compareEvery', flag: '--compare-every', help: 'steps between vectors of the compared bases' },
   { key: 'compareVectors', flag: '--compare-vectors', help: 'most vectors per compared basis' },
@@ -255,6 +270,25 @@ export function overrideFlags(o: DemoOverrides): string[] {
 /** Problems with no carry into the 10s or the 100s place (the 1000s may still get one). */
 function noCarryBelowThousands(a: number, b: number): boolean {
   return !carryInto(a, b, 1) && !carryInto(a, b, 2);
+}
+
+/** Problems with no 1s, 10s or 100s column whose two digits sum to 5–8. */
+export function noMidSumColumn(a: number, b: number): boolean {
+  for (let m = 1; m <= 100; m *= 10) {
+    const sum = (Math.floor(a / m) % 10) + (Math.floor(b / m) % 10);
+    if (sum >= 5 && sum <= 8) return false;
+  }
+  return true;
+}
+
+/** The training filter at `step` under the plan's curricula, or undefined when every problem is taken. */
+function curriculumFilter(plan: DemoPlan, step: number): ((a: number, b: number) => boolean) | undefined {
+  const noCarry = step < (plan.carryFrom ?? 0);
+  const noMid = step < (plan.midSumsFrom ?? 0);
+  if (noCarry && noMid) return (a, b) => noCarryBelowThousands(a, b) && noMidSumColumn(a, b);
+  if (noCarry) return noCarryBelowThousands;
+  if (noMid) return noMidSumColumn;
+  return undefined;
 }
 
 /** Everything one training run of the demo needs; the same plan gives the same run, bit for bit. */
@@ -281,10 +315,9 @@ async function prepare(plan: DemoPlan) {
   };
   const common = { probe, hessianSample: sample, fromLogits: true, every: plan.every, secondOrder: plan.secondOrder ?? 'secant' } as const;
   const fit = async (callbacks: tf.CustomCallbackArgs[] | tf.Callback[]) => {
-    const until = plan.carryFrom ?? 0;
     const batches = tf.data.generator(function* () {
       for (let i = 0; i < cfg.steps; i++) {
-        const { xs, ys } = layersData(splits.train.next(cfg.batchSize, i < until ? noCarryBelowThousands : undefined));
+        const { xs, ys } = layersData(splits.train.next(cfg.batchSize, curriculumFilter(plan, i)));
         yield { xs, ys };
       }
     });

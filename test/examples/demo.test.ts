@@ -5,7 +5,8 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { spawn, spawnSync } from 'node:child_process';
 import { lastValueFrom, toArray } from 'rxjs';
-import { DEMO_PLANS, demoClusterSizes, demoPlan, overrideFlags, parseDemoArgs, type DemoOverrides } from '../../examples/demo.js';
+import { DEMO_PLANS, demoClusterSizes, demoPlan, noMidSumColumn, overrideFlags, parseDemoArgs, type DemoOverrides } from '../../examples/demo.js';
+import { problemText } from '../../examples/arithmetic/data.js';
 import { replay } from '../../src/sinks/arrow/replay.js';
 import { readRun } from '../../src/sinks/arrow/readRun.js';
 import type { CheckpointEvent, PolcaEvent, PolcaIncrementEvent } from '../../src/stream/events.js';
@@ -188,7 +189,7 @@ describe('demo experiment overrides', () => {
     // The child process gets the parent's overrides through the same flags the command line reads.
     const all: DemoOverrides = {
       lr: 3e-4, schedule: 'constant', steps: 6000, probeSize: 250, seed: 2, layers: 3, dModel: 128, dMlp: 512,
-      every: 10, basisEvery: 400, maxVectors: 30, secondOrder: 'secant', carryFrom: 1000, compare: 'shuffled,axis',
+      every: 10, basisEvery: 400, maxVectors: 30, secondOrder: 'secant', carryFrom: 1000, midSumsFrom: 1000, compare: 'shuffled,axis',
       compareEvery: 100, compareVectors: 12, clusterSizes: 'paper',
     };
     const dense = demoPlan(false, { every: 5, basisEvery: 100, compareEvery: 100, compareVectors: 15 });
@@ -210,6 +211,30 @@ describe('demo experiment overrides', () => {
     expect(Object.keys(parseDemoArgs([]).overrides)).toEqual([]);
     expect(() => demoPlan(false, { secondOrder: 'exact' as 'secant' })).toThrow(/option 'second-order' must be 'none', 'paper', 'secant', 'directional', got "exact"/);
     expect(() => demoPlan(false, { carryFrom: 5000 })).toThrow(/option 'carry-from' must be an integer in \[0, 3000\] \(the training steps\), got 5000/);
+    expect(demoPlan(false, { midSumsFrom: 1000 }).midSumsFrom).toBe(1000);
+    expect(() => demoPlan(false, { midSumsFrom: -1 })).toThrow(/option 'mid-sums-from' must be an integer in \[0, 3000\] \(the training steps\), got -1/);
+  });
+
+  it('the held-out sums: no column of the problem text whose two digits sum to 5–8', () => {
+    // Read from the problem's text, column by column, rather than by arithmetic on the operands.
+    const byText = (a: number, b: number) => {
+      const t = problemText(a, b);
+      return [0, 1, 2].every((k) => {
+        const s = Number(t[k]) + Number(t[4 + k]);
+        return s < 5 || s > 8;
+      });
+    };
+    let kept = 0;
+    for (let a = 100; a <= 999; a += 7) {
+      for (let b = 100; b <= 999; b += 3) {
+        expect(noMidSumColumn(a, b), `${a}+${b}`).toBe(byText(a, b));
+        if (byText(a, b)) kept++;
+      }
+    }
+    // Both outcomes occur: the filter neither takes nor drops everything.
+    expect(kept).toBeGreaterThan(0);
+    expect(noMidSumColumn(104, 200)).toBe(true);
+    expect(noMidSumColumn(123, 456)).toBe(false);
   });
 });
 
