@@ -101,6 +101,12 @@ describe('npm run demo -- --quick', () => {
     expect(Number(lossRow[7].split(' ')[0])).toBeCloseTo(best((i) => meta.carry[i]), 2);
     expect(Number(lossRow[8].split(' ')[0])).toBeCloseTo(best((i) => near[i]), 2);
     expect(sep.stdout.split('\n').filter((l) => l.startsWith('| vector '))).toHaveLength(4);
+    // The cluster make-up reads the same run and its memberships; its probe carry count is the manifest's.
+    const mix = spawnSync('npx', ['tsx', 'examples/arithmetic/clusterMix.ts', out], { encoding: 'utf8', timeout: 120_000 });
+    expect(mix.status).toBe(0);
+    const carries = meta.carry.filter((c, i) => c && meta.place[i] !== 3).length;
+    expect(mix.stdout).toMatch(new RegExp(`^probe: carry ${carries}, carry-1000s \\d+, mid-sum \\d+, other \\d+$`, 'm'));
+    expect(mix.stdout.split('\n').filter((l) => /^\| (polca|loss|fisher)/.test(l)).length).toBeGreaterThan(0);
     // The POLCA table has its second name, the same bytes, in the run and in the compared basis's run.
     for (const dir of [out, path.join(out, 'bases', 'random')]) {
       expect(fs.readFileSync(path.join(dir, 'polca.ipc')).equals(fs.readFileSync(path.join(dir, 'polca.arrows')))).toBe(true);
