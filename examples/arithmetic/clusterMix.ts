@@ -17,7 +17,7 @@ import * as path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { tableFromIPC } from 'apache-arrow';
 import { readManifest } from '../../src/sinks/arrow/index.js';
-import { OUTPUTS_PER_PROBLEM, TEXT_LENGTH } from './data.js';
+import { midSumColumn, OUTPUTS_PER_PROBLEM, TEXT_LENGTH } from './data.js';
 
 /** The skill one output token exercises. */
 export type TokenSkill = 'carry' | 'carry-1000s' | 'mid-sum' | 'other';
@@ -42,8 +42,7 @@ export function tokenSkill(text: string, target: number, carry: boolean): TokenS
   }
   if (carry) return place === 3 ? 'carry-1000s' : 'carry';
   if (place === 3) return 'other';
-  const sum = Number(text[2 - place]) + Number(text[6 - place]);
-  return sum >= 5 && sum <= 8 ? 'mid-sum' : 'other';
+  return midSumColumn(Number(text.slice(0, 3)), Number(text.slice(4, 7)), place) ? 'mid-sum' : 'other';
 }
 
 /** One cluster's make-up. */

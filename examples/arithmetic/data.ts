@@ -57,6 +57,23 @@ export function carryInto(a: number, b: number, power: number): boolean {
 }
 
 /**
+ * Whether the two digits of column `power` (0 = 1s, 1 = 10s, 2 = 100s) sum
+ * to 5–8: the skill the demo's `--mid-sums-from` holds out of training.
+ *
+ * @example
+ * ```ts
+ * midSumColumn(123, 456, 1); // true: 2 + 5 = 7
+ * midSumColumn(123, 456, 0); // false: 3 + 6 = 9
+ * ```
+ */
+export function midSumColumn(a: number, b: number, power: number): boolean {
+  if (!(Number.isInteger(power) && power >= 0 && power <= 2)) throw new RangeError(`midSumColumn: power must be 0, 1 or 2, got ${power}`);
+  const m = 10 ** power;
+  const sum = (Math.floor(a / m) % 10) + (Math.floor(b / m) % 10);
+  return sum >= 5 && sum <= 8;
+}
+
+/**
  * The sum of the column below place `power` including the carry entering
  * that column (0–19): the quantity whose crossing of 10 makes the carry into
  * `power`. Tokens with 9 or 10 here are the ones the carry is hardest to
