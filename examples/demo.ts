@@ -27,6 +27,7 @@ import { carryInto, datapointMeta, makeSplits, midSumColumn, type ArithmeticBatc
 import { arithmeticLoss, createArithmeticLayersModel, layersData } from './arithmetic/layers.js';
 import { AdamW } from './arithmetic/adamw.js';
 import { arithmeticReportLabels, arithmeticTarget } from './arithmetic/evaluation.js';
+import { playFrames, readFrames, ThetaFeedCallback } from './thetaFeed.js';
 
 /** What the demo runs: a model configuration and polca's schedule. */
 export interface DemoPlan {
@@ -329,7 +330,7 @@ async function prepare(plan: DemoPlan) {
     for (const w of model.trainableWeights) hash.update(new Uint8Array((w.read().dataSync() as Float32Array).slice().buffer));
     return hash.digest('hex');
   };
-  return { probeMeta, common, fit, dispose, thetaDigest };
+  return { probeMeta, common, fit, dispose, thetaDigest, model };
 }
 
 /** A comparison tracker: the main run's schedule along another basis, logged to `<out>/bases/<kind>`. */
@@ -362,10 +363,12 @@ const BASIS_ROW: Record<ComparedBasis, string> = {
 };
 
 /**
- * The child role of the demo: the same training with only the comparison
- * trackers attached, printing `step <s>/<total>` lines for the parent.
+ * The child role of the demo: the comparison trackers, watching the parent's
+ * training through the θ it sends on stdin ({@link ThetaFeedCallback}), and
+ * printing `step <s>/<total>` lines for the parent. The parent trains once;
+ * this process only measures. Resolves with the last step it was sent.
  */
-export async function runComparedBases(o: { quick?: boolean; out: string; kinds: readonly ComparedBasis[]; overrides?: DemoOverrides }): Promise<void> {
+export async function runComparedBases(o: { quick?: boolean; out: string; kinds: readonly ComparedBasis[]; overrides?: DemoOverrides; feed: AsyncIterable<Uint8Array> }): Promise<number> {
   const plan = demoPlan(o.quick, o.overrides);
   const setup = await prepare(plan);
   const trackers = o.kinds.map((k) => comparedTracker(plan, o.out, k, setup));
@@ -373,21 +376,28 @@ export async function runComparedBases(o: { quick?: boolean; out: string; kinds:
   trackers[0]?.callback.events$.subscribe((e) => {
     if (e.type === 'step' && e.step % tenth === 0) process.stdout.write(`step ${e.step}/${plan.config.steps}\n`);
   });
-  await setup.fit(trackers.map((t) => t.callback));
-  for (const t of trackers) await t.callback.close();
-  setup.dispose();
+  try {
+    return await playFrames(setup.model, trackers.map((t) => t.callback), readFrames(o.feed));
+  } finally {
+    for (const t of trackers) await t.callback.close();
+    setup.dispose();
+  }
 }
 
-/** Starts {@link runComparedBases} in a child process (a second core); resolves when it exits cleanly. */
+/**
+ * Starts {@link runComparedBases} in a child process (a second core). `feed`
+ * sends it a frame; `end` says the training is over; `done` resolves when it
+ * exits cleanly.
+ */
 function spawnComparedBases(
   o: { quick?: boolean; out: string; kinds: readonly ComparedBasis[]; overrides?: DemoOverrides },
   onLine: (line: string) => void,
-): Promise<void> {
+): { feed: (frame: Buffer) => void; end: () => void; done: Promise<void> } {
   const args = [
     '--import', 'tsx', fileURLToPath(import.meta.url), '--compared-bases', o.kinds.join(','), '--out', o.out,
     ...(o.quick ? ['--quick'] : []), ...overrideFlags(o.overrides ?? {}),
   ];
-  // stdin stays open and unused: the child exits when it closes, so a killed demo leaves no orphan training.
+  // stdin carries the training's θ; when it closes early the child stops, so a killed demo leaves no orphan.
   const child = spawn(process.execPath, args, { stdio: ['pipe', 'pipe', 'pipe'] });
   let stderr = '';
   child.stderr.on('data', (d: Buffer) => (stderr = (stderr + d.toString()).slice(-4000)));
@@ -397,12 +407,24 @@ function spawnComparedBases(
     partial = lines.pop() ?? '';
     lines.forEach(onLine);
   });
-  return new Promise((resolve, reject) => {
+  // A child that died closes the pipe: its exit code says why, and training goes on.
+  child.stdin.on('error', () => undefined);
+  const open = () => child.stdin.writable && child.exitCode === null;
+  const done = new Promise<void>((resolve, reject) => {
     child.on('error', reject);
     child.on('exit', (code, signal) =>
       code === 0 ? resolve() : reject(new Error(`demo: the comparison-bases process failed (exit ${code ?? signal}): ${stderr.trim()}`)),
     );
   });
+  return {
+    feed: (frame) => {
+      if (open()) child.stdin.write(frame);
+    },
+    end: () => {
+      if (open()) child.stdin.end();
+    },
+    done,
+  };
 }
 
 /** Runs the demo; returns the run directory. */
@@ -445,13 +467,15 @@ export async function runDemo(o: DemoOptions = {}): Promise<string> {
   // core, or here.
   const inline = where === 'inline' ? kinds.map((k) => comparedTracker(plan, out, k, setup)) : [];
   let childStep = '';
-  const child =
+  const spawned =
     where === 'child' && kinds.length > 0
       ? spawnComparedBases({ quick: o.quick, out, kinds, overrides: o.overrides }, (line) => (childStep = line))
       : undefined;
+  const child = spawned?.done;
   // Surface a failure at once, and never leave the rejection unhandled while training runs.
   let childError: unknown;
   child?.catch((e: unknown) => (childError = e));
+  const feed = spawned ? [new ThetaFeedCallback(plan.every, spawned.feed)] : [];
 
   const bar = progress(cfg.steps, o.tty ?? process.stdout.isTTY === true, log);
   let basis = 0;
@@ -476,7 +500,12 @@ export async function runDemo(o: DemoOptions = {}): Promise<string> {
     complete: () => bar.stop(),
   });
 
-  await setup.fit([polca, ...inline.map((c) => c.callback)]);
+  // The feed goes first, so that the child measures a checkpoint while this process measures it too.
+  try {
+    await setup.fit([...feed, polca, ...inline.map((c) => c.callback)]);
+  } finally {
+    spawned?.end();
+  }
   const ended = await polca.close();
   for (const c of inline) await c.callback.close();
   log(`trained θ: sha256 ${setup.thetaDigest()}`);
@@ -624,15 +653,14 @@ if (import.meta.url === `file://${process.argv[1]}` || process.argv[1]?.endsWith
     process.exit((e as { exitCode?: number }).exitCode ?? 1);
   }
   const { overrides } = opts;
-  if (opts.comparedBases) {
-    process.stdin.on('end', () => {
-      process.stderr.write('demo: the parent process is gone; stopping the comparison bases\n');
-      process.exit(2);
-    });
-    process.stdin.resume();
-  }
   const run = opts.comparedBases
-    ? runComparedBases({ quick: opts.quick, out: opts.out!, kinds: opts.comparedBases.split(',') as ComparedBasis[], overrides })
+    ? runComparedBases({ quick: opts.quick, out: opts.out!, kinds: opts.comparedBases.split(',') as ComparedBasis[], overrides, feed: process.stdin }).then((last) => {
+        const total = demoPlan(opts.quick, overrides).config.steps;
+        if (last < total) {
+          process.stderr.write(`demo: the parent process is gone after step ${last} of ${total}; the comparison bases stopped there\n`);
+          process.exitCode = 2;
+        }
+      })
     : runDemo({ ...opts, grpcPort: opts.grpc, metricsPort: opts.metrics, overrides });
   run
     .catch((e: unknown) => {

@@ -1,5 +1,6 @@
 import { mergeIntervals } from '../../src/analysis/mergeIntervals.js';
 import { describe, it, expect } from 'vitest';
+import * as tf from '@tensorflow/tfjs';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -7,17 +8,22 @@ import { spawn, spawnSync } from 'node:child_process';
 import { lastValueFrom, toArray } from 'rxjs';
 import { DEMO_PLANS, demoClusterSizes, demoPlan, noMidSumColumn, overrideFlags, parseDemoArgs, type DemoOverrides } from '../../examples/demo.js';
 import { problemText } from '../../examples/arithmetic/data.js';
+import { createArithmeticLayersModel } from '../../examples/arithmetic/layers.js';
+import { encodeFrame, readTheta } from '../../examples/thetaFeed.js';
 import { replay } from '../../src/sinks/arrow/replay.js';
 import { readRun } from '../../src/sinks/arrow/readRun.js';
 import type { CheckpointEvent, PolcaEvent, PolcaIncrementEvent } from '../../src/stream/events.js';
 
 /** The trained θ's digest printed by the quick demo's run in the first test, for the full-disk run to compare with. */
 let thetaDigest: string | undefined;
+/** That run's directory, whose compared basis was measured in the child process from the θ it was sent. */
+let quickOut: string | undefined;
 const digestOf = (stdout: string) => /^trained θ: sha256 ([0-9a-f]{64})$/m.exec(stdout)?.[1];
 
 describe('npm run demo -- --quick', () => {
   it('trains, logs a consistent run directory, and clusters it', async () => {
     const out = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'polca-demo-')), 'run');
+    quickOut = out;
     // The command a user types, through npm and the script's own argument parsing.
     const demo = spawnSync('npm', ['run', '-s', 'demo', '--', '--quick', '--out', out], { encoding: 'utf8', timeout: 400_000, maxBuffer: 64 * 1024 * 1024 });
     expect(demo.stderr).not.toMatch(/demo: /);
@@ -244,19 +250,63 @@ describe('demo experiment overrides', () => {
   });
 });
 
+/** A run's measured events (steps, checkpoints, basis vectors, POLCA), without wall-clock fields. */
+async function measured(dir: string): Promise<string[]> {
+  const events: PolcaEvent[] = await lastValueFrom(replay(dir).pipe(toArray()));
+  const keep = new Set(['step', 'checkpoint', 'basis', 'polca']);
+  return events
+    .filter((e) => keep.has(e.type))
+    .map((e) => {
+      const { time: _t, ...rest } = e as PolcaEvent & { seconds?: number };
+      delete (rest as { seconds?: number }).seconds;
+      return JSON.stringify(rest, (_k, v: unknown) => (ArrayBuffer.isView(v) ? Array.from(v as Float32Array) : v));
+    });
+}
+
 describe('the comparison-bases process', () => {
-  it('stops when its parent goes away (its stdin closes)', async () => {
+  it('measures, from the θ it is sent, exactly what a tracker watching the training itself measures', async () => {
+    expect(quickOut).toBeDefined();
+    const out = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'polca-demo-inline-')), 'run');
+    // The same plan with the compared basis watching the training in the same process.
+    const demo = spawnSync('npm', ['run', '-s', 'demo', '--', '--quick', '--out', out, '--bases', 'inline', '--no-serve'], { encoding: 'utf8', timeout: 400_000, maxBuffer: 64 * 1024 * 1024 });
+    expect(demo.status).toBe(0);
+    expect(digestOf(demo.stdout)).toBe(thetaDigest);
+    const fed = await measured(path.join(quickOut!, 'bases', 'random'));
+    const watched = await measured(path.join(out, 'bases', 'random'));
+    // The whole run: 401 steps, 21 checkpoints, 4 vectors, and POLCA for every interval.
+    expect(fed.filter((e) => e.startsWith('{"type":"step"'))).toHaveLength(401);
+    expect(fed.filter((e) => e.startsWith('{"type":"checkpoint"'))).toHaveLength(21);
+    expect(fed.filter((e) => e.startsWith('{"type":"basis"'))).toHaveLength(4);
+    expect(fed.filter((e) => e.startsWith('{"type":"polca"') && !e.includes('"filled":true')).length).toBe(20);
+    expect(fed).toEqual(watched);
+  }, 600_000);
+
+  it('stops when its parent goes away (its stdin closes), closing what it measured so far', async () => {
     const out = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'polca-demo-child-')), 'run');
     const child = spawn(process.execPath, ['--import', 'tsx', 'examples/demo.ts', '--compared-bases', 'random', '--out', out, '--quick'], {
       stdio: ['pipe', 'pipe', 'pipe'],
     });
     let stderr = '';
     child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    // Wait until it is training, then close its stdin as a dying parent would.
-    await new Promise<void>((resolve) => child.stdout.once('data', () => resolve()));
+    // The quick plan's model, as the parent would send it: θ at step 0 and at the checkpoint of step 20.
+    const plan = DEMO_PLANS.quick;
+    await tf.setBackend('cpu');
+    const model = createArithmeticLayersModel({ ...plan.config, seed: plan.config.seed + 1, initStd: plan.config.initStd });
+    model.build([null, 11, 12]);
+    const theta = readTheta(model);
+    model.dispose();
+    for (let step = 0; step <= 25; step++) {
+      child.stdin.write(encodeFrame({ step, loss: step === 0 ? undefined : 2, theta: step % 20 === 0 ? theta : undefined }));
+    }
     child.stdin.end();
     const code = await new Promise<number | null>((resolve) => child.on('exit', (c) => resolve(c)));
+    expect(stderr).toMatch(/the parent process is gone after step 25 of 400/);
     expect(code).toBe(2);
-    expect(stderr).toMatch(/the parent process is gone/);
+    // Nothing it measured is lost: the run is closed, with both checkpoints.
+    const run = await readRun(path.join(out, 'bases', 'random'), { strict: true });
+    expect(run.complete).toBe(true);
+    const events: PolcaEvent[] = await lastValueFrom(replay(path.join(out, 'bases', 'random')).pipe(toArray()));
+    expect(events.filter((e): e is CheckpointEvent => e.type === 'checkpoint').map((c) => c.step)).toEqual([0, 20]);
+    expect(events.filter((e) => e.type === 'step').at(-1)).toMatchObject({ step: 25, loss: 2 });
   }, 120_000);
 });
