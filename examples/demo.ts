@@ -462,9 +462,8 @@ export async function runDemo(o: DemoOptions = {}): Promise<string> {
     alerts: o.webhook ? { webhook: { url: o.webhook, format: o.webhookFormat ?? 'json' } } : undefined,
   });
   // The other bases watch the same training, so their rows of the basis
-  // table differ only by the basis: in a child process that repeats the
-  // training bit for bit (wasm on one thread is deterministic) on the second
-  // core, or here.
+  // table differ only by the basis: in a child process on the second core,
+  // sent θ at every checkpoint (training once, not twice), or here.
   const inline = where === 'inline' ? kinds.map((k) => comparedTracker(plan, out, k, setup)) : [];
   let childStep = '';
   const spawned =
