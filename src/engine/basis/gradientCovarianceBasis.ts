@@ -68,8 +68,14 @@ export function gradientCovarianceBasis(): BasisBuilder {
  * GᵀGv for the per-datapoint gradients G of the probe losses at the current
  * θ: Gv by the exact JVP, then Gᵀ(Gv) as ∇_θ Σ_x (Gv)_x ℓ_x. Every tensor is
  * freed; θ is not touched.
+ *
+ * With `centre`, the product of the centred covariance
+ * (G − 1ḡᵀ)ᵀ(G − 1ḡᵀ) = Gᵀ(I − 11ᵀ/n)G, ḡ the mean gradient: Gv has its
+ * mean over datapoints taken off before the backward pass. Its top
+ * directions spread the datapoints' gradients around their mean, where the
+ * uncentred ones also follow the mean itself (the direction the loss falls).
  */
-export function gradientCovarianceProduct(space: ParamSpace, probe: ProbeClosure, v: ArrayLike<number>, n: number): Float32Array {
+export function gradientCovarianceProduct(space: ParamSpace, probe: ProbeClosure, v: ArrayLike<number>, n: number, centre = false): Float32Array {
   const flat = space.toDevice(v);
   let gv: Float32Array;
   try {
@@ -81,6 +87,12 @@ export function gradientCovarianceProduct(space: ParamSpace, probe: ProbeClosure
     }
   } finally {
     flat.dispose();
+  }
+  if (centre) {
+    let mean = 0;
+    for (const x of gv) mean += x;
+    mean /= n;
+    for (let x = 0; x < n; x++) gv[x] -= mean;
   }
   let out: tf.Tensor1D;
   try {

@@ -89,6 +89,23 @@ describe('gradientCovarianceProduct', () => {
     for (let i = 0; i < P; i++) expect(Math.abs(got[i] - want[i])).toBeLessThan(1e-5 * norm(want));
     m.dispose();
   });
+
+  it.each(['linear', 'quadratic'] as const)('centred, equals (G − 1ḡᵀ)ᵀ(G − 1ḡᵀ)v with the mean gradient taken off by hand (%s)', (kind) => {
+    const m = tinyModel(kind);
+    const space = new ParamSpace(m.params);
+    const v = values(P, 22);
+    const numTensors = tf.memory().numTensors;
+    const got = gradientCovarianceProduct(space, m.probe, v, N, true);
+    expect(tf.memory().numTensors).toBe(numTensors);
+    const G = m.G(m.theta);
+    const mean = Array.from({ length: P }, (_, i) => G.reduce((s, row) => s + row[i], 0) / N);
+    const want = matVec(covariance(G.map((row) => row.map((g, i) => g - mean[i]))), v);
+    for (let i = 0; i < P; i++) expect(Math.abs(got[i] - want[i])).toBeLessThan(1e-5 * norm(want));
+    // It differs from the uncentred product: the mean gradient is not zero here.
+    const plain = matVec(covariance(G), v);
+    expect(norm(plain.map((x, i) => x - want[i]))).toBeGreaterThan(1e-2 * norm(want));
+    m.dispose();
+  });
 });
 
 describe('gradientCovarianceBasis builder', () => {
