@@ -27,7 +27,7 @@ import { carryInto, datapointMeta, makeSplits, midSumColumn, type ArithmeticBatc
 import { arithmeticLoss, createArithmeticLayersModel, layersData } from './arithmetic/layers.js';
 import { AdamW } from './arithmetic/adamw.js';
 import { arithmeticReportLabels, arithmeticTarget } from './arithmetic/evaluation.js';
-import { playFrames, readFrames, ThetaFeedCallback } from './thetaFeed.js';
+import { playFrames, readFrames, readTheta, ThetaFeedCallback } from './thetaFeed.js';
 
 /** What the demo runs: a model configuration and polca's schedule. */
 export interface DemoPlan {
@@ -327,7 +327,8 @@ async function prepare(plan: DemoPlan) {
   /** SHA-256 of the trained θ's float32 bytes: the same training gives the same digest, whatever watched it. */
   const thetaDigest = () => {
     const hash = createHash('sha256');
-    for (const w of model.trainableWeights) hash.update(new Uint8Array((w.read().dataSync() as Float32Array).slice().buffer));
+    const theta = readTheta(model);
+    hash.update(new Uint8Array(theta.buffer, theta.byteOffset, theta.byteLength));
     return hash.digest('hex');
   };
   return { probeMeta, common, fit, dispose, thetaDigest, model };

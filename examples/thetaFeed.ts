@@ -14,6 +14,7 @@
  * @packageDocumentation
  */
 import * as tf from '@tensorflow/tfjs';
+import { ParamSpace } from '../src/engine/index.js';
 
 /** One training step as the feed carries it. */
 export interface ThetaFrame {
@@ -59,31 +60,19 @@ export async function* readFrames(input: AsyncIterable<Uint8Array>): AsyncGenera
   if (buf.length > 0) throw new Error(`thetaFeed: the stream ended inside a frame (${buf.length} bytes of it arrived)`);
 }
 
-/** θ of a layers model, flattened in the order of its trainable weights. */
-export function readTheta(model: tf.LayersModel): Float32Array {
-  const parts = model.trainableWeights.map((w) => w.read().dataSync() as Float32Array);
-  const out = new Float32Array(parts.reduce((s, p) => s + p.length, 0));
-  let at = 0;
-  for (const p of parts) {
-    out.set(p, at);
-    at += p.length;
-  }
-  return out;
+/** The parameter space of a layers model's trainable weights, in their order. */
+function spaceOf(model: tf.LayersModel): ParamSpace {
+  return new ParamSpace(model.trainableWeights.map((w) => w.read() as tf.Variable), 'thetaFeed');
 }
 
-/** Sets a layers model's trainable weights from a flattened θ. */
+/** θ of a layers model, flattened in the order of its trainable weights. */
+export function readTheta(model: tf.LayersModel): Float32Array {
+  return spaceOf(model).read();
+}
+
+/** Sets a layers model's trainable weights from a flattened θ, bit for bit. */
 export function writeTheta(model: tf.LayersModel, theta: Float32Array): void {
-  const size = model.trainableWeights.reduce((s, w) => s + w.read().size, 0);
-  if (theta.length !== size) throw new Error(`thetaFeed: a frame's θ has ${theta.length} values, the model ${size}`);
-  let at = 0;
-  for (const w of model.trainableWeights) {
-    const v = w.read();
-    const n = v.size;
-    const t = tf.tensor(theta.subarray(at, at + n), v.shape, 'float32');
-    w.write(t);
-    t.dispose();
-    at += n;
-  }
+  spaceOf(model).assignHost(theta);
 }
 
 /**

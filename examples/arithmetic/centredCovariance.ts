@@ -28,7 +28,7 @@ import { installSecondOrderGradients, NonConvergenceError, ParamSpace, topEigenp
 import { gradientCovarianceProduct } from '../../src/engine/basis/gradientCovarianceBasis.js';
 import type { TrajectoryKind } from '../../src/index.js';
 import backfillModel from './backfillModel.js';
-import { clusterQuality, type ArithmeticLabels } from './evaluation.js';
+import { bestEligibleCluster, runLabels } from './evaluation.js';
 
 /** One row: a trajectory kind along one direction (or the exact loss) at one HDBSCAN size. */
 export interface CovarianceRow {
@@ -87,16 +87,14 @@ export async function centredCovariance(
     ...model, vectors: found.map((v) => Float32Array.from(v)), out, overwrite: true,
     onProgress: (done, total) => done % 25 === 0 && say(`backfill ${done}/${total} checkpoints`),
   });
-  const meta = run.manifest.probeMeta as Record<string, ArrayLike<number | boolean>>;
-  const labels: ArithmeticLabels = { place: meta.place as ArrayLike<number>, carry: meta.carry };
+  const labels = runLabels(run.manifest, 'centredCovariance');
   const kinds: TrajectoryKind[] = ['polca', 'polca-first', 'loss'];
   const rows: CovarianceRow[] = [];
   for (const [minClusterSize, minSamples] of o.sizes) {
     const result = await clustersCommand(out, { kinds, minClusterSize, minSamples });
     for (const kind of kinds) {
       for (const c of result.clusterings.get(kind) ?? []) {
-        const q = c.event.clusters.map((cl) => clusterQuality(cl.members, labels)).filter((x) => x.eligible);
-        const best = q.length > 0 ? q.reduce((m, x) => (x.homogeneity > m.homogeneity ? x : m)) : undefined;
+        const best = bestEligibleCluster(c.event.clusters, labels);
         rows.push({
           minClusterSize, minSamples, kind, basisId: c.event.basisId, oscillatory: c.oscillatory, clusters: c.event.clusters.length,
           best: best?.homogeneity ?? Number.NaN, size: best?.size ?? 0,

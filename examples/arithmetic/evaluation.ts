@@ -174,6 +174,25 @@ export function evaluateClusters(events: readonly ClustersEvent[], labels: Arith
 }
 
 /**
+ * The most carry-homogeneous of `clusters` among the eligible ones (METHOD.md
+ * §5: over 85% of their carry members in the 10s or 100s place), or
+ * `undefined` when none is eligible.
+ *
+ * @example
+ * ```ts
+ * bestEligibleCluster(event.clusters, labels)?.homogeneity; // e.g. 0.435
+ * ```
+ */
+export function bestEligibleCluster(clusters: readonly { members: ArrayLike<number> }[], labels: ArithmeticLabels): CarryQuality | undefined {
+  let best: CarryQuality | undefined;
+  for (const c of clusters) {
+    const q = clusterQuality(c.members, labels);
+    if (q.eligible && (best === undefined || q.homogeneity > best.homogeneity)) best = q;
+  }
+  return best;
+}
+
+/**
  * The top `k` eligible clusters over all basis vectors, by carry homogeneity
  * (ties: higher F1, then lower basis id, then lower cluster id).
  *
@@ -228,6 +247,17 @@ export function arithmeticLabels(probeMeta: Record<string, ProbeMetaColumn>, n: 
     else return undefined;
   }
   return { place: p, carry: c };
+}
+
+/**
+ * The arithmetic labels of a run directory's manifest; throws, naming
+ * `owner`, when its probe metadata has no digit places and carries (a run
+ * the demo did not record).
+ */
+export function runLabels(manifest: { probeMeta?: Record<string, ProbeMetaColumn>; numProbe: number }, owner: string): ArithmeticLabels {
+  const labels = arithmeticLabels(manifest.probeMeta ?? {}, manifest.numProbe);
+  if (!labels) throw new Error(`${owner}: the run's probe metadata has no 'place' and 'carry' columns of ${manifest.numProbe} digit places and carries (a run of the addition demo has them)`);
+  return labels;
 }
 
 /**

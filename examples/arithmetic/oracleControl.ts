@@ -29,7 +29,7 @@ import type { BasisEvent, TrajectoryKind } from '../../src/index.js';
 import { TrajectoryBuilder, type TrajectoryMatrix } from '../../src/analysis/index.js';
 import { orthonormalizeAgainst } from '../../src/engine/index.js';
 import { mulberry32, normalArray } from './prng.js';
-import { clusterQuality, type ArithmeticLabels } from './evaluation.js';
+import { bestEligibleCluster, runLabels, type ArithmeticLabels } from './evaluation.js';
 import backfillModel from './backfillModel.js';
 import { stepDirections } from './pathClosure.js';
 
@@ -112,21 +112,19 @@ export async function oracleControl(
 
   const kinds: TrajectoryKind[] = ['polca', 'polca-first', 'loss'];
   const result = await clustersCommand(out, { kinds, minClusterSize: o.minClusterSize, minSamples: o.minSamples });
-  const meta = run.manifest.probeMeta as Record<string, ArrayLike<number | boolean>>;
-  const labels: ArithmeticLabels = { place: meta.place as ArrayLike<number>, carry: meta.carry };
+  const labels = runLabels(run.manifest, 'oracleControl');
   const rows: ControlRow[] = [];
   for (const kind of kinds) {
     for (const c of result.clusterings.get(kind) ?? []) {
-      const q = c.event.clusters.map((cl) => clusterQuality(cl.members, labels)).filter((x) => x.eligible);
-      const best = q.reduce((m, x) => (x.homogeneity > m.homogeneity ? x : m), { homogeneity: -Infinity, size: 0 } as { homogeneity: number; size: number });
+      const best = bestEligibleCluster(c.event.clusters, labels);
       rows.push({
         kind,
         role: kind === 'loss' ? 'displacement' : roles[c.event.basisId],
         basisId: c.event.basisId,
         oscillatory: c.oscillatory,
         clusters: c.event.clusters.length,
-        best: q.length > 0 ? Math.max(...q.map((x) => x.homogeneity)) : NaN,
-        size: best.size,
+        best: best?.homogeneity ?? NaN,
+        size: best?.size ?? 0,
       });
     }
   }

@@ -24,6 +24,7 @@ import { directionalDerivatives, ParamSpace, stepEigenpairs, type ProbeClosure }
 import { readParams, readRun } from '../../src/sinks/arrow/index.js';
 import { capture, type Capture } from './oracleControl.js';
 import backfillModel from './backfillModel.js';
+import { runLabels } from './evaluation.js';
 
 /** Sums over a path of kept θ (see {@link pathClosure}). */
 export interface PathSums {
@@ -156,8 +157,7 @@ if (import.meta.url === `file://${process.argv[1]}`) {
       const k = Number(opts.pcs);
       const pcs = k > 0 ? await stepDirections(thetas, k) : { vectors: [], shares: [] };
       const s = pathClosure(thetas, params, probe, pcs.vectors);
-      const meta = run.manifest.probeMeta as Record<string, ArrayLike<number | boolean>>;
-      const labels = { place: meta.place as ArrayLike<number>, carry: meta.carry };
+      const labels = runLabels(run.manifest, 'pathClosure');
       const rest = Float64Array.from(s.full, (v, x) => v - s.chord[x]);
       const f = (x: number) => x.toFixed(3);
       const row = (name: string, c: Capture) =>

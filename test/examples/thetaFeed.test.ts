@@ -76,7 +76,7 @@ describe('the θ feed', () => {
     const gap = Buffer.concat([encodeFrame(frames[0]), encodeFrame(frames[2])]);
     await expect(playFrames(model, [probe], readFrames(chunks(gap, [gap.length])))).rejects.toThrow(/frame for step 2 after step 0/);
     expect(seen.at(-1)!.at).toBe('end');
-    expect(() => writeTheta(model, new Float32Array(5))).toThrow(/θ has 5 values, the model 4/);
+    expect(() => writeTheta(model, new Float32Array(5))).toThrow(/vector 'theta' must have length P = 4, got 5/);
     model.dispose();
   });
 });

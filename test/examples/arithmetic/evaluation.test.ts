@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { formatQualityTable, TrajectoryMatrix } from '../../../src/analysis/index.js';
 import type { ClustersEvent } from '../../../src/index.js';
-import { arithmeticLabels, clusterQuality, evaluateClusters, qualityTable, topCarryClusters } from '../../../examples/arithmetic/evaluation.js';
+import { arithmeticLabels, bestEligibleCluster, clusterQuality, evaluateClusters, qualityTable, runLabels, topCarryClusters } from '../../../examples/arithmetic/evaluation.js';
 
 // 20 datapoints:
 //   0–4  10s carry     5–7  100s carry     8–9   1000s carry   (10 carry tokens)
@@ -162,5 +162,25 @@ describe('probe labels', () => {
     expect(arithmeticLabels({ place: ['1s', '10s'], carry: [true, 'maybe'] as never }, 2)).toBeUndefined();
     expect(arithmeticLabels({ place: ['1s', '10s'], carry: [true, false] }, 3)).toBeUndefined();
     expect(arithmeticLabels({ text: ['a', 'b'] }, 2)).toBeUndefined();
+  });
+});
+
+describe('bestEligibleCluster and runLabels', () => {
+  it('picks the most carry-homogeneous eligible cluster, counted by hand', () => {
+    // {0,1,2,10}: carries 0–2 all 10s, 3/4 carry → eligible, 0.75.
+    // {0,5,6,14,15}: carries 0,5,6 (10s/100s), 3/5 → eligible, 0.6.
+    // {8,9,0}: carries 8,9 in the 1000s → 1/3 of carries in 10s/100s → not eligible, though 3/3 carry.
+    const clusters = [{ members: [0, 5, 6, 14, 15] }, { members: [8, 9, 0] }, { members: [0, 1, 2, 10] }];
+    const best = bestEligibleCluster(clusters, labels)!;
+    expect(best.homogeneity).toBeCloseTo(3 / 4, 12);
+    expect(best.size).toBe(4);
+    expect(bestEligibleCluster([{ members: [8, 9] }], labels)).toBeUndefined();
+    expect(bestEligibleCluster([], labels)).toBeUndefined();
+  });
+
+  it('reads a run manifest’s labels, and names the owner when it has none', () => {
+    expect(runLabels({ probeMeta: { place: [1, 3], carry: [true, false] }, numProbe: 2 }, 'x')).toEqual({ place: Int8Array.from([1, 3]), carry: Uint8Array.from([1, 0]) });
+    expect(() => runLabels({ probeMeta: { text: ['a'] }, numProbe: 1 }, 'oracleControl')).toThrow(/^oracleControl: the run's probe metadata has no 'place' and 'carry' columns of 1/);
+    expect(() => runLabels({ numProbe: 1 }, 'pathClosure')).toThrow(/^pathClosure: /);
   });
 });
