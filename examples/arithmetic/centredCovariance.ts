@@ -13,6 +13,14 @@
  *   npx tsx examples/arithmetic/centredCovariance.ts runs/keep --centred
  *   npx tsx examples/arithmetic/centredCovariance.ts runs/keep
  *
+ * With `--within a/b`, the directions come from the datapoints of each
+ * exact-loss cluster (HDBSCAN a/b) instead of the whole probe, at the
+ * checkpoint nearest that cluster's break: the centred covariance of one
+ * group that breaks through together spreads what tells its members apart,
+ * which is where a skill hidden inside the group would show.
+ *
+ *   npx tsx examples/arithmetic/centredCovariance.ts runs/keep --centred --within 40/10
+ *
  * Uncentred, with the live basis's steps and seeds, the vectors are those of
  * the demo's compared gradient-covariance basis (the same Ritz values), so the
  * two can be told apart by the centring alone.
@@ -23,6 +31,7 @@ import * as path from 'node:path';
 import { Command, Option } from 'commander';
 import { backfill } from '../../src/run/index.js';
 import { clustersCommand } from '../../src/report/index.js';
+import { clusterBreaks } from '../../src/analysis/index.js';
 import { readParams, readRun } from '../../src/sinks/arrow/index.js';
 import { installSecondOrderGradients, NonConvergenceError, ParamSpace, topEigenpairs, type Eigenpairs } from '../../src/engine/index.js';
 import { gradientCovarianceProduct } from '../../src/engine/basis/gradientCovarianceBasis.js';
@@ -43,31 +52,65 @@ export interface CovarianceRow {
   size: number;
 }
 
+/** Where directions are found: a kept checkpoint, and optionally the datapoints whose gradients count. */
+export interface CovarianceTarget {
+  step: number;
+  /** Probe indices (an exact-loss cluster); all datapoints when absent. */
+  members?: readonly number[];
+}
+
+/**
+ * One target per cluster of the exact loss (HDBSCAN `minClusterSize`/`minSamples`):
+ * the kept checkpoint nearest the break point of the cluster's median curve
+ * (METHOD.md §4), with the cluster's members, ordered by that step.
+ */
+export async function lossClusterTargets(dir: string, minClusterSize: number, minSamples: number, keptSteps: readonly number[]): Promise<CovarianceTarget[]> {
+  const result = await clustersCommand(dir, { kinds: ['loss'], minClusterSize, minSamples, write: false });
+  const c = (result.clusterings.get('loss') ?? [])[0];
+  if (!c || c.event.clusters.length === 0) throw new Error(`centredCovariance: option '--within ${minClusterSize}/${minSamples}' finds no exact-loss cluster in ${dir}`);
+  const breaks = clusterBreaks(c.event, c.trajectories, { delta: result.delta, tau: result.tau, round: true });
+  const nearest = (s: number) => keptSteps.reduce((m, k) => (Math.abs(k - s) < Math.abs(m - s) ? k : m), keptSteps[0]);
+  return c.event.clusters
+    .map((cl, i) => ({ step: nearest(Number.isFinite(breaks[i].median.step) ? breaks[i].median.step : 0), members: Array.from(cl.members) }))
+    .sort((a, b) => a.step - b.step);
+}
+
 /** Computes the directions, backfills the run along them, and clusters; returns the rows, the Ritz values and the backfill's directory. */
 export async function centredCovariance(
   dir: string,
-  o: { centred: boolean; steps: readonly number[]; k: number; sizes: readonly [number, number][]; onLine?: (s: string) => void },
+  o: {
+    centred: boolean;
+    steps: readonly number[];
+    k: number;
+    sizes: readonly [number, number][];
+    /** Directions per exact-loss cluster at this HDBSCAN size, in place of `steps` (see {@link lossClusterTargets}). */
+    within?: readonly [number, number];
+    onLine?: (s: string) => void;
+  },
 ) {
   const say = o.onLine ?? (() => undefined);
   const run = await readRun(dir);
   const { params: records } = await readParams(dir);
+  const targets: CovarianceTarget[] = o.within
+    ? await lossClusterTargets(dir, o.within[0], o.within[1], records.map((r) => r.step))
+    : o.steps.map((step) => ({ step }));
   const model = await backfillModel(run.manifest);
   const space = new ParamSpace(model.params);
   const n = run.manifest.numProbe;
   const found: Float64Array[] = [];
-  const values: { step: number; value: number }[] = [];
+  const values: { step: number; value: number; members: number }[] = [];
   // The exact JVP differentiates through the model's backward pass: second derivatives must be right.
   const uninstall = installSecondOrderGradients();
   const initial = space.read();
   try {
-    for (const step of o.steps) {
+    for (const { step, members } of targets) {
       const r = records.find((p) => p.step === step);
       if (!r) throw new Error(`centredCovariance: option 'steps' names step ${step}, but ${dir} kept no θ there`);
       space.assignHost(Float32Array.from(r.theta));
       let res: Eigenpairs;
       try {
         res = await topEigenpairs({
-          matvec: (v) => gradientCovarianceProduct(space, model.probe, v, n, o.centred),
+          matvec: (v) => gradientCovarianceProduct(space, model.probe, v, n, o.centred, members),
           dim: space.size, k: o.k, deflate: found, tol: 1e-3, maxIter: 200, seed: 2000 + step,
         });
       } catch (e) {
@@ -75,14 +118,14 @@ export async function centredCovariance(
         else throw e;
       }
       found.push(...res.vectors);
-      res.values.forEach((value) => values.push({ step, value }));
-      say(`step ${step}: Ritz value ${res.values.map((x) => x.toExponential(4)).join(', ')} (${res.matvecs} products)`);
+      res.values.forEach((value) => values.push({ step, value, members: members?.length ?? n }));
+      say(`step ${step}${members ? ` (${members.length} datapoints)` : ''}: Ritz value ${res.values.map((x) => x.toExponential(4)).join(', ')} (${res.matvecs} products)`);
     }
   } finally {
     space.assignHost(initial);
     uninstall();
   }
-  const out = path.join(dir, o.centred ? 'centred-covariance' : 'covariance');
+  const out = path.join(dir, `${o.within ? 'cluster-' : ''}${o.centred ? 'centred-covariance' : 'covariance'}`);
   await backfill(dir, {
     ...model, vectors: found.map((v) => Float32Array.from(v)), out, overwrite: true,
     onProgress: (done, total) => done % 25 === 0 && say(`backfill ${done}/${total} checkpoints`),
@@ -127,7 +170,8 @@ if (import.meta.url === `file://${process.argv[1]}`) {
     .addOption(new Option('--steps <list>', 'checkpoints to find directions at, comma-separated').default('0,500,1000,1500,2000,2500'))
     .addOption(new Option('--k <n>', 'directions per checkpoint').default('1'))
     .addOption(new Option('--sizes <list>', 'HDBSCAN min_cluster_size/min_samples pairs, comma-separated').default('40/10,60/15,100/25'))
-    .action(async (dir: string, opts: { centred?: boolean; steps: string; k: string; sizes: string }) => {
+    .option('--within <a/b>', 'in place of --steps: directions of each exact-loss cluster (HDBSCAN a/b) at its break, from its members\' gradients only')
+    .action(async (dir: string, opts: { centred?: boolean; steps: string; k: string; sizes: string; within?: string }) => {
       const steps = opts.steps.split(',').map(Number);
       const bad = steps.find((s) => !Number.isInteger(s) || s < 0);
       if (bad !== undefined) throw new Error(`centredCovariance: option '--steps' must list non-negative integers, got '${opts.steps}'`);
@@ -137,7 +181,14 @@ if (import.meta.url === `file://${process.argv[1]}`) {
       if (sizes.some((p) => p.length !== 2 || p.some((x) => !(Number.isInteger(x) && x >= 1)))) {
         throw new Error(`centredCovariance: option '--sizes' must list pairs of positive integers as a/b, got '${opts.sizes}'`);
       }
-      const { rows, out } = await centredCovariance(dir, { centred: opts.centred === true, steps, k, sizes, onLine: (s) => process.stderr.write(`${s}\n`) });
+      let within: [number, number] | undefined;
+      if (opts.within !== undefined) {
+        within = opts.within.split('/').map(Number) as [number, number];
+        if (within.length !== 2 || within.some((x) => !(Number.isInteger(x) && x >= 1))) {
+          throw new Error(`centredCovariance: option '--within' must be a pair of positive integers as a/b, got '${opts.within}'`);
+        }
+      }
+      const { rows, out } = await centredCovariance(dir, { centred: opts.centred === true, steps, k, sizes, within, onLine: (s) => process.stderr.write(`${s}\n`) });
       process.stdout.write(`## ${opts.centred ? 'Centred' : 'Uncentred'} gradient covariance, backfilled (${out})\n${formatCovariance(rows)}\n`);
     });
   await cmd.parseAsync();

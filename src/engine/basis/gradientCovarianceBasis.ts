@@ -74,8 +74,32 @@ export function gradientCovarianceBasis(): BasisBuilder {
  * mean over datapoints taken off before the backward pass. Its top
  * directions spread the datapoints' gradients around their mean, where the
  * uncentred ones also follow the mean itself (the direction the loss falls).
+ *
+ * With `members` (indices into the probe), only those datapoints' gradients
+ * count: G_Sᵀ G_S v, or centred G_Sᵀ(I − 11ᵀ/|S|)G_S v about their own mean.
+ * The top directions then spread one group of datapoints, such as a cluster
+ * that breaks through together, instead of the whole probe.
+ *
+ * @throws RangeError when `members` is empty or names an index outside [0, n).
  */
-export function gradientCovarianceProduct(space: ParamSpace, probe: ProbeClosure, v: ArrayLike<number>, n: number, centre = false): Float32Array {
+export function gradientCovarianceProduct(
+  space: ParamSpace,
+  probe: ProbeClosure,
+  v: ArrayLike<number>,
+  n: number,
+  centre = false,
+  members?: ArrayLike<number>,
+): Float32Array {
+  let mask: Uint8Array | null = null;
+  if (members !== undefined) {
+    if (members.length === 0) throw new RangeError('gradientCovarianceProduct: option \'members\' is empty');
+    mask = new Uint8Array(n);
+    for (let i = 0; i < members.length; i++) {
+      const x = members[i];
+      if (!(Number.isInteger(x) && x >= 0 && x < n)) throw new RangeError(`gradientCovarianceProduct: option 'members' holds ${x}, not an index in [0, ${n})`);
+      mask[x] = 1;
+    }
+  }
   const flat = space.toDevice(v);
   let gv: Float32Array;
   try {
@@ -88,11 +112,17 @@ export function gradientCovarianceProduct(space: ParamSpace, probe: ProbeClosure
   } finally {
     flat.dispose();
   }
+  if (mask !== null) for (let x = 0; x < n; x++) if (mask[x] === 0) gv[x] = 0;
   if (centre) {
     let mean = 0;
-    for (const x of gv) mean += x;
-    mean /= n;
-    for (let x = 0; x < n; x++) gv[x] -= mean;
+    let count = 0;
+    for (let x = 0; x < n; x++) {
+      if (mask !== null && mask[x] === 0) continue;
+      mean += gv[x];
+      count++;
+    }
+    mean /= count;
+    for (let x = 0; x < n; x++) if (mask === null || mask[x] === 1) gv[x] -= mean;
   }
   let out: tf.Tensor1D;
   try {

@@ -106,6 +106,31 @@ describe('gradientCovarianceProduct', () => {
     expect(norm(plain.map((x, i) => x - want[i]))).toBeGreaterThan(1e-2 * norm(want));
     m.dispose();
   });
+  it.each(['linear', 'quadratic'] as const)('restricted to members, equals G_Sᵀ(I − 11ᵀ/|S|)G_S v with the rows picked by hand (%s)', (kind) => {
+    const m = tinyModel(kind);
+    const space = new ParamSpace(m.params);
+    const v = values(P, 23);
+    const members = [4, 1, 3];
+    const numTensors = tf.memory().numTensors;
+    const plain = gradientCovarianceProduct(space, m.probe, v, N, false, members);
+    const centred = gradientCovarianceProduct(space, m.probe, v, N, true, members);
+    expect(tf.memory().numTensors).toBe(numTensors);
+    const GS = members.map((x) => m.G(m.theta)[x]);
+    const mean = Array.from({ length: P }, (_, i) => GS.reduce((s, row) => s + row[i], 0) / members.length);
+    const wantPlain = matVec(covariance(GS), v);
+    const wantCentred = matVec(covariance(GS.map((row) => row.map((g, i) => g - mean[i]))), v);
+    for (let i = 0; i < P; i++) {
+      expect(Math.abs(plain[i] - wantPlain[i])).toBeLessThan(1e-5 * norm(wantPlain));
+      expect(Math.abs(centred[i] - wantCentred[i])).toBeLessThan(1e-5 * norm(wantCentred));
+    }
+    // The rows left out count: the whole probe's product is another vector.
+    const all = matVec(covariance(m.G(m.theta)), v);
+    expect(norm(all.map((x, i) => x - wantPlain[i]))).toBeGreaterThan(1e-2 * norm(wantPlain));
+    expect(() => gradientCovarianceProduct(space, m.probe, v, N, true, [])).toThrow(/option 'members' is empty/);
+    expect(() => gradientCovarianceProduct(space, m.probe, v, N, true, [0, N])).toThrow(/option 'members' holds 5, not an index in \[0, 5\)/);
+    expect(tf.memory().numTensors).toBe(numTensors);
+    m.dispose();
+  });
 });
 
 describe('gradientCovarianceBasis builder', () => {

@@ -1,10 +1,15 @@
 import { describe, it, expect } from 'vitest';
+import * as tf from '@tensorflow/tfjs';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { spawnSync } from 'node:child_process';
 import { readRun } from '../../../src/sinks/arrow/readRun.js';
-import { centredCovariance, formatCovariance } from '../../../examples/arithmetic/centredCovariance.js';
+import { readParams } from '../../../src/sinks/arrow/index.js';
+import { ParamSpace } from '../../../src/engine/index.js';
+import { centredCovariance, formatCovariance, lossClusterTargets } from '../../../examples/arithmetic/centredCovariance.js';
+import backfillModel from '../../../examples/arithmetic/backfillModel.js';
+import { jacobiEigen } from '../../helpers/jacobi.js';
 
 describe('centredCovariance on a quick run', () => {
   it('finds, uncentred, the live basis’s Ritz values; centred, no larger a top one; and clusters the backfill', async () => {
@@ -43,5 +48,45 @@ describe('centredCovariance on a quick run', () => {
     const shown = /^\| loss \| ([\d.]+|-)/m.exec(demo.stdout)?.[1];
     expect(shown).toBeDefined();
     if (shown !== '-') expect(lossOf(plain).best.toFixed(3)).toBe(shown);
+
+    // --within: per exact-loss cluster, the centred covariance of its members' gradients only.
+    const kept = (await readParams(dir)).params;
+    const targets = await lossClusterTargets(dir, 12, 3, kept.map((p) => p.step));
+    expect(targets.length).toBeGreaterThan(0);
+    const seen = new Set<number>();
+    for (const t of targets) {
+      expect(kept.some((p) => p.step === t.step)).toBe(true);
+      expect(t.members!.length).toBeGreaterThanOrEqual(12);
+      for (const x of t.members!) {
+        expect(seen.has(x)).toBe(false); // HDBSCAN clusters are disjoint
+        seen.add(x);
+      }
+    }
+    const within = await centredCovariance(dir, { centred: true, steps: [], k: 1, sizes, within: [12, 3] });
+    expect(within.values.map((v) => v.step)).toEqual(targets.map((t) => t.step));
+    expect(within.values.map((v) => v.members)).toEqual(targets.map((t) => t.members!.length));
+    expect(within.rows.filter((x) => x.kind === 'polca')).toHaveLength(targets.length);
+    expect(lossOf(within).best).toEqual(lossOf(plain).best);
+    // Brute force for the first target (nothing deflated yet): each member's gradient by its own
+    // backward pass, the centred m × m Gram matrix in float64; its top eigenvalue is the top one of
+    // G_Sᵀ(I − 11ᵀ/m)G_S.
+    const { members, step } = targets[0];
+    const model = await backfillModel((await readRun(dir)).manifest);
+    const space = new ParamSpace(model.params);
+    space.assignHost(Float32Array.from(kept.find((p) => p.step === step)!.theta));
+    const rows = members!.map((x) => {
+      const { grads } = tf.variableGrads(() => tf.tidy(() => tf.sum(tf.gather(model.probe(), [x]))) as tf.Scalar, model.params);
+      const flat = space.flattenLike(model.params.map((p) => grads[p.name]));
+      const host = Float64Array.from(flat.dataSync());
+      [flat, ...Object.values(grads)].forEach((g) => g.dispose());
+      return host;
+    });
+    const m = rows.length;
+    const mean = new Float64Array(space.size);
+    for (const r of rows) for (let i = 0; i < space.size; i++) mean[i] += r[i] / m;
+    const centredRows = rows.map((r) => r.map((g, i) => g - mean[i]));
+    const gram = centredRows.map((a) => centredRows.map((b) => a.reduce((acc, g, i) => acc + g * b[i], 0)));
+    const top = Math.max(...jacobiEigen(gram).values);
+    expect(Math.abs(within.values[0].value - top)).toBeLessThan(2e-3 * top);
   }, 600_000);
 });
