@@ -71,6 +71,7 @@ export async function lossClusterTargets(dir: string, minClusterSize: number, mi
   const breaks = clusterBreaks(c.event, c.trajectories, { delta: result.delta, tau: result.tau, round: true });
   const nearest = (s: number) => keptSteps.reduce((m, k) => (Math.abs(k - s) < Math.abs(m - s) ? k : m), keptSteps[0]);
   return c.event.clusters
+    // A median curve with no break point (too few checkpoints around it) is taken at the first kept step.
     .map((cl, i) => ({ step: nearest(Number.isFinite(breaks[i].median.step) ? breaks[i].median.step : 0), members: Array.from(cl.members) }))
     .sort((a, b) => a.step - b.step);
 }
@@ -177,17 +178,15 @@ if (import.meta.url === `file://${process.argv[1]}`) {
       if (bad !== undefined) throw new Error(`centredCovariance: option '--steps' must list non-negative integers, got '${opts.steps}'`);
       const k = Number(opts.k);
       if (!(Number.isInteger(k) && k >= 1)) throw new Error(`centredCovariance: option '--k' must be a positive integer, got '${opts.k}'`);
-      const sizes = opts.sizes.split(',').map((p) => p.split('/').map(Number) as [number, number]);
-      if (sizes.some((p) => p.length !== 2 || p.some((x) => !(Number.isInteger(x) && x >= 1)))) {
-        throw new Error(`centredCovariance: option '--sizes' must list pairs of positive integers as a/b, got '${opts.sizes}'`);
-      }
-      let within: [number, number] | undefined;
-      if (opts.within !== undefined) {
-        within = opts.within.split('/').map(Number) as [number, number];
-        if (within.length !== 2 || within.some((x) => !(Number.isInteger(x) && x >= 1))) {
-          throw new Error(`centredCovariance: option '--within' must be a pair of positive integers as a/b, got '${opts.within}'`);
+      const pair = (text: string, option: string) => {
+        const p = text.split('/').map(Number);
+        if (p.length !== 2 || p.some((x) => !(Number.isInteger(x) && x >= 1))) {
+          throw new Error(`centredCovariance: option '${option}' takes pairs of positive integers as a/b, got '${text}'`);
         }
-      }
+        return p as [number, number];
+      };
+      const sizes = opts.sizes.split(',').map((p) => pair(p, '--sizes'));
+      const within = opts.within === undefined ? undefined : pair(opts.within, '--within');
       const { rows, out } = await centredCovariance(dir, { centred: opts.centred === true, steps, k, sizes, within, onLine: (s) => process.stderr.write(`${s}\n`) });
       process.stdout.write(`## ${opts.centred ? 'Centred' : 'Uncentred'} gradient covariance, backfilled (${out})\n${formatCovariance(rows)}\n`);
     });

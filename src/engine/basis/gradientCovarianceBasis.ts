@@ -90,14 +90,15 @@ export function gradientCovarianceProduct(
   centre = false,
   members?: ArrayLike<number>,
 ): Float32Array {
-  let mask: Uint8Array | null = null;
+  // 0/1 weight per datapoint: the rows of G that count.
+  let weight: Uint8Array | null = null;
   if (members !== undefined) {
     if (members.length === 0) throw new RangeError('gradientCovarianceProduct: option \'members\' is empty');
-    mask = new Uint8Array(n);
+    weight = new Uint8Array(n);
     for (let i = 0; i < members.length; i++) {
       const x = members[i];
       if (!(Number.isInteger(x) && x >= 0 && x < n)) throw new RangeError(`gradientCovarianceProduct: option 'members' holds ${x}, not an index in [0, ${n})`);
-      mask[x] = 1;
+      weight[x] = 1;
     }
   }
   const flat = space.toDevice(v);
@@ -112,18 +113,17 @@ export function gradientCovarianceProduct(
   } finally {
     flat.dispose();
   }
-  if (mask !== null) for (let x = 0; x < n; x++) if (mask[x] === 0) gv[x] = 0;
+  const w = (x: number) => (weight === null ? 1 : weight[x]);
+  let mean = 0;
   if (centre) {
-    let mean = 0;
     let count = 0;
     for (let x = 0; x < n; x++) {
-      if (mask !== null && mask[x] === 0) continue;
-      mean += gv[x];
-      count++;
+      mean += w(x) * gv[x];
+      count += w(x);
     }
     mean /= count;
-    for (let x = 0; x < n; x++) if (mask === null || mask[x] === 1) gv[x] -= mean;
   }
+  for (let x = 0; x < n; x++) gv[x] = w(x) * (gv[x] - mean);
   let out: tf.Tensor1D;
   try {
     out = tf.tidy(() => {
