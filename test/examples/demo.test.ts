@@ -6,7 +6,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { spawn, spawnSync } from 'node:child_process';
 import { lastValueFrom, toArray } from 'rxjs';
-import { DEMO_PLANS, demoClusterSizes, demoPlan, noMidSumColumn, overrideFlags, parseDemoArgs, type DemoOverrides } from '../../examples/demo.js';
+import { DEMO_PLANS, demoClusterSizes, demoPlan, noMidSumColumn, overrideFlags, paperOrder, parseDemoArgs, type DemoOverrides } from '../../examples/demo.js';
 import { problemText } from '../../examples/arithmetic/data.js';
 import { createArithmeticLayersModel } from '../../examples/arithmetic/layers.js';
 import { encodeFrame, readTheta } from '../../examples/thetaFeed.js';
@@ -44,6 +44,15 @@ describe('npm run demo -- --quick', () => {
     expect(text).toMatch(/\| hessian \(top eigenvectors\), first-order POLCA \|/);
     expect(text).toMatch(/\| random orthonormal, POLCA \(secant\) \|/);
     expect(text).toMatch(/HDBSCAN: min_cluster_size 12, min_samples 3 \(scaled sizes for N = 600\)/);
+    // The closing line reads off the tables above it: the best POLCA row over both bases, and the exact loss.
+    const firstOf = (line: string | undefined) => (line === undefined ? undefined : Number(line.split('|')[2].trim().split(' / ')[0]));
+    const lines = text.split('\n');
+    const polcaBest = Math.max(...lines.filter((l) => /^\| (hessian|random).*POLCA/.test(l)).map(firstOf).filter((h): h is number => h !== undefined && !Number.isNaN(h)));
+    const lossBest = firstOf(lines.find((l) => l.startsWith('| loss |')));
+    const order = lines.find((l) => l.startsWith("paper's order"));
+    expect(order).toBeDefined();
+    if (Number.isFinite(polcaBest)) expect(order).toContain(`POLCA ${polcaBest.toFixed(3)} (`);
+    if (lossBest !== undefined && !Number.isNaN(lossBest)) expect(order).toContain(`exact loss ${lossBest.toFixed(3)}`);
 
     const run = await readRun(out, { strict: true });
     expect(run.complete).toBe(true);
@@ -174,6 +183,21 @@ describe('npm run demo -- --quick with its log on a full disk', () => {
       fs.rmSync(base, { recursive: true, force: true });
     }
   }, 600_000);
+});
+
+describe('paperOrder', () => {
+  it('compares the best POLCA cluster of any basis with the best exact-loss cluster', () => {
+    const rows = [
+      { kind: 'hessian, POLCA (secant)', topHomogeneity: [0.2, 0.1] },
+      { kind: 'random, POLCA (secant)', topHomogeneity: [] },
+      { kind: 'gradient covariance, first-order POLCA', topHomogeneity: [0.435] },
+    ];
+    expect(paperOrder(rows, { topHomogeneity: [0.37, 0.08] })).toBe(
+      "paper's order (best eligible carry homogeneity): POLCA 0.435 (gradient covariance, first-order POLCA), exact loss 0.370, difference +0.065",
+    );
+    expect(paperOrder(rows.slice(0, 1), { topHomogeneity: [0.5] })).toMatch(/POLCA 0\.200 \(hessian, POLCA \(secant\)\), exact loss 0\.500, difference -0\.300$/);
+    expect(paperOrder(rows.slice(1, 2), undefined)).toBe("paper's order (best eligible carry homogeneity): POLCA no eligible cluster, exact loss no eligible cluster");
+  });
 });
 
 describe('demo experiment overrides', () => {
