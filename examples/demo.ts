@@ -72,6 +72,37 @@ export interface DemoPlan {
   clusterSizes?: 'scaled' | 'paper';
 }
 
+/** File in every run directory of the demo recording the model it trained ({@link DemoRecord}). */
+export const DEMO_RECORD_FILE = 'demo.json';
+
+/**
+ * What a demo run directory needs beyond polca's own files for `polca
+ * backfill` to rebuild its model (`examples/arithmetic/backfillModel.ts`):
+ * the configuration after every override (shape, seed, schedule). The probe
+ * set needs no record; the run's labels table holds each problem's text.
+ */
+export interface DemoRecord {
+  config: ArithmeticConfig;
+  probeSize: number;
+  hessianSize: number;
+}
+
+/**
+ * Writes {@link DEMO_RECORD_FILE} into `dir`, unless `dir` already holds a
+ * run: then the run writer refuses the directory, and the record of the run
+ * there stays as it was.
+ */
+function writeDemoRecord(dir: string, plan: DemoPlan): void {
+  if (fs.existsSync(path.join(dir, 'run.json'))) return;
+  const record: DemoRecord = { config: plan.config, probeSize: plan.probeSize, hessianSize: plan.hessianSize };
+  try {
+    fs.mkdirSync(dir, { recursive: true });
+    fs.writeFileSync(path.join(dir, DEMO_RECORD_FILE), JSON.stringify(record, null, 2) + '\n');
+  } catch {
+    // Only backfill needs it, and the run writer reports an unwritable directory as a failed sink.
+  }
+}
+
 /** Bases the demo can compare with the Hessian eigenbasis (`axis` is the LCA baseline). */
 export type ComparedBasis = 'random' | 'shuffled' | 'axis' | 'movement' | 'step-covariance' | 'gradient-covariance';
 
@@ -342,6 +373,7 @@ async function prepare(plan: DemoPlan) {
 /** A comparison tracker: the main run's schedule along another basis, logged to `<out>/bases/<kind>`. */
 function comparedTracker(plan: DemoPlan, out: string, kind: ComparedBasis, setup: Awaited<ReturnType<typeof prepare>>) {
   const dir = basisDir(out, kind);
+  writeDemoRecord(dir, plan);
   return {
     kind,
     dir,
@@ -448,6 +480,7 @@ export async function runDemo(o: DemoOptions = {}): Promise<string> {
   const kinds = where === 'none' ? [] : plan.compare;
 
   const setup = await prepare(plan);
+  writeDemoRecord(out, plan);
   const polca = polcaCallback({
     ...setup.common,
     basis: { kind: 'hessian', every: plan.basisEvery, k: 1, maxVectors: plan.maxVectors },

@@ -95,7 +95,7 @@ export async function centredCovariance(
   const targets: CovarianceTarget[] = o.within
     ? await lossClusterTargets(dir, o.within[0], o.within[1], records.map((r) => r.step))
     : o.steps.map((step) => ({ step }));
-  const model = await backfillModel(run.manifest);
+  const model = await backfillModel(run.manifest, dir);
   const space = new ParamSpace(model.params);
   const n = run.manifest.numProbe;
   const found: Float64Array[] = [];

@@ -106,7 +106,7 @@ export async function oracleControl(
   const out = path.join(dir, 'oracle');
   // --reuse clusters an earlier backfill again (other HDBSCAN sizes) without recomputing it.
   if (!o.reuse) {
-    const model = await backfillModel(run.manifest);
+    const model = await backfillModel(run.manifest, dir);
     await backfill(dir, { ...model, vectors, out, overwrite: true });
   }
 

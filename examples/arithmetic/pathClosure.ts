@@ -151,7 +151,7 @@ if (import.meta.url === `file://${process.argv[1]}`) {
       if (path[0]?.step !== from || path.at(-1)?.step !== to) {
         throw new Error(`pathClosure: ${dir} kept no θ at step ${path[0]?.step !== from ? from : to} (kept ${records[0]?.step}…${records.at(-1)?.step})`);
       }
-      const { params, probe } = await backfillModel(run.manifest);
+      const { params, probe } = await backfillModel(run.manifest, dir);
       const t0 = Date.now();
       const thetas = path.map((r) => r.theta);
       const k = Number(opts.pcs);

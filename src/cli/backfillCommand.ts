@@ -14,7 +14,8 @@ export interface BackfillModel {
 
 /**
  * `polca backfill <dir> --model <module>`: the module's default export
- * receives the run's manifest and rebuilds the model (same architecture,
+ * receives the run's manifest and the run directory (for any file the
+ * training script left there) and rebuilds the model (same architecture,
  * any weights) and the probe set. The run (θ table included) is verified
  * first: damage fails the command, naming the files, unless `allowPartial`
  * (then backfill uses the intact prefix of the events only, and the drop is reported).
@@ -22,11 +23,11 @@ export interface BackfillModel {
 export async function backfillCommand(dir: string, o: { model: string; out?: string; overwrite?: boolean; allowPartial?: boolean }): Promise<BackfillResult> {
   const { limit } = await requireIntactRun(dir, 'polca backfill', { allowPartial: o.allowPartial });
   const manifest: RunManifest = await readManifest(dir, 'polca backfill');
-  const mod = (await import(pathToFileURL(path.resolve(o.model)).href)) as { default?: (m: RunManifest) => BackfillModel | Promise<BackfillModel> };
+  const mod = (await import(pathToFileURL(path.resolve(o.model)).href)) as { default?: (m: RunManifest, dir: string) => BackfillModel | Promise<BackfillModel> };
   if (typeof mod.default !== 'function') {
-    throw new Error(`polca backfill: --model ${o.model} must default-export a function (manifest) => { params, probe }`);
+    throw new Error(`polca backfill: --model ${o.model} must default-export a function (manifest, dir) => { params, probe }`);
   }
-  const model = await mod.default(manifest);
+  const model = await mod.default(manifest, dir);
   let last = -1;
   return backfill(dir, {
     ...model,

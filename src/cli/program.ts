@@ -103,7 +103,7 @@ export function buildProgram(): Command {
     .command('backfill')
     .description('complete every basis vector trajectory from step 0 (run recorded with keepParams)')
     .argument('<dir>', 'run directory')
-    .requiredOption('--model <module>', 'module whose default export (manifest) => { params, probe } rebuilds the model and probe')
+    .requiredOption('--model <module>', 'module whose default export (manifest, dir) => { params, probe } rebuilds the model and probe')
     .option('--out <dir>', 'output run directory (default <dir>/backfill)')
     .option('--overwrite', 'replace an existing output run')
     .option('--allow-partial', 'use the intact prefix of a damaged run directory (and say what was dropped) instead of failing')

@@ -16,7 +16,8 @@ describe('centredCovariance on a quick run', () => {
     const dir = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'polca-centred-')), 'run');
     const demo = spawnSync(
       'npm',
-      ['run', '-s', 'demo', '--', '--quick', '--out', dir, '--keep-params', '--bases', 'inline', '--compare', 'gradient-covariance', '--no-serve'],
+      // Not the quick plan's seed or MLP: backfillModel must take both from the run (its labels and demo.json).
+      ['run', '-s', 'demo', '--', '--quick', '--out', dir, '--keep-params', '--bases', 'inline', '--compare', 'gradient-covariance', '--no-serve', '--seed', '1', '--mlp', '96'],
       { encoding: 'utf8', timeout: 400_000, maxBuffer: 64 * 1024 * 1024 },
     );
     expect(demo.status).toBe(0);
@@ -71,7 +72,7 @@ describe('centredCovariance on a quick run', () => {
     // backward pass, the centred m × m Gram matrix in float64; its top eigenvalue is the top one of
     // G_Sᵀ(I − 11ᵀ/m)G_S.
     const { members, step } = targets[0];
-    const model = await backfillModel((await readRun(dir)).manifest);
+    const model = await backfillModel((await readRun(dir)).manifest, dir);
     const space = new ParamSpace(model.params);
     space.assignHost(Float32Array.from(kept.find((p) => p.step === step)!.theta));
     const rows = members!.map((x) => {
