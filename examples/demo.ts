@@ -16,12 +16,14 @@ import { createHash } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
 import * as tf from '@tensorflow/tfjs';
 import '@tensorflow/tfjs-backend-wasm';
+import { tableToIPC } from 'apache-arrow';
 import { Command, Option } from 'commander';
 import cliProgress from 'cli-progress';
 import { polcaCallback, SECOND_ORDERS, type PolcaEvent, type SecondOrder } from '../src/index.js';
 import { registerWasmKernels } from '../src/engine/index.js';
 import { defaultClusterParams, formatQualityTable, type QualityRow } from '../src/analysis/index.js';
 import { clustersCommand, reportCommand } from '../src/report/index.js';
+import { eventTableSchema, readTableFile } from '../src/sinks/arrow/index.js';
 import { ARITHMETIC_CONFIGS, type ArithmeticConfig } from './arithmetic/configs.js';
 import { carryInto, datapointMeta, makeSplits, midSumColumn, type ArithmeticBatch } from './arithmetic/data.js';
 import { arithmeticLoss, createArithmeticLayersModel, layersData } from './arithmetic/layers.js';
@@ -561,7 +563,10 @@ export async function runDemo(o: DemoOptions = {}): Promise<string> {
     await child;
   }
 
-  for (const dir of [out, ...kinds.map((k) => basisDir(out, k))]) linkPolcaTable(dir);
+  for (const dir of [out, ...kinds.map((k) => basisDir(out, k))]) {
+    // A second copy for other readers: failing to write it costs nothing the run directory needs.
+    await writePolcaIpcFile(dir).catch((e: unknown) => log(`could not write ${path.join(dir, 'polca.ipc')}: ${(e as Error).message}`));
+  }
 
   log('');
   const sizes = demoClusterSizes(plan.probeSize * 4, plan.clusterSizes);
@@ -606,23 +611,21 @@ export function paperOrder(
 }
 
 /**
- * Gives a finished run's POLCA table a second name, `polca.ipc` (a hard link,
- * a copy where links fail), beside the `polca.arrows` that run.json names:
- * tools that pick the Arrow format by extension take `.ipc` (nodejs-polars
- * reads a path only with it), and the discovery issue names that file.
+ * Writes a finished run's POLCA table a second time, as `polca.ipc` in the
+ * Arrow IPC *file* format (the `ARROW1` magic and a footer), beside the
+ * `polca.arrows` stream that run.json names: readers that take `.ipc` as a
+ * file (polars' `read_ipc`, pyarrow's `ipc.open_file`) need the footer, and
+ * the discovery issue names that file. Written under a temporary name and
+ * renamed, so a crash leaves the previous file or none, never half of one.
  */
-export function linkPolcaTable(dir: string): void {
-  const manifest = JSON.parse(fs.readFileSync(path.join(dir, 'run.json'), 'utf8')) as { tables?: Record<string, string> };
+export async function writePolcaIpcFile(dir: string): Promise<void> {
+  const manifest = JSON.parse(fs.readFileSync(path.join(dir, 'run.json'), 'utf8')) as { tables?: Record<string, string>; layout?: number };
   const table = manifest.tables?.polca;
   if (!table || table === 'polca.ipc') return;
-  const from = path.join(dir, table);
+  const { table: polcaTable } = await readTableFile(path.join(dir, table), eventTableSchema('polca', manifest.layout ?? 1), 'demo');
   const to = path.join(dir, 'polca.ipc');
-  fs.rmSync(to, { force: true });
-  try {
-    fs.linkSync(from, to);
-  } catch {
-    fs.copyFileSync(from, to);
-  }
+  fs.writeFileSync(`${to}.partial`, tableToIPC(polcaTable, 'file'));
+  fs.renameSync(`${to}.partial`, to);
 }
 
 /** Progress of the training: a bar on a terminal, a line per tenth of the run otherwise (logs, CI). */
