@@ -8,6 +8,7 @@ import { createPolca, type PolcaTracker } from '../../src/tracker/createPolca.js
 import type { PolcaOptions } from '../../src/tracker/options.js';
 import { recordRun } from '../../src/run/recordRun.js';
 import { backfill } from '../../src/run/backfill.js';
+import { backfillCommand } from '../../src/cli/backfillCommand.js';
 import { replay } from '../../src/sinks/arrow/replay.js';
 import type { PolcaEvent, PolcaIncrementEvent } from '../../src/stream/events.js';
 import { tinyMlp } from '../reference/tinyModels.js';
@@ -107,6 +108,34 @@ describe('recordRun and backfill', () => {
     const lp = live.filter((e): e is PolcaIncrementEvent => e.type === 'polca');
     const rp = replayed.filter((e): e is PolcaIncrementEvent => e.type === 'polca');
     rp.forEach((e, i) => e.values.forEach((v, k) => expect(Array.from(v)).toEqual(Array.from(lp[i].values[k]))));
+  });
+
+  it('polca backfill --model hands the module the manifest and the run directory, and backfills what the API does', async () => {
+    const dir = tmp();
+    await trainAndRecord(dir, { kind: 'hessian', every: 4, k: 1, maxVectors: 2 }, true);
+    // The training script's own record of the model, which only the run directory can give the module.
+    fs.writeFileSync(path.join(dir, 'model.json'), JSON.stringify({ hidden: 6, seed: 5 }));
+    const module = path.join(tmp(), 'model.ts');
+    const tiny = path.resolve('test/reference/tinyModels.ts');
+    fs.writeFileSync(module, [
+      "import * as fs from 'node:fs';",
+      "import * as path from 'node:path';",
+      `import { tinyMlp } from ${JSON.stringify(tiny)};`,
+      'export default (manifest: { numProbe: number }, dir: string) => {',
+      "  const { hidden, seed } = JSON.parse(fs.readFileSync(path.join(dir, 'model.json'), 'utf8'));",
+      "  const m = tinyMlp({ activation: 'tanh', head: 'softmaxLog', hidden, numData: manifest.numProbe, seed });",
+      '  return { params: m.params, probe: () => m.perDatapointLossTf() };',
+      '};',
+    ].join('\n'));
+    const viaCli = await backfillCommand(dir, { model: module, out: path.join(tmp(), 'cli') });
+    const m = tinyMlp({ activation: 'tanh', head: 'softmaxLog', hidden: 6, numData: 10, seed: 5 });
+    const viaApi = await backfill(dir, { params: m.params, probe: () => m.perDatapointLossTf(), out: path.join(tmp(), 'api') });
+    expect(viaCli).toMatchObject({ checkpoints: 7, vectors: 2 });
+    const polca = async (out: string) => (await lastValueFrom(replay(out).pipe(toArray()))).filter((e): e is PolcaIncrementEvent => e.type === 'polca');
+    const [a, b] = [await polca(viaCli.out), await polca(viaApi.out)];
+    expect(a.length).toBe(b.length);
+    a.forEach((e, i) => e.values.forEach((v, k) => expect(Array.from(v)).toEqual(Array.from(b[i].values[k]))));
+    m.dispose();
   });
 
   it('says what is missing when a run kept no parameters', async () => {
