@@ -23,7 +23,7 @@ import { polcaCallback, SECOND_ORDERS, type PolcaEvent, type SecondOrder } from 
 import { registerWasmKernels } from '../src/engine/index.js';
 import { defaultClusterParams, formatQualityTable, type QualityRow } from '../src/analysis/index.js';
 import { clustersCommand, reportCommand } from '../src/report/index.js';
-import { eventTableSchema, readTableFile } from '../src/sinks/arrow/index.js';
+import { eventTableSchema, MANIFEST_FILE, readManifest, readTableFile } from '../src/sinks/arrow/index.js';
 import { ARITHMETIC_CONFIGS, type ArithmeticConfig } from './arithmetic/configs.js';
 import { carryInto, datapointMeta, makeSplits, midSumColumn, type ArithmeticBatch } from './arithmetic/data.js';
 import { arithmeticLoss, createArithmeticLayersModel, layersData } from './arithmetic/layers.js';
@@ -95,7 +95,7 @@ export interface DemoRecord {
  * there stays as it was.
  */
 function writeDemoRecord(dir: string, plan: DemoPlan): void {
-  if (fs.existsSync(path.join(dir, 'run.json'))) return;
+  if (fs.existsSync(path.join(dir, MANIFEST_FILE))) return;
   const record: DemoRecord = { config: plan.config, probeSize: plan.probeSize, hessianSize: plan.hessianSize };
   try {
     fs.mkdirSync(dir, { recursive: true });
@@ -619,13 +619,18 @@ export function paperOrder(
  * renamed, so a crash leaves the previous file or none, never half of one.
  */
 export async function writePolcaIpcFile(dir: string): Promise<void> {
-  const manifest = JSON.parse(fs.readFileSync(path.join(dir, 'run.json'), 'utf8')) as { tables?: Record<string, string>; layout?: number };
-  const table = manifest.tables?.polca;
-  if (!table || table === 'polca.ipc') return;
+  const manifest = await readManifest(dir, 'demo');
+  const table = manifest.tables.polca;
+  if (table === 'polca.ipc') return;
   const { table: polcaTable } = await readTableFile(path.join(dir, table), eventTableSchema('polca', manifest.layout ?? 1), 'demo');
   const to = path.join(dir, 'polca.ipc');
-  fs.writeFileSync(`${to}.partial`, tableToIPC(polcaTable, 'file'));
-  fs.renameSync(`${to}.partial`, to);
+  const partial = `${to}.partial`;
+  try {
+    fs.writeFileSync(partial, tableToIPC(polcaTable, 'file'));
+    fs.renameSync(partial, to);
+  } finally {
+    fs.rmSync(partial, { force: true });
+  }
 }
 
 /** Progress of the training: a bar on a terminal, a line per tenth of the run otherwise (logs, CI). */

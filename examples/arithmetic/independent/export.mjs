@@ -35,8 +35,13 @@ function csvValue(v) {
   return String(v);
 }
 
-function dump(file, name, cols) {
-  if (!fs.existsSync(file)) return;
+// Memberships are optional (only for the adjusted Rand index); every other file must be there.
+function dump(file, name, cols, optional = false) {
+  if (!fs.existsSync(file)) {
+    if (optional) return;
+    console.error(`${file} is missing: is ${run} a finished demo run with a ${kind} basis?`);
+    process.exit(1);
+  }
   const lines = [cols.join(',')];
   for (const r of rows(file)) lines.push(cols.map((c) => csvValue(r[c])).join(','));
   fs.writeFileSync(path.join(out, name), lines.join('\n') + '\n');
@@ -49,5 +54,5 @@ dump(path.join(basis, 'polca.ipc'), 'compared_polca.csv', terms);
 dump(path.join(run, 'polca.ipc'), 'hessian_polca.csv', terms);
 dump(path.join(run, 'labels.arrows'), 'labels.csv', ['datapoint', 'text', 'target', 'place', 'carry']);
 dump(path.join(run, 'losses.arrows'), 'losses.csv', ['step', 'datapoint', 'loss']);
-dump(path.join(basis, 'analysis', 'clusters.arrows'), 'compared_clusters.csv', memberships);
-dump(path.join(run, 'analysis', 'clusters.arrows'), 'hessian_clusters.csv', memberships);
+dump(path.join(basis, 'analysis', 'clusters.arrows'), 'compared_clusters.csv', memberships, true);
+dump(path.join(run, 'analysis', 'clusters.arrows'), 'hessian_clusters.csv', memberships, true);

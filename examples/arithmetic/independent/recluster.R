@@ -99,9 +99,12 @@ evaluate <- function(L, steps, tag, dropIncrease, libcl = NULL) {
 best <- function(tb) { e <- tb[tb$eligible, ]; if (nrow(e)) e[order(-e$carryHom), ][1:min(3, nrow(e)), ] else NULL }
 
 # ---- POLCA trajectories along the gradient-covariance basis (and, for reference, the Hessian basis)
+# polca's own memberships, when the run has them (export.mjs skips a missing analysis/clusters.arrows).
+read_lib <- function(libfile) if (file.exists(libfile)) read.csv(libfile, stringsAsFactors = FALSE) else NULL
+
 run_polca <- function(file, libfile, basisName) {
   p <- read.csv(file)
-  libc <- read.csv(libfile, stringsAsFactors = FALSE)
+  libc <- read_lib(libfile)
   steps <- c(0, sort(unique(p$toStep)))
   res <- list()
   for (col in c("firstOrder", "value")) {
@@ -114,8 +117,8 @@ run_polca <- function(file, libfile, basisName) {
       L <- cbind(0, t(apply(M, 1, cumsum)))      # L_b(x,t) = sum_{i<t} POLCA(x,b,i), t on the checkpoint grid
       tag <- sprintf("%s %s basis %d", basisName, col, bid)
       if (mean(L[, ncol(L)]) > 0) { cat(tag, ": oscillatory (mean projected loss rises), skipped\n"); next }
-      lc <- libc[libc$kind == kind & libc$basisId == bid, ]
-      r <- evaluate(L, steps, tag, TRUE, if (nrow(lc)) lc else libc[0, ])
+      lc <- if (is.null(libc)) NULL else libc[libc$kind == kind & libc$basisId == bid, ]
+      r <- evaluate(L, steps, tag, TRUE, lc)
       res[[tag]] <- r$table
     }
   }
@@ -127,7 +130,7 @@ run_loss <- function(file, libfile) {
   l <- read.csv(file); steps <- sort(unique(l$step))
   L <- matrix(NA, N, length(steps)); L[cbind(l$datapoint + 1, match(l$step, steps))] <- l$loss
   stopifnot(!anyNA(L))
-  libc <- read.csv(libfile, stringsAsFactors = FALSE); lc <- libc[libc$kind == "loss", ]
+  libc <- read_lib(libfile); lc <- if (is.null(libc)) NULL else libc[libc$kind == "loss", ]
   cat(sprintf("exact loss: %d datapoints whose loss rises from step 0 to %d\n", sum(L[, ncol(L)] > L[, 1]), max(steps)))
   r1 <- evaluate(L, steps, "exact loss (no drop filter)", FALSE, lc)
   Lc <- L - L[, 1]
