@@ -507,9 +507,15 @@ export async function runDemo(o: DemoOptions = {}): Promise<string> {
   // sent θ at every checkpoint (training once, not twice), or here.
   const inline = where === 'inline' ? kinds.map((k) => comparedTracker(plan, out, k, setup)) : [];
   let childStep = '';
+  // Once training is over the demo only waits, so the child's progress becomes the demo's.
+  let waiting = false;
+  const onChildLine = (line: string) => {
+    childStep = line;
+    if (waiting) log(`comparison bases: ${line}`);
+  };
   const spawned =
     where === 'child' && kinds.length > 0
-      ? spawnComparedBases({ quick: o.quick, out, kinds, overrides: o.overrides }, (line) => (childStep = line))
+      ? spawnComparedBases({ quick: o.quick, out, kinds, overrides: o.overrides }, onChildLine)
       : undefined;
   const child = spawned?.done;
   // Surface a failure at once, and never leave the rejection unhandled while training runs.
@@ -560,6 +566,7 @@ export async function runDemo(o: DemoOptions = {}): Promise<string> {
   }
   if (child) {
     if (!childError) log(`waiting for the comparison bases (${childStep || 'starting'})`);
+    waiting = true;
     await child;
   }
 
