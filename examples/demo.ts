@@ -25,7 +25,7 @@ import { defaultClusterParams, formatQualityTable, type QualityRow } from '../sr
 import { clustersCommand, reportCommand } from '../src/report/index.js';
 import { eventTableSchema, MANIFEST_FILE, readManifest, readTableFile } from '../src/sinks/arrow/index.js';
 import { ARITHMETIC_CONFIGS, type ArithmeticConfig } from './arithmetic/configs.js';
-import { carryInto, datapointMeta, makeSplits, midSumColumn, type ArithmeticBatch } from './arithmetic/data.js';
+import { carryInto, datapointMeta, makeSplits, midSumColumn, TASK_FORMATS, type ArithmeticBatch, type TaskFormat } from './arithmetic/data.js';
 import { arithmeticLoss, createArithmeticLayersModel, layersData } from './arithmetic/layers.js';
 import { AdamW } from './arithmetic/adamw.js';
 import { arithmeticReportLabels, arithmeticTarget } from './arithmetic/evaluation.js';
@@ -190,6 +190,8 @@ export interface DemoOverrides {
   carryFrom?: number;
   /** Train without columns summing to 5–8 before this step (see {@link DemoPlan.midSumsFrom}). */
   midSumsFrom?: number;
+  /** How problems are shown to the model: the sum written out (`sequence`, default) or one digit asked for per input (`query`, Skill-it's layout). */
+  format?: TaskFormat;
   /** Curvature estimator (see {@link DemoPlan.secondOrder}). */
   secondOrder?: SecondOrder;
   /** HDBSCAN sizes of the demo's tables (see {@link demoClusterSizes}). */
@@ -218,7 +220,7 @@ export function demoClusterSizes(n: number, sizes: 'scaled' | 'paper' = 'scaled'
 /** The plan with `overrides` applied, checked. */
 export function demoPlan(quick: boolean | undefined, overrides: DemoOverrides = {}): DemoPlan {
   const base = DEMO_PLANS[quick ? 'quick' : 'default'];
-  const { lr, schedule, steps, probeSize, seed, layers, dModel, dMlp, every, basisEvery, maxVectors, carryFrom, midSumsFrom, secondOrder, clusterSizes, compare, compareEvery, compareVectors } = overrides;
+  const { lr, schedule, steps, probeSize, seed, layers, dModel, dMlp, every, basisEvery, maxVectors, carryFrom, midSumsFrom, format, secondOrder, clusterSizes, compare, compareEvery, compareVectors } = overrides;
   const bad = (name: string, want: string, got: unknown) => new RangeError(`demo: option '${name}' must be ${want}, got ${JSON.stringify(got)}`);
   if (lr !== undefined && !(lr > 0 && Number.isFinite(lr))) throw bad('lr', 'a positive number', lr);
   if (schedule !== undefined && schedule !== 'constant' && schedule !== 'cosine') throw bad('schedule', "'constant' or 'cosine'", schedule);
@@ -244,6 +246,7 @@ export function demoPlan(quick: boolean | undefined, overrides: DemoOverrides = 
   if (midSumsFrom !== undefined && !(Number.isInteger(midSumsFrom) && midSumsFrom >= 0 && midSumsFrom <= totalSteps)) {
     throw bad('mid-sums-from', `an integer in [0, ${totalSteps}] (the training steps)`, midSumsFrom);
   }
+  if (format !== undefined && !TASK_FORMATS.includes(format)) throw bad('format', TASK_FORMATS.map((x) => `'${x}'`).join(', '), format);
   if (secondOrder !== undefined && !SECOND_ORDERS.includes(secondOrder)) throw bad('second-order', SECOND_ORDERS.map((x) => `'${x}'`).join(', '), secondOrder);
   if (clusterSizes !== undefined && clusterSizes !== 'scaled' && clusterSizes !== 'paper') throw bad('cluster-sizes', "'scaled' or 'paper'", clusterSizes);
   const compared = compare === undefined ? base.compare : compare === 'none' ? [] : compare.split(',');
@@ -271,6 +274,7 @@ export function demoPlan(quick: boolean | undefined, overrides: DemoOverrides = 
       layers: layers ?? base.config.layers,
       dModel: dModel ?? base.config.dModel,
       dMlp: dMlp ?? base.config.dMlp,
+      ...(format === undefined || format === 'sequence' ? {} : { format }),
     },
   };
 }
@@ -295,6 +299,7 @@ const EXPERIMENT_FLAGS: readonly { key: keyof DemoOverrides; flag: string; help:
   { key: 'secondOrder', flag: '--second-order', help: 'curvature estimator of the second-order term', choices: SECOND_ORDERS },
   { key: 'carryFrom', flag: '--carry-from', help: '(a curriculum) no carries into the 10s and 100s in training before this step' },
   { key: 'midSumsFrom', flag: '--mid-sums-from', help: '(a second held-out skill) no 1s, 10s or 100s column summing to 5–8 in training before this step' },
+  { key: 'format', flag: '--format', help: "how problems are shown: the sum written out, or one digit asked for per input (Skill-it's layout, the paper's source)", choices: TASK_FORMATS },
   { key: 'compare', flag: '--compare', help: `bases compared with the Hessian eigenbasis: 'none' or a comma-separated list of ${COMPARED_BASES.join(', ')}`, text: true },
   { key: 'compareEvery', flag: '--compare-every', help: 'steps between vectors of the compared bases' },
   { key: 'compareVectors', flag: '--compare-vectors', help: 'most vectors per compared basis' },
@@ -332,7 +337,7 @@ async function prepare(plan: DemoPlan) {
   await tf.ready();
   registerWasmKernels();
   const cfg = plan.config;
-  const splits = makeSplits({ seed: cfg.seed, probeSize: plan.probeSize, hessianSize: plan.hessianSize });
+  const splits = makeSplits({ seed: cfg.seed, probeSize: plan.probeSize, hessianSize: plan.hessianSize, format: cfg.format });
   const model = createArithmeticLayersModel({ ...cfg, seed: cfg.seed + 1, initStd: cfg.initStd });
   const optimizer = new AdamW({
     lr: cfg.lr, beta1: cfg.beta1, beta2: cfg.beta2, weightDecay: cfg.weightDecay,

@@ -17,7 +17,7 @@ import type { RunManifest } from '../../src/sinks/arrow/index.js';
 import { sparseCrossEntropy } from '../../src/index.js';
 import { DEMO_PLANS, DEMO_RECORD_FILE, type DemoRecord } from '../demo.js';
 import { ARITHMETIC_CONFIGS, type ArithmeticConfig } from './configs.js';
-import { datapointMeta, makeBatch, type ArithmeticBatch } from './data.js';
+import { datapointMeta, inputLength, makeBatch, VOCAB_SIZE, type ArithmeticBatch, type TaskFormat } from './data.js';
 import { createArithmeticLayersModel, layersData } from './layers.js';
 
 /** The model configurations a run may have been made with, the recorded one alone when there is one. */
@@ -41,7 +41,7 @@ function candidateConfigs(dir: string | undefined): { configs: ArithmeticConfig[
  * The probe problems of a run, from its labels: datapoint 4i + k is output
  * token k of problem i, whose text `a+b=s` each of its four rows holds.
  */
-export function probeFromLabels(manifest: RunManifest): ArithmeticBatch {
+export function probeFromLabels(manifest: RunManifest, format: TaskFormat = 'sequence'): ArithmeticBatch {
   const { text, place, carry } = manifest.probeMeta as Record<string, unknown[] | undefined>;
   if (!text || text.length !== manifest.numProbe || manifest.numProbe % 4 !== 0) {
     throw new Error(`backfillModel: the run's labels need a 'text' column of ${manifest.numProbe} rows (4 per problem), got ${text?.length ?? 'none'}`);
@@ -54,7 +54,7 @@ export function probeFromLabels(manifest: RunManifest): ArithmeticBatch {
     a.push(Number(m[1]));
     b.push(Number(m[2]));
   }
-  const batch = makeBatch(a, b);
+  const batch = makeBatch(a, b, format);
   const rebuilt = datapointMeta(batch);
   rebuilt.forEach((d, j) => {
     const same = d.text === text[j] && (place === undefined || Number(place[j]) === batch.place[j]) && (carry === undefined || Boolean(carry[j]) === d.carry);
@@ -65,11 +65,11 @@ export function probeFromLabels(manifest: RunManifest): ArithmeticBatch {
 
 export default async function backfillModel(manifest: RunManifest, dir?: string) {
   await tf.setBackend(manifest.backend === 'wasm' ? 'wasm' : 'cpu');
-  const batch = probeFromLabels(manifest);
   const { configs, source } = candidateConfigs(dir);
   for (const cfg of configs) {
+    const batch = probeFromLabels(manifest, cfg.format);
     const model = createArithmeticLayersModel({ ...cfg, seed: cfg.seed + 1, initStd: cfg.initStd });
-    model.build([null, 11, 12]);
+    model.build([null, inputLength(cfg.format ?? 'sequence'), VOCAB_SIZE]);
     const params = model.trainableWeights.map((w) => w.read() as tf.Variable);
     if (params.reduce((s, p) => s + p.size, 0) !== manifest.numParams) {
       model.dispose();

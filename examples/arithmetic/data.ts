@@ -13,6 +13,12 @@
  *   (it includes carries passed on from further down, as in 150 + 850); the
  *   1s digit never has one, and the 1000s digit has one exactly when it is 1.
  *
+ * The paper takes its data from Skill-it (Chen et al.), whose addition
+ * examples ask for one digit of the sum at a time (`A = 1 2 3 + 4 5 6 , A 2 = ?`).
+ * The `query` format is that layout: one 9-token input per (problem, place),
+ * `123+456=p` with p the power of ten asked for, and the model's next token
+ * is that digit. The datapoints and their labels are the same in both formats.
+ *
  * @packageDocumentation
  */
 import { mulberry32, randomInt, type Rng } from './prng.js';
@@ -29,10 +35,42 @@ export const EQUALS = 11;
 export const TEXT_LENGTH = 12;
 /** Tokens the model reads: the text without its last digit. */
 export const SEQ_LEN = TEXT_LENGTH - 1;
+/**
+ * How a problem is shown to the model: `sequence`, the sum written out after
+ * `=` (four outputs per input); `query`, one input per place asking for its
+ * digit (one output per input, as in Skill-it's addition data).
+ */
+export type TaskFormat = 'sequence' | 'query';
+/** The formats, for option checks. */
+export const TASK_FORMATS: readonly TaskFormat[] = ['sequence', 'query'];
+/** Tokens of a `query` input, `abc+def=p`. */
+export const QUERY_LEN = 9;
 /** Sum digits per problem, i.e. datapoints per problem. */
 export const OUTPUTS_PER_PROBLEM = 4;
 /** Input positions whose next-token predictions are the four sum digits (1000s first). */
 export const OUTPUT_POSITIONS: readonly number[] = [7, 8, 9, 10];
+/** Tokens the model reads per input in a format. */
+export function inputLength(format: TaskFormat): number {
+  return format === 'query' ? QUERY_LEN : SEQ_LEN;
+}
+
+/** Outputs (datapoints) per input in a format: 4 for `sequence`, 1 for `query`. */
+export function outputsPerInput(format: TaskFormat): number {
+  return format === 'query' ? 1 : OUTPUTS_PER_PROBLEM;
+}
+
+/** Input positions whose next-token predictions are the outputs, in a format. */
+export function outputPositions(format: TaskFormat): readonly number[] {
+  return format === 'query' ? [QUERY_LEN - 1] : OUTPUT_POSITIONS;
+}
+
+/** Throws unless `format` is one of {@link TASK_FORMATS}; `who` names the caller. */
+export function checkFormat(who: string, format: unknown): asserts format is TaskFormat {
+  if (!(TASK_FORMATS as readonly unknown[]).includes(format)) {
+    throw new Error(`${who}: option format must be one of ${TASK_FORMATS.map((f) => `'${f}'`).join(', ')}, got ${JSON.stringify(format)}`);
+  }
+}
+
 /** Names of the places, indexed by power of ten. */
 export const PLACE_NAMES: readonly string[] = ['1s', '10s', '100s', '1000s'];
 /** Smallest operand: operands are three-digit numbers without leading zeros. */
@@ -112,6 +150,22 @@ export function problemTokens(a: number, b: number): number[] {
 }
 
 /**
+ * The 9 token ids of the query asking for the digit of place `power`
+ * (0 = 1s … 3 = 1000s) of a + b: `a+b=` followed by `power`.
+ *
+ * @example
+ * ```ts
+ * queryTokens(123, 456, 1); // [1,2,3,10,4,5,6,11,1] — its answer is 7
+ * ```
+ */
+export function queryTokens(a: number, b: number, power: number): number[] {
+  checkOperand('queryTokens', 'a', a);
+  checkOperand('queryTokens', 'b', b);
+  if (!(Number.isInteger(power) && power >= 0 && power <= 3)) throw new RangeError(`queryTokens: power must be 0, 1, 2 or 3, got ${power}`);
+  return [...problemTokens(a, b).slice(0, 8), power];
+}
+
+/**
  * The problem as text, e.g. `"123+456=0579"`.
  *
  * @example
@@ -130,11 +184,16 @@ export function problemText(a: number, b: number): string {
 export interface ArithmeticBatch {
   /** Number of problems. */
   size: number;
+  /** How `inputs` shows the problems. */
+  format: TaskFormat;
   /** First operands. */
   a: Int32Array;
   /** Second operands. */
   b: Int32Array;
-  /** Input token ids, `size × SEQ_LEN`, row-major. */
+  /**
+   * Input token ids, row-major: `size × SEQ_LEN` (`sequence`), or
+   * `size × 4 × QUERY_LEN` (`query`, row 4i + k asking for output k of problem i).
+   */
   inputs: Int32Array;
   /** Target digit of every datapoint, `size × 4`. */
   targets: Int32Array;
@@ -147,32 +206,36 @@ export interface ArithmeticBatch {
 /**
  * Builds a batch from explicit operand pairs.
  *
+ * @param format - how the inputs show the problems (default `sequence`).
  * @example
  * ```ts
  * const batch = makeBatch([123, 150], [456, 850]);
  * batch.carry; // Uint8Array [0,0,0,0, 1,1,1,0]
  * ```
  */
-export function makeBatch(a: ArrayLike<number>, b: ArrayLike<number>): ArithmeticBatch {
+export function makeBatch(a: ArrayLike<number>, b: ArrayLike<number>, format: TaskFormat = 'sequence'): ArithmeticBatch {
+  checkFormat('makeBatch', format);
   if (a.length !== b.length) {
     throw new Error(`makeBatch: a and b must have the same length, got ${a.length} and ${b.length}`);
   }
   const size = a.length;
   const batch: ArithmeticBatch = {
     size,
+    format,
     a: Int32Array.from(a),
     b: Int32Array.from(b),
-    inputs: new Int32Array(size * SEQ_LEN),
+    inputs: new Int32Array(size * OUTPUTS_PER_PROBLEM * inputLength(format) / outputsPerInput(format)),
     targets: new Int32Array(size * OUTPUTS_PER_PROBLEM),
     place: new Int8Array(size * OUTPUTS_PER_PROBLEM),
     carry: new Uint8Array(size * OUTPUTS_PER_PROBLEM),
   };
   for (let i = 0; i < size; i++) {
     const tokens = problemTokens(a[i], b[i]);
-    batch.inputs.set(tokens.slice(0, SEQ_LEN), i * SEQ_LEN);
+    if (format === 'sequence') batch.inputs.set(tokens.slice(0, SEQ_LEN), i * SEQ_LEN);
     for (let k = 0; k < OUTPUTS_PER_PROBLEM; k++) {
       const j = i * OUTPUTS_PER_PROBLEM + k;
       const power = OUTPUTS_PER_PROBLEM - 1 - k;
+      if (format === 'query') batch.inputs.set(queryTokens(a[i], b[i], power), j * QUERY_LEN);
       batch.targets[j] = tokens[SEQ_LEN - OUTPUTS_PER_PROBLEM + 1 + k];
       batch.place[j] = power;
       batch.carry[j] = carryInto(a[i], b[i], power) ? 1 : 0;
@@ -233,6 +296,8 @@ export interface SplitOptions {
   probeSize?: number;
   /** Problems in the Hessian sample (paper: 1250). */
   hessianSize?: number;
+  /** How every batch shows its problems (default `sequence`); the problems drawn do not depend on it. */
+  format?: TaskFormat;
 }
 
 /** Draws training batches from the problems outside the probe and Hessian sets. */
@@ -270,6 +335,8 @@ export function makeSplits(options: SplitOptions): ArithmeticSplits {
   const { seed } = options;
   const probeSize = options.probeSize ?? 1250;
   const hessianSize = options.hessianSize ?? 1250;
+  const format = options.format ?? 'sequence';
+  checkFormat('makeSplits', format);
   if (!Number.isInteger(seed)) throw new Error(`makeSplits: option seed must be an integer, got ${seed}`);
   for (const [name, v] of [['probeSize', probeSize], ['hessianSize', hessianSize]] as const) {
     if (!Number.isInteger(v) || v < 1 || v > 100_000) {
@@ -288,7 +355,7 @@ export function makeSplits(options: SplitOptions): ArithmeticSplits {
       a.push(MIN_OPERAND + Math.floor(id / 900));
       b.push(MIN_OPERAND + (id % 900));
     }
-    return makeBatch(a, b);
+    return makeBatch(a, b, format);
   };
   const probe = draw(probeSize);
   const hessian = draw(hessianSize);
@@ -314,7 +381,7 @@ export function makeSplits(options: SplitOptions): ArithmeticSplits {
         b[i] = y;
         i++;
       }
-      return makeBatch(a, b);
+      return makeBatch(a, b, format);
     },
   };
   return { probe, hessian, train, heldOut };

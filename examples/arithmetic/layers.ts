@@ -5,13 +5,14 @@
  * so both variants compute identical functions of identical parameters.
  *
  * Input: one-hot tokens `[batch, 11, 12]`; output: logits `[batch, 4, 12]`
- * of the four sum digits. Loss: {@link arithmeticLoss}.
+ * of the four sum digits (in the `query` format `[batch, 9, 12]` and
+ * `[batch, 1, 12]`, one row per place asked for). Loss: {@link arithmeticLoss}.
  *
  * @packageDocumentation
  */
 import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
-import { OUTPUTS_PER_PROBLEM, SEQ_LEN, VOCAB_SIZE, type ArithmeticBatch } from './data.js';
+import { inputLength, outputsPerInput, VOCAB_SIZE, type ArithmeticBatch } from './data.js';
 import { batchTensors, forwardLogits, initialValues, paramSpecs, type TransformerShape } from './model.js';
 import { tokenCrossEntropy } from './nn.js';
 
@@ -41,7 +42,7 @@ export class ArithmeticTransformerLayer extends tfl.layers.Layer {
 
   constructor(args: ArithmeticTransformerLayerArgs) {
     super({ name: args.name });
-    this.shapeConfig = { layers: args.layers, dModel: args.dModel, heads: args.heads, dMlp: args.dMlp };
+    this.shapeConfig = { layers: args.layers, dModel: args.dModel, heads: args.heads, dMlp: args.dMlp, format: args.format ?? 'sequence' };
     this.seed = args.seed;
     this.initStd = args.initStd ?? 0.02;
     this.weightNames = paramSpecs(this.shapeConfig).map((s) => s.name);
@@ -60,7 +61,7 @@ export class ArithmeticTransformerLayer extends tfl.layers.Layer {
 
   override computeOutputShape(inputShape: tfl.Shape | tfl.Shape[]): tfl.Shape {
     const s = (Array.isArray(inputShape[0]) ? inputShape[0] : inputShape) as tfl.Shape;
-    return [s[0], OUTPUTS_PER_PROBLEM, VOCAB_SIZE];
+    return [s[0], outputsPerInput(this.shapeConfig.format ?? 'sequence'), VOCAB_SIZE];
   }
 
   override call(inputs: tf.Tensor | tf.Tensor[]): tf.Tensor {
@@ -90,14 +91,15 @@ tf.serialization.registerClass(ArithmeticTransformerLayer);
  */
 export function createArithmeticLayersModel(args: ArithmeticTransformerLayerArgs): tfl.Sequential {
   const model = tfl.sequential();
-  model.add(tfl.layers.inputLayer({ inputShape: [SEQ_LEN, VOCAB_SIZE] }));
+  model.add(tfl.layers.inputLayer({ inputShape: [inputLength(args.format ?? 'sequence'), VOCAB_SIZE] }));
   model.add(new ArithmeticTransformerLayer(args));
   return model;
 }
 
 /**
- * Loss for `model.compile`: per problem, the mean cross-entropy of its four
- * sum digits (`yTrue`, `yPred`: `[batch, 4, 12]`, one-hot targets and logits).
+ * Loss for `model.compile`: per input row, the mean cross-entropy of its
+ * outputs (`yTrue`, `yPred`: `[batch, 4, 12]` or, in the `query` format,
+ * `[batch, 1, 12]`; one-hot targets and logits).
  *
  * @example
  * ```ts
@@ -109,7 +111,8 @@ export function arithmeticLoss(yTrue: tf.Tensor, yPred: tf.Tensor): tf.Tensor {
 }
 
 /**
- * `model.fit` inputs for a batch: one-hot `xs` `[size, 11, 12]` and `ys` `[size, 4, 12]`.
+ * `model.fit` inputs for a batch: one-hot `xs` `[size, 11, 12]` and `ys`
+ * `[size, 4, 12]`, or in the `query` format `[4·size, 9, 12]` and `[4·size, 1, 12]`.
  *
  * @example
  * ```ts
@@ -118,7 +121,7 @@ export function arithmeticLoss(yTrue: tf.Tensor, yPred: tf.Tensor): tf.Tensor {
  */
 export function layersData(batch: ArithmeticBatch): { xs: tf.Tensor3D; ys: tf.Tensor3D } {
   const { inputs, targets } = batchTensors(batch);
-  const ys = tf.reshape(targets, [batch.size, OUTPUTS_PER_PROBLEM, VOCAB_SIZE]) as tf.Tensor3D;
+  const ys = tf.reshape(targets, [inputs.shape[0], outputsPerInput(batch.format), VOCAB_SIZE]) as tf.Tensor3D;
   targets.dispose();
   return { xs: inputs, ys };
 }

@@ -10,7 +10,7 @@
  * @packageDocumentation
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { OUTPUTS_PER_PROBLEM, OUTPUT_POSITIONS, SEQ_LEN, VOCAB_SIZE, type ArithmeticBatch } from './data.js';
+import { checkFormat, inputLength, outputPositions, outputsPerInput, VOCAB_SIZE, type ArithmeticBatch, type TaskFormat } from './data.js';
 import { decoderBlock, LN_EPSILON } from './decoderBlock.js';
 import { layerNorm, tokenCrossEntropy } from './nn.js';
 import { initialParamValues, transformerParamSpecs, type ParamSpec } from './transformerParams.js';
@@ -25,6 +25,11 @@ export interface TransformerShape {
   heads: number;
   /** Hidden width of the MLP. */
   dMlp: number;
+  /**
+   * The inputs it reads (default `sequence`): this fixes the length of the
+   * positional embedding and which positions are unembedded.
+   */
+  format?: TaskFormat;
 }
 
 export type { ParamSpec } from './transformerParams.js';
@@ -39,7 +44,7 @@ export type { ParamSpec } from './transformerParams.js';
  */
 export function paramSpecs(shape: TransformerShape): ParamSpec[] {
   checkShape(shape);
-  return transformerParamSpecs({ vocabSize: VOCAB_SIZE, seqLen: SEQ_LEN, ...shape });
+  return transformerParamSpecs({ vocabSize: VOCAB_SIZE, seqLen: inputLength(shape.format ?? 'sequence'), ...shape });
 }
 
 /**
@@ -102,7 +107,8 @@ export function createModel(shape: TransformerShape, options: { seed: number; in
 }
 
 /**
- * One-hot float tensors for a batch: inputs `[size, SEQ_LEN, VOCAB_SIZE]`
+ * One-hot float tensors for a batch: inputs `[rows, length, VOCAB_SIZE]`
+ * (`[size, 11, 12]` in the `sequence` format, `[size·4, 9, 12]` in `query`)
  * and targets `[size·4, VOCAB_SIZE]`. Built in JS, so no gather or oneHot
  * kernel is needed.
  *
@@ -112,19 +118,22 @@ export function createModel(shape: TransformerShape, options: { seed: number; in
  * ```
  */
 export function batchTensors(batch: ArithmeticBatch): { inputs: tf.Tensor3D; targets: tf.Tensor2D } {
-  const x = new Float32Array(batch.size * SEQ_LEN * VOCAB_SIZE);
+  const length = inputLength(batch.format);
+  const x = new Float32Array(batch.inputs.length * VOCAB_SIZE);
   for (let i = 0; i < batch.inputs.length; i++) x[i * VOCAB_SIZE + batch.inputs[i]] = 1;
   const y = new Float32Array(batch.targets.length * VOCAB_SIZE);
   for (let i = 0; i < batch.targets.length; i++) y[i * VOCAB_SIZE + batch.targets[i]] = 1;
   return {
-    inputs: tf.tensor3d(x, [batch.size, SEQ_LEN, VOCAB_SIZE]),
+    inputs: tf.tensor3d(x, [batch.inputs.length / length, length, VOCAB_SIZE]),
     targets: tf.tensor2d(y, [batch.targets.length, VOCAB_SIZE]),
   };
 }
 
 /**
- * Logits of the next-token predictions at the four sum-digit positions,
- * `[batch, 4, VOCAB_SIZE]`, from one-hot inputs `[batch, SEQ_LEN, VOCAB_SIZE]`.
+ * Logits of the next-token predictions at the output positions,
+ * `[rows, 4, VOCAB_SIZE]` from one-hot inputs `[rows, 11, VOCAB_SIZE]` in
+ * the `sequence` format, `[rows, 1, VOCAB_SIZE]` from `[rows, 9, VOCAB_SIZE]`
+ * in `query`. Flattened, the rows are the datapoints in order either way.
  * `weights` maps the names of {@link paramSpecs} to tensors (variables, or the
  * weights of the layers-model variant).
  *
@@ -144,24 +153,25 @@ export function forwardLogits(
     if (t === undefined) throw new Error(`forwardLogits: weights has no entry '${name}'`);
     return t;
   };
-  if (inputs.rank !== 3 || inputs.shape[1] !== SEQ_LEN || inputs.shape[2] !== VOCAB_SIZE) {
-    throw new Error(`forwardLogits: inputs must have shape [batch, ${SEQ_LEN}, ${VOCAB_SIZE}], got [${inputs.shape}]`);
+  const format = shape.format ?? 'sequence';
+  const T = inputLength(format);
+  if (inputs.rank !== 3 || inputs.shape[1] !== T || inputs.shape[2] !== VOCAB_SIZE) {
+    throw new Error(`forwardLogits: inputs of the '${format}' format must have shape [rows, ${T}, ${VOCAB_SIZE}], got [${inputs.shape}]`);
   }
   const B = inputs.shape[0];
-  const T = SEQ_LEN;
-  const nOut = OUTPUTS_PER_PROBLEM;
+  const nOut = outputsPerInput(format);
   return tf.tidy(() => {
     const tok = tf.matMul(tf.reshape(inputs, [B * T, VOCAB_SIZE]), w('tok_emb'));
     let h: tf.Tensor = tf.add(tf.reshape(tok, [B, T, d]), w('pos_emb'));
     for (let l = 0; l < layers; l++) {
-      // Only positions 7..10 are unembedded, so the last block needs queries, attention
+      // Only the output positions are unembedded, so the last block needs queries, attention
       // output and MLP there alone (keys and values still come from every position).
-      const queries = l === layers - 1 ? { start: OUTPUT_POSITIONS[0], length: nOut } : undefined;
+      const queries = l === layers - 1 ? { start: outputPositions(format)[0], length: nOut } : undefined;
       h = decoderBlock(h, w, l, shape, queries);
     }
     const normed = tf.reshape(layerNorm(h, w('lnf.g'), w('lnf.b'), LN_EPSILON), [B * nOut, d]);
     const logits = tf.add(tf.matMul(normed, w('unembed')), w('unembed.b'));
-    return tf.reshape(logits, [B, OUTPUTS_PER_PROBLEM, VOCAB_SIZE]) as tf.Tensor3D;
+    return tf.reshape(logits, [B, nOut, VOCAB_SIZE]) as tf.Tensor3D;
   });
 }
 
@@ -242,6 +252,7 @@ function checkShape(shape: TransformerShape): void {
     const v = shape[key];
     if (!Number.isInteger(v) || v < 1) throw new Error(`paramSpecs: option ${key} must be a positive integer, got ${v}`);
   }
+  if (shape.format !== undefined) checkFormat('paramSpecs', shape.format);
   if (shape.dModel % shape.heads !== 0) {
     throw new Error(`paramSpecs: option heads (${shape.heads}) must divide dModel (${shape.dModel})`);
   }

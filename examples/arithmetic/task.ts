@@ -70,7 +70,7 @@ export function createArithmeticTask(
   if (!Number.isInteger(cfg.batchSize) || cfg.batchSize < 1) {
     throw new Error(`createArithmeticTask: option batchSize must be a positive integer, got ${cfg.batchSize}`);
   }
-  const splits = makeSplits({ seed: cfg.seed, probeSize: cfg.probeSize, hessianSize: cfg.hessianSize });
+  const splits = makeSplits({ seed: cfg.seed, probeSize: cfg.probeSize, hessianSize: cfg.hessianSize, format: cfg.format });
   const model = createModel(cfg, { seed: cfg.seed + 1, initStd: cfg.initStd });
   const optimizer = new AdamW({
     lr: cfg.lr, beta1: cfg.beta1, beta2: cfg.beta2, weightDecay: cfg.weightDecay,

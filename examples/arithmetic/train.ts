@@ -39,13 +39,14 @@ const program = new Command()
   .option('--schedule <s>', 'override schedule (constant|cosine)')
   .option('--min-lr <x>', 'override minLrFactor (final lr of the cosine schedule / lr)', Number)
   .option('--seed <n>', 'override seed', Number)
+  .addOption(new Option('--format <f>', 'how problems are shown (data.ts)').choices(['sequence', 'query']))
   .option('--out <file>', 'write the evaluations as JSON')
   .option('--no-fast-kernels', "do not install polca's wasm kernels (XNNPACK BatchMatMul)");
 
 interface Options {
   config: ArithmeticConfigName; backend: string; steps?: number; evalEvery: number; groups: boolean;
   layers?: number; d?: number; heads?: number; mlp?: number; lr?: number; batch?: number; wd?: number;
-  warmup?: number; schedule?: 'constant' | 'cosine'; minLr?: number; seed?: number; out?: string; fastKernels: boolean;
+  warmup?: number; schedule?: 'constant' | 'cosine'; minLr?: number; seed?: number; format?: 'sequence' | 'query'; out?: string; fastKernels: boolean;
 }
 
 async function main(): Promise<void> {
@@ -59,7 +60,7 @@ async function main(): Promise<void> {
   };
   set('steps', o.steps); set('layers', o.layers); set('dModel', o.d); set('heads', o.heads); set('dMlp', o.mlp);
   set('lr', o.lr); set('batchSize', o.batch); set('weightDecay', o.wd); set('warmupSteps', o.warmup);
-  set('schedule', o.schedule); set('minLrFactor', o.minLr); set('seed', o.seed);
+  set('schedule', o.schedule); set('minLrFactor', o.minLr); set('seed', o.seed); set('format', o.format);
   const task = createArithmeticTask(o.config, overrides);
   const cfg = task.config;
   console.log(`config ${JSON.stringify(cfg)}`);

@@ -1,8 +1,9 @@
 import { describe, it, expect } from 'vitest';
 import {
-  OUTPUTS_PER_PROBLEM, SEQ_LEN, VOCAB, belowColumnSum, datapointMeta, makeBatch, makeSplits, problemText, problemTokens,
+  EQUALS, OUTPUTS_PER_PROBLEM, PLUS, QUERY_LEN, SEQ_LEN, VOCAB, belowColumnSum, datapointMeta, makeBatch, makeSplits, problemText,
+  problemTokens, queryTokens,
 } from '../../../examples/arithmetic/data.js';
-import { mulberry32 } from '../../../examples/arithmetic/prng.js';
+import { mulberry32, randomInt } from '../../../examples/arithmetic/prng.js';
 
 /** Schoolbook column addition, least significant digit first: digits and the carry entering each column. */
 function columnAddition(a: number, b: number): { digits: number[]; carryIn: boolean[] } {
@@ -86,6 +87,41 @@ describe('arithmetic data', () => {
     expect(Array.from(batch.inputs.slice(0, SEQ_LEN))).toEqual([1, 2, 3, 10, 4, 5, 6, 11, 0, 5, 7]);
     expect(Array.from(batch.inputs.slice(SEQ_LEN))).toEqual([9, 8, 7, 10, 6, 5, 4, 11, 1, 6, 4]);
     expect(Array.from(batch.targets)).toEqual([0, 5, 7, 9, 1, 6, 4, 1]);
+  });
+
+  it('in the query format, asks for one place per input, its answer the digit of the sum there', () => {
+    const batch = makeBatch([123, 987, 150], [456, 654, 850], 'query');
+    expect(batch.format).toBe('query');
+    expect(batch.inputs).toHaveLength(3 * 4 * QUERY_LEN);
+    expect(Array.from(batch.inputs.slice(0, QUERY_LEN))).toEqual([1, 2, 3, 10, 4, 5, 6, 11, 3]);
+    expect(Array.from(batch.inputs.slice(6 * QUERY_LEN, 7 * QUERY_LEN))).toEqual([9, 8, 7, 10, 6, 5, 4, 11, 1]);
+    const same = makeBatch([123, 987, 150], [456, 654, 850]);
+    // Targets and labels are those of the sequence format, datapoint for datapoint.
+    expect(Array.from(batch.targets)).toEqual(Array.from(same.targets));
+    expect(Array.from(batch.carry)).toEqual(Array.from(same.carry));
+    const rng = mulberry32(9);
+    const a: number[] = [];
+    const b: number[] = [];
+    for (let i = 0; i < 500; i++) { a.push(randomInt(rng, 100, 999)); b.push(randomInt(rng, 100, 999)); }
+    const big = makeBatch(a, b, 'query');
+    for (let j = 0; j < 2000; j++) {
+      const row = big.inputs.slice(j * QUERY_LEN, (j + 1) * QUERY_LEN);
+      const x = row[0] * 100 + row[1] * 10 + row[2];
+      const y = row[4] * 100 + row[5] * 10 + row[6];
+      const power = row[8];
+      expect([x, y, row[3], row[7]]).toEqual([a[j >> 2], b[j >> 2], PLUS, EQUALS]);
+      expect(power).toBe(3 - (j % 4));
+      expect(big.targets[j]).toBe(Math.floor((x + y) / 10 ** power) % 10);
+    }
+    expect(() => makeBatch([123], [456], 'reversed' as never)).toThrow(/makeBatch: option format must be one of 'sequence', 'query', got "reversed"/);
+    expect(() => queryTokens(123, 456, 4)).toThrow(/queryTokens: power must be 0, 1, 2 or 3, got 4/);
+    // The split draws the same problems whatever the format.
+    const s = makeSplits({ seed: 3, probeSize: 40, hessianSize: 8, format: 'query' });
+    const t = makeSplits({ seed: 3, probeSize: 40, hessianSize: 8 });
+    expect(Array.from(s.probe.a)).toEqual(Array.from(t.probe.a));
+    const drawn = s.train.next(5);
+    expect(drawn.format).toBe('query');
+    expect(Array.from(drawn.b)).toEqual(Array.from(t.train.next(5).b));
   });
 
   it('describes every datapoint with its text and target character', () => {

@@ -39,6 +39,22 @@ describe('arithmetic LayersModel', () => {
     layersModel.dispose();
   });
 
+  it('in the query format, computes the custom-loop model\'s losses from one row per (problem, place)', () => {
+    const shape: TransformerShape = { ...SHAPE, format: 'query' };
+    const layersModel = createArithmeticLayersModel({ ...shape, seed: 4 });
+    const core = createModel(shape, { seed: 4 });
+    const batch = makeBatch([123, 150, 999], [456, 850, 999], 'query');
+    const data = layersData(batch);
+    expect(data.xs.shape).toEqual([12, 9, 12]);
+    expect(data.ys.shape).toEqual([12, 1, 12]);
+    const a = layersPerTokenLoss(layersModel, data).dataSync();
+    expect(Array.from(a)).toEqual(Array.from(perTokenLoss(core, batch).dataSync()));
+    expect(layersModel.layers.find((l) => l instanceof ArithmeticTransformerLayer)!.getConfig()).toMatchObject({ format: 'query' });
+    tf.dispose([data.xs, data.ys]);
+    core.dispose();
+    layersModel.dispose();
+  });
+
   it('trains with model.fit and AdamW', async () => {
     const model = createArithmeticLayersModel({ ...SHAPE, seed: 2 });
     model.compile({ optimizer: new AdamW({ lr: 1e-2, weightDecay: 0.1, warmupSteps: 5 }), loss: arithmeticLoss });

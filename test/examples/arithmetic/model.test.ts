@@ -1,7 +1,7 @@
 import { describe, it, expect, beforeAll, afterAll } from 'vitest';
 import * as tf from '@tensorflow/tfjs';
 import '@tensorflow/tfjs-backend-wasm';
-import { SEQ_LEN, VOCAB_SIZE, makeBatch } from '../../../examples/arithmetic/data.js';
+import { QUERY_LEN, SEQ_LEN, VOCAB_SIZE, makeBatch } from '../../../examples/arithmetic/data.js';
 import {
   batchTensors, countParams, createModel, forwardLogits, paramSpecs, perTokenLoss, predictDigits, weightMap,
   type ArithmeticModel, type TransformerShape,
@@ -15,8 +15,8 @@ const A = [123, 150, 999, 507, 640, 388];
 const B = [456, 850, 999, 494, 101, 713];
 
 /** A model with every parameter (biases and gains too) drawn at scale 0.4, so attention and LN are far from trivial. */
-function randomModel(seed: number): ArithmeticModel {
-  const model = createModel(SHAPE, { seed });
+function randomModel(seed: number, shape: TransformerShape = SHAPE): ArithmeticModel {
+  const model = createModel(shape, { seed });
   const rng = mulberry32(seed + 100);
   model.params.forEach((p) => p.assign(tf.tensor(normalArray(rng, p.size, 0.4), p.shape)));
   return model;
@@ -81,6 +81,36 @@ describe.each(['cpu', 'wasm'])('arithmetic transformer on %s', (backend) => {
       for (let k = 0; k < 4; k++) expect(digits[4 * i + k]).toBe(ref[i][k].indexOf(Math.max(...ref[i][k])));
     }
     tf.dispose([losses, tfLoss, t.inputs, t.targets]);
+  });
+
+  it('in the query format, computes the float64 reference logits of every (problem, place) input', () => {
+    const shape: TransformerShape = { ...SHAPE, format: 'query' };
+    const q = randomModel(2, shape);
+    expect(q.params[1].shape).toEqual([QUERY_LEN, SHAPE.dModel]); // one position embedding per query token
+    const batch = makeBatch(A, B, 'query');
+    const t = batchTensors(batch);
+    expect(t.inputs.shape).toEqual([4 * A.length, QUERY_LEN, VOCAB_SIZE]);
+    const logits = forwardLogits(shape, weightMap(q), t.inputs);
+    expect(logits.shape).toEqual([4 * A.length, 1, VOCAB_SIZE]);
+    const got = logits.arraySync();
+    const ref = referenceLogits(shape, weightsAsArrays(q), batch.inputs, { seqLen: QUERY_LEN, outputPositions: [QUERY_LEN - 1] });
+    let maxErr = 0;
+    let maxAbs = 0;
+    for (let r = 0; r < 4 * A.length; r++) {
+      for (let v = 0; v < VOCAB_SIZE; v++) {
+        maxErr = Math.max(maxErr, Math.abs(got[r][0][v] - ref[r][0][v]));
+        maxAbs = Math.max(maxAbs, Math.abs(ref[r][0][v]));
+      }
+    }
+    expect(maxAbs).toBeGreaterThan(0.5);
+    expect(maxErr).toBeLessThan(1e-4 * Math.max(1, maxAbs));
+    // Per-token losses keep the datapoint order 4i + k of the sequence format.
+    const losses = perTokenLoss(q, batch).dataSync();
+    expect(losses).toHaveLength(4 * A.length);
+    for (let j = 0; j < losses.length; j++) expect(losses[j]).toBeCloseTo(crossEntropy64(ref[j][0], batch.targets[j]), 4);
+    expect(() => forwardLogits(shape, weightMap(q), batchTensors(makeBatch(A, B)).inputs)).toThrow(/'query' format must have shape \[rows, 9, 12\]/);
+    tf.dispose([logits, t.inputs, t.targets]);
+    q.dispose();
   });
 
   it('is causal: changing a later token never changes earlier logits', () => {

@@ -26,27 +26,35 @@ const layerNorm64 = (x: number[], g: Float32Array, b: Float32Array): number[] =>
   return x.map((v, i) => (v - mean) * inv * g[i] + b[i]);
 };
 
-/** Logits [problem][output k][vocab] in float64 for token ids `tokens` (problems × SEQ_LEN). */
+/** Where the inputs are read and the outputs unembedded; by default the `sequence` format's. */
+export interface Layout {
+  seqLen: number;
+  outputPositions: readonly number[];
+}
+
+/** Logits [input row][output k][vocab] in float64 for token ids `tokens` (rows × layout.seqLen). */
 export function referenceLogits(
   shape: TransformerShape,
   w: Record<string, Float32Array>,
   tokens: ArrayLike<number>,
+  layout: Layout = { seqLen: SEQ_LEN, outputPositions: OUTPUT_POSITIONS },
 ): number[][][] {
   const { layers, dModel: d, heads, dMlp } = shape;
+  const { seqLen } = layout;
   const dh = d / heads;
-  const problems = tokens.length / SEQ_LEN;
+  const problems = tokens.length / seqLen;
   const result: number[][][] = [];
   for (let p = 0; p < problems; p++) {
     let h: Mat = [];
-    for (let t = 0; t < SEQ_LEN; t++) {
-      const tok = tokens[p * SEQ_LEN + t];
+    for (let t = 0; t < seqLen; t++) {
+      const tok = tokens[p * seqLen + t];
       h.push(Array.from({ length: d }, (_, c) => w.tok_emb[tok * d + c] + w.pos_emb[t * d + c]));
     }
     for (let l = 0; l < layers; l++) {
       const qkv = h.map((row) => matVec(layerNorm64(row, w[`l${l}.ln1.g`], w[`l${l}.ln1.b`]), w[`l${l}.attn.wqkv`], d, 3 * d, w[`l${l}.attn.bqkv`]));
       const merged: Mat = h.map(() => new Array<number>(d).fill(0));
       for (let hd = 0; hd < heads; hd++) {
-        for (let i = 0; i < SEQ_LEN; i++) {
+        for (let i = 0; i < seqLen; i++) {
           const scores: number[] = [];
           for (let j = 0; j <= i; j++) {
             let s = 0;
@@ -71,7 +79,7 @@ export function referenceLogits(
         return row.map((v, c) => v + out[c]);
       });
     }
-    result.push(OUTPUT_POSITIONS.map((t) => matVec(layerNorm64(h[t], w['lnf.g'], w['lnf.b']), w.unembed, d, VOCAB_SIZE, w['unembed.b'])));
+    result.push(layout.outputPositions.map((t) => matVec(layerNorm64(h[t], w['lnf.g'], w['lnf.b']), w.unembed, d, VOCAB_SIZE, w['unembed.b'])));
   }
   return result;
 }
