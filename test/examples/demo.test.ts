@@ -235,7 +235,7 @@ describe('demo experiment overrides', () => {
     const all: DemoOverrides = {
       lr: 3e-4, schedule: 'constant', steps: 6000, probeSize: 250, seed: 2, layers: 3, dModel: 128, dMlp: 512,
       every: 10, basisEvery: 400, maxVectors: 30, secondOrder: 'secant', carryFrom: 1000, midSumsFrom: 1000, compare: 'shuffled,axis',
-      compareEvery: 100, compareVectors: 12, clusterSizes: 'paper',
+      compareEvery: 100, compareVectors: 12, clusterSizes: 'paper', format: 'query',
     };
     const dense = demoPlan(false, { every: 5, basisEvery: 100, compareEvery: 100, compareVectors: 15 });
     expect([dense.every, dense.basisEvery, dense.compareEvery, dense.compareMaxVectors]).toEqual([5, 100, 100, 15]);
@@ -257,6 +257,9 @@ describe('demo experiment overrides', () => {
     expect(() => demoPlan(false, { secondOrder: 'exact' as 'secant' })).toThrow(/option 'second-order' must be 'none', 'paper', 'secant', 'directional', got "exact"/);
     expect(() => demoPlan(false, { carryFrom: 5000 })).toThrow(/option 'carry-from' must be an integer in \[0, 3000\] \(the training steps\), got 5000/);
     expect(demoPlan(false, { midSumsFrom: 1000 }).midSumsFrom).toBe(1000);
+    expect(demoPlan(false, { format: 'query' }).config).toEqual({ ...DEMO_PLANS.default.config, format: 'query' });
+    expect(demoPlan(false, { format: 'sequence' }).config).toEqual(DEMO_PLANS.default.config);
+    expect(() => demoPlan(false, { format: 'reversed' as 'query' })).toThrow(/option 'format' must be 'sequence', 'query', got "reversed"/);
     expect(() => demoPlan(false, { midSumsFrom: -1 })).toThrow(/option 'mid-sums-from' must be an integer in \[0, 3000\] \(the training steps\), got -1/);
   });
 

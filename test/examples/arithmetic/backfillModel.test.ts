@@ -6,8 +6,8 @@ import * as path from 'node:path';
 import type { RunManifest } from '../../../src/sinks/arrow/index.js';
 import backfillModel, { probeFromLabels } from '../../../examples/arithmetic/backfillModel.js';
 import { ARITHMETIC_CONFIGS } from '../../../examples/arithmetic/configs.js';
-import { datapointMeta, makeSplits } from '../../../examples/arithmetic/data.js';
-import { paramSpecs } from '../../../examples/arithmetic/model.js';
+import { datapointMeta, makeBatch, makeSplits } from '../../../examples/arithmetic/data.js';
+import { createModel, paramSpecs, perTokenLoss } from '../../../examples/arithmetic/model.js';
 import { DEMO_RECORD_FILE } from '../../../examples/demo.js';
 
 /** A manifest carrying the labels the demo writes for the probe of seed `seed`. */
@@ -64,5 +64,24 @@ describe('backfillModel', () => {
     );
     fs.writeFileSync(path.join(dir, DEMO_RECORD_FILE), '{');
     await expect(backfillModel(manifest, dir)).rejects.toThrow(/demo\.json is not valid JSON/);
+  });
+
+  it('rebuilds a query-format run: the same losses as the custom-loop model reading one input per place', async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'polca-backfill-model-'));
+    const config = { ...ARITHMETIC_CONFIGS.quick, layers: 1, dMlp: 40, seed: 3, format: 'query' as const };
+    fs.writeFileSync(path.join(dir, DEMO_RECORD_FILE), JSON.stringify({ config, probeSize: 12, hessianSize: 8 }));
+    const P = paramSpecs(config).reduce((s, p) => s + p.shape.reduce((a, b) => a * b, 1), 0);
+    const { probe, manifest } = manifestFor(3, P);
+    const model = await backfillModel(manifest, dir);
+    const got = model.probe();
+    const core = createModel(config, { seed: config.seed + 1, initStd: config.initStd });
+    const want = perTokenLoss(core, makeBatch(probe.a, probe.b, 'query'));
+    expect(got.shape).toEqual([48]);
+    const g = got.dataSync();
+    const w = want.dataSync();
+    for (let j = 0; j < 48; j++) expect(g[j]).toBeCloseTo(w[j], 5);
+    tf.dispose([got, want]);
+    core.dispose();
+    model.params.forEach((p) => p.dispose());
   });
 });
