@@ -67,7 +67,6 @@ export default async function backfillModel(manifest: RunManifest, dir?: string)
   await tf.setBackend(manifest.backend === 'wasm' ? 'wasm' : 'cpu');
   const { configs, source } = candidateConfigs(dir);
   for (const cfg of configs) {
-    const batch = probeFromLabels(manifest, cfg.format);
     const model = createArithmeticLayersModel({ ...cfg, seed: cfg.seed + 1, initStd: cfg.initStd });
     model.build([null, inputLength(cfg.format ?? 'sequence'), VOCAB_SIZE]);
     const params = model.trainableWeights.map((w) => w.read() as tf.Variable);
@@ -75,7 +74,15 @@ export default async function backfillModel(manifest: RunManifest, dir?: string)
       model.dispose();
       continue;
     }
-    const { xs, ys } = layersData(batch);
+    let probe: ArithmeticBatch;
+    try {
+      // Built for the matching configuration only: its format decides the inputs.
+      probe = probeFromLabels(manifest, cfg.format);
+    } catch (e) {
+      model.dispose();
+      throw e;
+    }
+    const { xs, ys } = layersData(probe);
     const y = tf.argMax(ys, -1);
     ys.dispose();
     const ce = sparseCrossEntropy(true);

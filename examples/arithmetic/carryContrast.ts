@@ -20,13 +20,12 @@ import * as path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { Command, Option } from 'commander';
 import { backfill } from '../../src/run/index.js';
-import { clustersCommand } from '../../src/report/index.js';
 import { readParams, readRun } from '../../src/sinks/arrow/index.js';
 import { ParamSpace } from '../../src/engine/index.js';
-import type { TrajectoryKind } from '../../src/index.js';
+import { flatGradient } from '../../src/engine/hvp.js';
 import backfillModel from './backfillModel.js';
-import { bestEligibleCluster, runLabels, type ArithmeticLabels } from './evaluation.js';
-import { formatCovariance, type CovarianceRow } from './centredCovariance.js';
+import { runLabels, type ArithmeticLabels } from './evaluation.js';
+import { directionRows, formatCovariance, parseSizePair } from './centredCovariance.js';
 import { orthonormalize } from './oracleControl.js';
 
 /**
@@ -53,11 +52,7 @@ export function contrastWeights(labels: Pick<ArithmeticLabels, 'place' | 'carry'
 
 /** ∇θ Σ_x w_x ℓ_x(θ) at the parameters' current values, flattened in `space`'s order (one backward pass). */
 export function weightedGradient(space: ParamSpace, probe: () => tf.Tensor1D, w: Float32Array): Float32Array {
-  const out = tf.tidy(() => {
-    const u = tf.tensor1d(w);
-    const { grads } = tf.variableGrads(() => tf.sum(tf.mul(u, probe())) as tf.Scalar, [...space.params]);
-    return space.flattenLike(space.params.map((p) => grads[p.name]));
-  });
+  const out = flatGradient(space, () => tf.sum(tf.mul(tf.tensor1d(w), probe())) as tf.Scalar);
   try {
     return Float32Array.from(out.dataSync() as Float32Array);
   } finally {
@@ -100,20 +95,7 @@ export async function carryContrast(
     ...model, vectors, out, overwrite: true,
     onProgress: (done, total) => done % 25 === 0 && say(`backfill ${done}/${total} checkpoints`),
   });
-  const kinds: TrajectoryKind[] = ['polca', 'polca-first', 'loss'];
-  const rows: CovarianceRow[] = [];
-  for (const [minClusterSize, minSamples] of o.sizes) {
-    const result = await clustersCommand(out, { kinds, minClusterSize, minSamples });
-    for (const kind of kinds) {
-      for (const c of result.clusterings.get(kind) ?? []) {
-        const best = bestEligibleCluster(c.event.clusters, labels);
-        rows.push({
-          minClusterSize, minSamples, kind, basisId: c.event.basisId, oscillatory: c.oscillatory, clusters: c.event.clusters.length,
-          best: best?.homogeneity ?? Number.NaN, size: best?.size ?? 0,
-        });
-      }
-    }
-  }
+  const rows = await directionRows(out, o.sizes, labels);
   return { rows, out };
 }
 
@@ -125,13 +107,7 @@ if (import.meta.url === `file://${process.argv[1]}`) {
     .action(async (dir: string, opts: { steps: string; sizes: string }) => {
       const steps = opts.steps.split(',').map(Number);
       if (steps.some((s) => !Number.isInteger(s) || s < 0)) throw new Error(`carryContrast: option '--steps' must list non-negative integers, got '${opts.steps}'`);
-      const sizes = opts.sizes.split(',').map((text) => {
-        const p = text.split('/').map(Number);
-        if (p.length !== 2 || p.some((x) => !(Number.isInteger(x) && x >= 1))) {
-          throw new Error(`carryContrast: option '--sizes' takes pairs of positive integers as a/b, got '${text}'`);
-        }
-        return p as [number, number];
-      });
+      const sizes = opts.sizes.split(',').map((text) => parseSizePair(text, 'carryContrast', '--sizes'));
       const { rows, out } = await carryContrast(dir, { steps, sizes, onLine: (s) => process.stderr.write(`${s}\n`) });
       process.stdout.write(`## Carry-contrast directions (the probe's own labels), backfilled (${out})\n${formatCovariance(rows)}\n`);
     });

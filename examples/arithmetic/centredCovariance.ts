@@ -37,7 +37,7 @@ import { installSecondOrderGradients, NonConvergenceError, ParamSpace, topEigenp
 import { gradientCovarianceProduct } from '../../src/engine/basis/gradientCovarianceBasis.js';
 import type { TrajectoryKind } from '../../src/index.js';
 import backfillModel from './backfillModel.js';
-import { bestEligibleCluster, runLabels } from './evaluation.js';
+import { bestEligibleCluster, runLabels, type ArithmeticLabels } from './evaluation.js';
 
 /** One row: a trajectory kind along one direction (or the exact loss) at one HDBSCAN size. */
 export interface CovarianceRow {
@@ -131,10 +131,19 @@ export async function centredCovariance(
     ...model, vectors: found.map((v) => Float32Array.from(v)), out, overwrite: true,
     onProgress: (done, total) => done % 25 === 0 && say(`backfill ${done}/${total} checkpoints`),
   });
-  const labels = runLabels(run.manifest, 'centredCovariance');
+  const rows = await directionRows(out, o.sizes, runLabels(run.manifest, 'centredCovariance'));
+  return { rows, values, out };
+}
+
+/**
+ * Clusters a backfilled run at each HDBSCAN size (POLCA, first-order POLCA
+ * and the exact loss) and gives, per direction, the best eligible carry
+ * cluster: the rows {@link formatCovariance} reads.
+ */
+export async function directionRows(out: string, sizes: readonly [number, number][], labels: ArithmeticLabels): Promise<CovarianceRow[]> {
   const kinds: TrajectoryKind[] = ['polca', 'polca-first', 'loss'];
   const rows: CovarianceRow[] = [];
-  for (const [minClusterSize, minSamples] of o.sizes) {
+  for (const [minClusterSize, minSamples] of sizes) {
     const result = await clustersCommand(out, { kinds, minClusterSize, minSamples });
     for (const kind of kinds) {
       for (const c of result.clusterings.get(kind) ?? []) {
@@ -146,7 +155,16 @@ export async function centredCovariance(
       }
     }
   }
-  return { rows, values, out };
+  return rows;
+}
+
+/** Reads an `a/b` pair of positive integers (HDBSCAN min_cluster_size/min_samples); `owner` and `option` name it in the error. */
+export function parseSizePair(text: string, owner: string, option: string): [number, number] {
+  const p = text.split('/').map(Number);
+  if (p.length !== 2 || p.some((x) => !(Number.isInteger(x) && x >= 1))) {
+    throw new Error(`${owner}: option '${option}' takes pairs of positive integers as a/b, got '${text}'`);
+  }
+  return p as [number, number];
 }
 
 /** Markdown: per HDBSCAN size, the best direction per kind against the exact loss. */
@@ -178,15 +196,8 @@ if (import.meta.url === `file://${process.argv[1]}`) {
       if (bad !== undefined) throw new Error(`centredCovariance: option '--steps' must list non-negative integers, got '${opts.steps}'`);
       const k = Number(opts.k);
       if (!(Number.isInteger(k) && k >= 1)) throw new Error(`centredCovariance: option '--k' must be a positive integer, got '${opts.k}'`);
-      const pair = (text: string, option: string) => {
-        const p = text.split('/').map(Number);
-        if (p.length !== 2 || p.some((x) => !(Number.isInteger(x) && x >= 1))) {
-          throw new Error(`centredCovariance: option '${option}' takes pairs of positive integers as a/b, got '${text}'`);
-        }
-        return p as [number, number];
-      };
-      const sizes = opts.sizes.split(',').map((p) => pair(p, '--sizes'));
-      const within = opts.within === undefined ? undefined : pair(opts.within, '--within');
+      const sizes = opts.sizes.split(',').map((p) => parseSizePair(p, 'centredCovariance', '--sizes'));
+      const within = opts.within === undefined ? undefined : parseSizePair(opts.within, 'centredCovariance', '--within');
       const { rows, out } = await centredCovariance(dir, { centred: opts.centred === true, steps, k, sizes, within, onLine: (s) => process.stderr.write(`${s}\n`) });
       process.stdout.write(`## ${opts.centred ? 'Centred' : 'Uncentred'} gradient covariance, backfilled (${out})\n${formatCovariance(rows)}\n`);
     });

@@ -16,6 +16,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs';
 import '@tensorflow/tfjs-backend-wasm';
 import { ARITHMETIC_CONFIGS, type ArithmeticConfig, type ArithmeticConfigName } from './configs.js';
+import { TASK_FORMATS, type TaskFormat } from './data.js';
 import { countParams } from './model.js';
 import type { ProbeReport } from './metrics.js';
 import { createArithmeticTask } from './task.js';
@@ -39,14 +40,14 @@ const program = new Command()
   .option('--schedule <s>', 'override schedule (constant|cosine)')
   .option('--min-lr <x>', 'override minLrFactor (final lr of the cosine schedule / lr)', Number)
   .option('--seed <n>', 'override seed', Number)
-  .addOption(new Option('--format <f>', 'how problems are shown (data.ts)').choices(['sequence', 'query']))
+  .addOption(new Option('--format <f>', 'how problems are shown (data.ts)').choices(TASK_FORMATS))
   .option('--out <file>', 'write the evaluations as JSON')
   .option('--no-fast-kernels', "do not install polca's wasm kernels (XNNPACK BatchMatMul)");
 
 interface Options {
   config: ArithmeticConfigName; backend: string; steps?: number; evalEvery: number; groups: boolean;
   layers?: number; d?: number; heads?: number; mlp?: number; lr?: number; batch?: number; wd?: number;
-  warmup?: number; schedule?: 'constant' | 'cosine'; minLr?: number; seed?: number; format?: 'sequence' | 'query'; out?: string; fastKernels: boolean;
+  warmup?: number; schedule?: 'constant' | 'cosine'; minLr?: number; seed?: number; format?: TaskFormat; out?: string; fastKernels: boolean;
 }
 
 async function main(): Promise<void> {
