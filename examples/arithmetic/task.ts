@@ -32,6 +32,12 @@ export interface ArithmeticTask {
   readonly step: number;
   /** Runs one AdamW step on a fresh training batch; returns its mean token loss. */
   trainStep(): number;
+  /**
+   * Moves a fresh task to step `steps` without training: draws and drops the
+   * batches those steps used, so a run resumed from a snapshot sees the same
+   * data as one that never stopped. Restore θ and the optimiser first.
+   */
+  fastForward(steps: number): void;
   /** Per-token losses of the probe set (length 4 × probe problems); differentiable. The caller disposes it. */
   probeLosses(): tf.Tensor1D;
   /** Mean token loss of the Hessian sample; differentiable. The caller disposes it. */
@@ -105,6 +111,13 @@ export function createArithmeticTask(
       t.targets.dispose();
       step++;
       return value;
+    },
+    fastForward(steps: number): void {
+      alive('fastForward');
+      if (step !== 0) throw new Error(`ArithmeticTask.fastForward: the task is at step ${step}; only a fresh task can be moved`);
+      if (!Number.isInteger(steps) || steps < 0) throw new Error(`ArithmeticTask.fastForward: steps must be a non-negative integer, got ${steps}`);
+      for (let i = 0; i < steps; i++) train.next(cfg.batchSize);
+      step = steps;
     },
     probeLosses(): tf.Tensor1D {
       alive('probeLosses');

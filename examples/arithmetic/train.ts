@@ -9,7 +9,8 @@
  *
  * @packageDocumentation
  */
-import { writeFileSync } from 'node:fs';
+import { appendFileSync, mkdirSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
 import { Command, Option } from 'commander';
 import * as tf from '@tensorflow/tfjs-core';
 // The full package registers the gradients (tfjs-core alone does not).
@@ -20,6 +21,7 @@ import { TASK_FORMATS, type TaskFormat } from './data.js';
 import { countParams } from './model.js';
 import type { ProbeReport } from './metrics.js';
 import { createArithmeticTask } from './task.js';
+import { readSnapshotManifest, restoreSnapshot, saveSnapshot } from './snapshots.js';
 import { registerWasmKernels } from '../../src/engine/index.js';
 
 const program = new Command()
@@ -42,12 +44,16 @@ const program = new Command()
   .option('--seed <n>', 'override seed', Number)
   .addOption(new Option('--format <f>', 'how problems are shown (data.ts)').choices(TASK_FORMATS))
   .option('--out <file>', 'write the evaluations as JSON')
+  .option('--save-dir <dir>', 'keep θ every --save-every steps there (snapshots.ts), with the optimiser state to resume from, and append each evaluation to evals.jsonl')
+  .option('--save-every <n>', 'steps between snapshots', Number, 100)
+  .option('--resume', 'continue from the latest snapshot in --save-dir (same flags as the run that wrote it)', false)
   .option('--no-fast-kernels', "do not install polca's wasm kernels (XNNPACK BatchMatMul)");
 
 interface Options {
   config: ArithmeticConfigName; backend: string; steps?: number; evalEvery: number; groups: boolean;
   layers?: number; d?: number; heads?: number; mlp?: number; lr?: number; batch?: number; wd?: number;
   warmup?: number; schedule?: 'constant' | 'cosine'; minLr?: number; seed?: number; format?: TaskFormat; out?: string; fastKernels: boolean;
+  saveDir?: string; saveEvery: number; resume: boolean;
 }
 
 async function main(): Promise<void> {
@@ -62,8 +68,15 @@ async function main(): Promise<void> {
   set('steps', o.steps); set('layers', o.layers); set('dModel', o.d); set('heads', o.heads); set('dMlp', o.mlp);
   set('lr', o.lr); set('batchSize', o.batch); set('weightDecay', o.wd); set('warmupSteps', o.warmup);
   set('schedule', o.schedule); set('minLrFactor', o.minLr); set('seed', o.seed); set('format', o.format);
+  if (!Number.isInteger(o.saveEvery) || o.saveEvery < 1) throw new Error(`train: option --save-every must be a positive integer, got ${o.saveEvery}`);
+  if (o.resume && o.saveDir === undefined) throw new Error('train: option --resume needs --save-dir');
   const task = createArithmeticTask(o.config, overrides);
   const cfg = task.config;
+  let resumedAt: number | null = null;
+  if (o.resume && readSnapshotManifest(o.saveDir!) !== null) {
+    resumedAt = await restoreSnapshot(o.saveDir!, task);
+    console.log(`resumed from the snapshot of step ${resumedAt} in ${o.saveDir}`);
+  }
   console.log(`config ${JSON.stringify(cfg)}`);
   console.log(`backend ${tf.getBackend()}${o.fastKernels && o.backend === 'wasm' ? ' + polca wasm kernels' : ''}, parameters ${countParams(cfg)}`);
 
@@ -81,6 +94,10 @@ async function main(): Promise<void> {
     const trainLoss = lossCount > 0 ? lossSum / lossCount : NaN;
     lossSum = 0; lossCount = 0;
     evals.push({ step: task.step, trainLoss, report });
+    if (o.saveDir !== undefined) {
+      mkdirSync(o.saveDir, { recursive: true });
+      appendFileSync(path.join(o.saveDir, 'evals.jsonl'), JSON.stringify({ step: task.step, trainLoss, report }) + '\n');
+    }
     const pc = report.byPlaceCarry;
     const fmt = (x: number | undefined): string => (x === undefined ? '  -  ' : x.toFixed(3));
     console.log(
@@ -93,14 +110,19 @@ async function main(): Promise<void> {
     }
   };
 
-  evaluate();
+  if (resumedAt === null) {
+    evaluate();
+    if (o.saveDir !== undefined) await saveSnapshot(o.saveDir, task);
+  }
   const t0 = performance.now();
-  for (let i = 0; i < cfg.steps; i++) {
+  const first = task.step;
+  for (let i = first; i < cfg.steps; i++) {
     const s = performance.now();
     lossSum += task.trainStep();
     lossCount++;
     trainMs += performance.now() - s;
     if ((i + 1) % o.evalEvery === 0 || i + 1 === cfg.steps) evaluate();
+    if (o.saveDir !== undefined && ((i + 1) % o.saveEvery === 0 || i + 1 === cfg.steps)) await saveSnapshot(o.saveDir, task);
   }
   const wall = (performance.now() - t0) / 1000;
 
@@ -115,10 +137,10 @@ async function main(): Promise<void> {
   const probeMs = (performance.now() - p0) / reps;
   const reached = (thr: number, pick: (r: ProbeReport) => number): number | null =>
     evals.find((e) => pick(e.report) >= thr)?.step ?? null;
-  console.log(`ms/step ${(trainMs / cfg.steps).toFixed(2)}  ms/probe-forward(${task.probe.size * 4} tokens) ${probeMs.toFixed(1)}` +
+  console.log(`ms/step ${(trainMs / Math.max(cfg.steps - first, 1)).toFixed(2)}  ms/probe-forward(${task.probe.size * 4} tokens) ${probeMs.toFixed(1)}` +
     `  ms/evaluate ${(evalMs / evalCount).toFixed(1)}  wall ${wall.toFixed(1)} s`);
   console.log(`first step with probe token accuracy ≥ 0.95: ${reached(0.95, (r) => r.all.accuracy)}, ≥ 0.99: ${reached(0.99, (r) => r.all.accuracy)}`);
-  for (const name of Object.keys(evals[0].report.byPlaceCarry)) {
+  for (const name of Object.keys(evals[0]?.report.byPlaceCarry ?? {})) {
     console.log(`  ${name.padEnd(16)} ≥ 0.95 at ${reached(0.95, (r) => r.byPlaceCarry[name].accuracy)}`);
   }
   if (o.out !== undefined) writeFileSync(o.out, JSON.stringify({ config: cfg, backend: tf.getBackend(), evals }, null, 1));
