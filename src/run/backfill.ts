@@ -7,7 +7,8 @@ import { readParams, readRun } from '../sinks/arrow/readRun.js';
 import type { BasisEvent, PolcaEvent } from '../stream/events.js';
 import { nonNegativeInt } from '../errors/validate.js';
 import { createPolca } from '../tracker/createPolca.js';
-import { recordRun } from './recordRun.js';
+import type { PolcaOptions } from '../tracker/options.js';
+import { recordRun, type RecordRunOptions } from './recordRun.js';
 
 /** Options of {@link backfill}. */
 export interface BackfillOptions {
@@ -87,30 +88,76 @@ export async function backfill(dir: string, options: BackfillOptions): Promise<B
     throw new Error(`backfill: option 'params' has P = ${space.size} scalars but the run has ${run.manifest.numParams}`);
   }
   const config = run.manifest.config;
-  const steps = records.map((r) => r.step);
-  const every = config.every ?? gcd(steps);
-  const tracker = createPolca({
+  const byStep = new Map(records.map((r) => [r.step, r.theta]));
+  return replayCheckpoints({ steps: records.map((r) => r.step), theta: (step) => byStep.get(step)! }, {
     params: options.params,
     probe: options.probe,
-    every,
-    basis: { kind: 'fixed', vectors },
+    vectors,
+    every: config.every,
     secondOrder: config.secondOrder,
     derivatives: config.derivatives,
     seed: config.seed,
     model: `backfill of ${path.resolve(dir)}`,
+    out: options.out ?? path.join(dir, 'backfill'),
+    overwrite: options.overwrite,
+    probeMeta: run.manifest.probeMeta,
+    onProgress: options.onProgress,
   });
-  const out = options.out ?? path.join(dir, 'backfill');
-  const writer = recordRun(tracker, out, { probeMeta: run.manifest.probeMeta, overwrite: options.overwrite });
+}
+
+/** θ of a run's checkpoints, read one at a time (a run's θ need not fit in memory at once). */
+export interface CheckpointSource {
+  /** Steps of the checkpoints, ascending. */
+  steps: readonly number[];
+  /** θ at one of `steps`, flat in the parameters' order. */
+  theta(step: number): Float32Array;
+}
+
+/** Options of {@link replayCheckpoints}. */
+export interface ReplayOptions extends Pick<BackfillOptions, 'params' | 'probe' | 'overwrite' | 'onProgress'> {
+  /** Orthonormal basis vectors of length P, fixed from the first checkpoint. */
+  vectors: Float32Array[];
+  /** Steps between checkpoints. Default: the greatest common divisor of the steps. */
+  every?: number;
+  secondOrder?: PolcaOptions['secondOrder'];
+  derivatives?: PolcaOptions['derivatives'];
+  seed?: number;
+  /** The model's description in the output run. */
+  model: string;
+  /** Output run directory. */
+  out: string;
+  /** Columns per probe datapoint for the output run's labels. */
+  probeMeta?: RecordRunOptions['probeMeta'];
+}
+
+/**
+ * Replays θ of saved checkpoints through a tracker whose basis is fixed from
+ * the start, the paper's offline computation, and records the result as a
+ * run directory. {@link backfill} replays a run's own kept θ; a training
+ * script that saved θ on its own replays those.
+ *
+ * @returns the output directory and the counts of checkpoints and vectors.
+ */
+export async function replayCheckpoints(source: CheckpointSource, options: ReplayOptions): Promise<BackfillResult> {
+  const space = new ParamSpace(options.params, 'replayCheckpoints');
+  if (source.steps.length === 0) throw new Error("replayCheckpoints: option 'steps' of the source is empty");
+  const tracker = createPolca({
+    params: options.params,
+    probe: options.probe,
+    every: options.every ?? gcd([...source.steps]),
+    basis: { kind: 'fixed', vectors: options.vectors },
+    secondOrder: options.secondOrder,
+    derivatives: options.derivatives,
+    seed: options.seed,
+    model: options.model,
+  });
+  const writer = recordRun(tracker, options.out, { probeMeta: options.probeMeta, overwrite: options.overwrite });
   const snap = space.snapshot();
   try {
-    for (let i = 0; i < records.length; i++) {
-      const flat = space.toDevice(records[i].theta, 'theta');
-      const parts = space.split(flat);
-      flat.dispose();
-      space.params.forEach((p, j) => p.assign(parts[j]));
-      parts.forEach((t) => t.dispose());
-      await tracker.step(records[i].step);
-      options.onProgress?.(i + 1, records.length);
+    for (let i = 0; i < source.steps.length; i++) {
+      space.assignHost(source.theta(source.steps[i]));
+      await tracker.step(source.steps[i]);
+      options.onProgress?.(i + 1, source.steps.length);
     }
     await tracker.close();
     await writer.closed;
@@ -118,7 +165,7 @@ export async function backfill(dir: string, options: BackfillOptions): Promise<B
     space.restore(snap);
     snap.dispose();
   }
-  return { out, checkpoints: records.length, vectors: vectors.length };
+  return { out: options.out, checkpoints: source.steps.length, vectors: options.vectors.length };
 }
 
 function gcd(xs: number[]): number {
