@@ -59,6 +59,13 @@ export interface SnapshotPolcaOptions {
   sizes: readonly [number, number][];
   /** Lanczos iterations per vector. */
   maxIter?: number;
+  /**
+   * Check the fast directional derivatives against the exact JVP at every
+   * n-th checkpoint. Default 1. The exact JVP differentiates twice through
+   * the whole probe; on the paper's model that is the largest allocation of
+   * the run, and it bounds the probe wasm can hold.
+   */
+  checkEvery?: number;
   seed?: number;
   onLine?: (s: string) => void;
 }
@@ -141,7 +148,7 @@ export async function snapshotPolca(dir: string, o: SnapshotPolcaOptions): Promi
     const t0 = performance.now();
     await replayCheckpoints({ steps, theta: (s) => readTheta(dir, s) }, {
       params: model.params, probe, vectors,
-      every: o.every, secondOrder: 'secant', derivatives: 'fast', seed: o.seed ?? 7,
+      every: o.every, secondOrder: 'secant', derivatives: 'fast', derivativeCheckEvery: o.checkEvery, seed: o.seed ?? 7,
       model: `${cfg.name} (${cfg.layers} layers, d = ${cfg.dModel}, MLP ${cfg.dMlp}) from the snapshots in ${path.resolve(dir)}`,
       out: o.out, overwrite: true,
       probeMeta: { text: meta.map((d) => d.text), target: meta.map((d) => d.target), place: Array.from(probeBatch.place), carry: meta.map((d) => d.carry) },
@@ -174,12 +181,13 @@ if (import.meta.url === `file://${process.argv[1]}`) {
     .option('--probe-problems <n>', 'problems of the probe set (4 datapoints each)', int('--probe-problems'), 500)
     .option('--sample-problems <n>', 'problems of the Hessian sample', int('--sample-problems'), 256)
     .option('--max-iter <n>', 'Lanczos iterations per vector', int('--max-iter'), 30)
+    .option('--check-every <n>', 'check the fast derivatives against the exact JVP every n checkpoints', int('--check-every'), 1)
     .option('--out <dir>', 'output run directory (default <snapshot-dir>/polca-<basis>)')
     .addOption(new Option('--sizes <list>', 'HDBSCAN min_cluster_size/min_samples pairs, comma-separated').default('40/10,60/15,100/25'))
     .addOption(new Option('--backend <name>', 'tfjs backend').choices(['wasm', 'cpu']).default('wasm'))
     .action(async (dir: string, opts: {
       basis: SnapshotBasis; every: number; basisEvery: number; vectors: number; probeProblems: number; sampleProblems: number;
-      maxIter: number; out?: string; sizes: string; backend: string;
+      maxIter: number; checkEvery: number; out?: string; sizes: string; backend: string;
     }) => {
       await tf.setBackend(opts.backend);
       await tf.ready();
@@ -191,7 +199,7 @@ if (import.meta.url === `file://${process.argv[1]}`) {
       const sizes = opts.sizes.split(',').map((t) => parseSizePair(t, 'snapshotPolca', '--sizes'));
       const { rows, out, values } = await snapshotPolca(dir, {
         basis: opts.basis, every: opts.every, basisSteps, probeProblems: opts.probeProblems, sampleProblems: opts.sampleProblems,
-        out: opts.out ?? path.join(dir, `polca-${opts.basis}`), sizes, maxIter: opts.maxIter,
+        out: opts.out ?? path.join(dir, `polca-${opts.basis}`), sizes, maxIter: opts.maxIter, checkEvery: opts.checkEvery,
         onLine: (s) => process.stderr.write(`${s}\n`),
       });
       process.stdout.write(`## ${opts.basis} basis from the snapshots (steps ${basisSteps.join(', ')}; eigenvalues ${values.map((v) => v.toExponential(2)).join(', ') || '-'}), ${out}\n${formatCovariance(rows)}\n`);

@@ -121,6 +121,8 @@ export interface ReplayOptions extends Pick<BackfillOptions, 'params' | 'probe' 
   every?: number;
   secondOrder?: PolcaOptions['secondOrder'];
   derivatives?: PolcaOptions['derivatives'];
+  /** How often the fast derivatives are checked against the exact JVP (see {@link PolcaOptions.derivativeCheckEvery}). Default 1. */
+  derivativeCheckEvery?: number;
   seed?: number;
   /** The model's description in the output run. */
   model: string;
@@ -148,6 +150,7 @@ export async function replayCheckpoints(source: CheckpointSource, options: Repla
     basis: { kind: 'fixed', vectors: options.vectors },
     secondOrder: options.secondOrder,
     derivatives: options.derivatives,
+    derivativeCheckEvery: options.derivativeCheckEvery,
     seed: options.seed,
     model: options.model,
   });
