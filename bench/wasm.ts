@@ -6,8 +6,10 @@
  *   there, so it must not be slower and the losses must be bitwise equal);
  *   then wasm stock (plus polca's UnsortedSegmentSum, without which the
  *   embedding's gradient throws), with polca's BatchMatMul gradient only,
- *   with the XNNPACK BatchMatMul kernel only, and with everything
- *   registerWasmKernels() installs (kernel, gradient, slice-copying GatherV2).
+ *   with the XNNPACK BatchMatMul kernel only, with everything but the
+ *   buffer-sharing Identity, and with everything registerWasmKernels()
+ *   installs (kernel, gradient, slice-copying GatherV2, buffer-sharing
+ *   Identity; what the last saves in memory: bench/jvpHeap.ts).
  * Variants of a backend are interleaved step by step, so load from other
  * processes hits them alike; the median step time is reported (and the
  * minimum, the better estimate on a busy machine); ratios use medians.
@@ -191,7 +193,12 @@ const coreGrad = tf.getGradient(tf.BatchMatMul)!;
 const stockMatMul = tf.getKernel(tf.BatchMatMul, 'wasm')!;
 const stockGather = tf.getKernel(tf.GatherV2, 'wasm')!;
 const fastMatMul = createFastBatchMatMulConfig(stockMatMul);
-function install(matMul: tf.KernelConfig, gather: tf.KernelConfig, grad: tf.GradConfig): void {
+const stockIdentity = tf.getKernel(tf.Identity, 'wasm')!;
+function install(matMul: tf.KernelConfig, gather: tf.KernelConfig, grad: tf.GradConfig, identity: tf.KernelConfig = stockIdentity): void {
+  if (tf.getKernel(tf.Identity, 'wasm') !== identity) {
+    tf.unregisterKernel(tf.Identity, 'wasm');
+    tf.registerKernel(identity);
+  }
   if (tf.getKernel(tf.BatchMatMul, 'wasm') !== matMul) {
     tf.unregisterKernel(tf.BatchMatMul, 'wasm');
     tf.registerKernel(matMul);
@@ -206,10 +213,12 @@ function install(matMul: tf.KernelConfig, gather: tf.KernelConfig, grad: tf.Grad
 // What registerWasmKernels() installs, captured once and then swapped in per step.
 tf.registerKernel(unsortedSegmentSumWasmConfig);
 const status = registerWasmKernels();
-if (!status.fastBatchMatMul || !status.batchMatMulGradient || !status.fastGather || !status.unsortedSegmentSum) {
+if (!status.fastBatchMatMul || !status.batchMatMulGradient || !status.fastGather || !status.unsortedSegmentSum || !status.sharedIdentity) {
   throw new Error(`bench: registerWasmKernels gave ${JSON.stringify(status)}`);
 }
-const all = { matMul: tf.getKernel(tf.BatchMatMul, 'wasm')!, gather: tf.getKernel(tf.GatherV2, 'wasm')!, grad: tf.getGradient(tf.BatchMatMul)! };
+const all = {
+  matMul: tf.getKernel(tf.BatchMatMul, 'wasm')!, gather: tf.getKernel(tf.GatherV2, 'wasm')!, grad: tf.getGradient(tf.BatchMatMul)!, identity: tf.getKernel(tf.Identity, 'wasm')!,
+};
 
 console.log(
   `causal transformer: vocab ${VOCAB}, T ${T}, batch ${BATCH}, d ${D}, ${HEADS} heads, ${LAYERS} layers; ` +
@@ -221,15 +230,17 @@ await phase('cpu', [cpuStock, cpuPolca], CPU_STEPS);
 const wasmStock = variant('wasm stock (+ UnsortedSegmentSum)', () => install(stockMatMul, stockGather, coreGrad));
 const wasmGrad = variant('wasm + BatchMatMul gradient only', () => install(stockMatMul, stockGather, batchMatMulGradConfig));
 const wasmFast = variant('wasm + XNNPACK BatchMatMul kernel only', () => install(fastMatMul, stockGather, coreGrad));
-const wasmAll = variant('wasm + registerWasmKernels() (all)', () => install(all.matMul, all.gather, all.grad));
-await phase('wasm', [wasmStock, wasmGrad, wasmFast, wasmAll], STEPS);
+const wasmCopying = variant('wasm + all but the buffer-sharing Identity', () => install(all.matMul, all.gather, all.grad));
+const wasmAll = variant('wasm + registerWasmKernels() (all)', () => install(all.matMul, all.gather, all.grad, all.identity));
+await phase('wasm', [wasmStock, wasmGrad, wasmFast, wasmCopying, wasmAll], STEPS);
 install(stockMatMul, stockGather, coreGrad);
 
 const ms = (v: Variant) => median(v.times);
 const r = (x: Variant, y: Variant) => (ms(x) / ms(y)).toFixed(2);
 console.log('');
 console.log(`speed-up over wasm stock: gradient only ${r(wasmStock, wasmGrad)}×, kernel only ${r(wasmStock, wasmFast)}×, all ${r(wasmStock, wasmAll)}×`);
+console.log(`buffer-sharing Identity: all with it / all without it ${r(wasmAll, wasmCopying)} (losses bitwise equal: ${wasmAll.losses.every((l, i) => l === wasmCopying.losses[i])})`);
 console.log(`cpu stock / wasm all: ${r(cpuStock, wasmAll)}×`);
 console.log(`cpu with polca gradient / cpu stock: ${r(cpuPolca, cpuStock)} (same ops; losses bitwise equal: ${cpuPolca.losses.every((l, i) => l === cpuStock.losses[i])})`);
-const first = [cpuStock, cpuPolca, wasmStock, wasmGrad, wasmFast, wasmAll].map((v) => v.losses[0]);
+const first = [cpuStock, cpuPolca, wasmStock, wasmGrad, wasmFast, wasmCopying, wasmAll].map((v) => v.losses[0]);
 console.log(`first-step losses agree to ${Math.max(...first.map((x) => Math.abs(x - first[0]))).toExponential(1)}`);

@@ -133,7 +133,7 @@ export function createPolca(options: PolcaOptions): PolcaTracker {
   }
   // Complete the wasm backend (gather's gradient needs UnsortedSegmentSum, which it lacks)
   // without touching kernels that already work; the speed-ups stay opt-in (registerWasmKernels()).
-  if (tf.getBackend() === 'wasm') registerWasmKernels({ fastBatchMatMul: false, batchMatMulGradient: false, fastGather: false });
+  if (tf.getBackend() === 'wasm') registerWasmKernels({ fastBatchMatMul: false, batchMatMulGradient: false, fastGather: false, sharedIdentity: false });
   const builder = makeBuilder(opts, P);
   const hessian = options.hessianLoss ? new HessianOperator(space, options.hessianLoss, { mode: opts.hvp, tolerance: opts.hvpTolerance }) : null;
   return new Tracker(options, opts, space, builder, hessian);

@@ -2,6 +2,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { fail } from '../../errors/validate.js';
 import { batchMatMulGradConfig } from './batchMatMulGrad.js';
 import { createFastGatherConfig, isFastGatherConfig } from './fastGather.js';
+import { createSharedIdentityConfig, isSharedIdentityConfig } from './sharedIdentity.js';
 import { createFastBatchMatMulConfig, isFastBatchMatMulConfig } from './fastMatMul.js';
 import { unsortedSegmentSumWasmConfig } from './unsortedSegmentSum.js';
 
@@ -17,6 +18,8 @@ export interface WasmKernelsStatus {
   readonly batchMatMulGradient: boolean;
   /** polca's `GatherV2` kernel (slice copies for embedding lookups) is registered for wasm. */
   readonly fastGather: boolean;
+  /** polca's `Identity` kernel (shares the buffer instead of copying it) is registered for wasm. */
+  readonly sharedIdentity: boolean;
 }
 
 /** Options of {@link registerWasmKernels}. */
@@ -27,6 +30,8 @@ export interface RegisterWasmKernelsOptions {
   readonly batchMatMulGradient?: boolean;
   /** Install the slice-copying `GatherV2` kernel for wasm. Default `true`. */
   readonly fastGather?: boolean;
+  /** Install the buffer-sharing `Identity` kernel for wasm, which halves what a backward pass keeps. Default `true`. */
+  readonly sharedIdentity?: boolean;
 }
 
 function checkFlag(options: object, name: keyof RegisterWasmKernelsOptions): boolean {
@@ -46,6 +51,9 @@ function checkFlag(options: object, name: keyof RegisterWasmKernelsOptions): boo
  *   XNNPACK instead of the stock scalar loop (see `createFastBatchMatMulConfig`);
  * - a wasm `GatherV2` kernel that copies whole slices (embedding rows)
  *   instead of computing each element's source (see `createFastGatherConfig`);
+ * - a wasm `Identity` kernel that shares its input's buffer instead of
+ *   copying it; tfjs clones every tensor a gradient saves, so this halves the
+ *   memory a backward pass keeps (see `createSharedIdentityConfig`);
  * - a `BatchMatMul` gradient that materialises transposes on wasm and
  *   supports broadcast batch dimensions, and is otherwise tfjs-core's own
  *   (see {@link batchMatMulGradConfig}: on every other backend, products
@@ -67,7 +75,7 @@ function checkFlag(options: object, name: keyof RegisterWasmKernelsOptions): boo
  * import { registerWasmKernels } from 'polca';
  *
  * const status = registerWasmKernels();
- * // { wasmBackend: true, unsortedSegmentSum: true, fastBatchMatMul: true, batchMatMulGradient: true, fastGather: true }
+ * // { wasmBackend: true, unsortedSegmentSum: true, fastBatchMatMul: true, batchMatMulGradient: true, fastGather: true, sharedIdentity: true }
  * await tf.setBackend('wasm');
  * ```
  */
@@ -76,9 +84,10 @@ export function registerWasmKernels(options: RegisterWasmKernelsOptions = {}): W
   const wantFast = checkFlag(options, 'fastBatchMatMul');
   const wantGrad = checkFlag(options, 'batchMatMulGradient');
   const wantGather = checkFlag(options, 'fastGather');
+  const wantIdentity = checkFlag(options, 'sharedIdentity');
   const currentMatMul = tf.getKernel(tf.BatchMatMul, 'wasm');
   if (currentMatMul === undefined) {
-    return { wasmBackend: false, unsortedSegmentSum: false, fastBatchMatMul: false, batchMatMulGradient: false, fastGather: false };
+    return { wasmBackend: false, unsortedSegmentSum: false, fastBatchMatMul: false, batchMatMulGradient: false, fastGather: false, sharedIdentity: false };
   }
 
   const segmentSum = tf.getKernel(tf.UnsortedSegmentSum, 'wasm');
@@ -98,17 +107,26 @@ export function registerWasmKernels(options: RegisterWasmKernelsOptions = {}): W
     tf.registerKernel(fast);
   }
 
+  const currentIdentity = tf.getKernel(tf.Identity, 'wasm');
+  if (wantIdentity && currentIdentity !== undefined && !isSharedIdentityConfig(currentIdentity)) {
+    const shared = createSharedIdentityConfig(currentIdentity);
+    tf.unregisterKernel(tf.Identity, 'wasm');
+    tf.registerKernel(shared);
+  }
+
   if (wantGrad && tf.getGradient(tf.BatchMatMul) !== batchMatMulGradConfig) {
     tf.registerGradient(batchMatMulGradConfig);
   }
 
   const matMulNow = tf.getKernel(tf.BatchMatMul, 'wasm');
   const gatherNow = tf.getKernel(tf.GatherV2, 'wasm');
+  const identityNow = tf.getKernel(tf.Identity, 'wasm');
   return {
     wasmBackend: true,
     unsortedSegmentSum: tf.getKernel(tf.UnsortedSegmentSum, 'wasm') === unsortedSegmentSumWasmConfig,
     fastBatchMatMul: matMulNow !== undefined && isFastBatchMatMulConfig(matMulNow),
     batchMatMulGradient: tf.getGradient(tf.BatchMatMul) === batchMatMulGradConfig,
     fastGather: gatherNow !== undefined && isFastGatherConfig(gatherNow),
+    sharedIdentity: identityNow !== undefined && isSharedIdentityConfig(identityNow),
   };
 }

@@ -9,7 +9,7 @@ describe('registerWasmKernels without the wasm backend', () => {
     expect(tf.getKernel(tf.BatchMatMul, 'wasm')).toBeUndefined();
     const gradBefore = tf.getGradient(tf.BatchMatMul);
     const status = registerWasmKernels();
-    expect(status).toEqual({ wasmBackend: false, unsortedSegmentSum: false, fastBatchMatMul: false, batchMatMulGradient: false, fastGather: false });
+    expect(status).toEqual({ wasmBackend: false, unsortedSegmentSum: false, fastBatchMatMul: false, batchMatMulGradient: false, fastGather: false, sharedIdentity: false });
     expect(tf.getKernel(tf.UnsortedSegmentSum, 'wasm')).toBeUndefined();
     expect(tf.getKernel(tf.BatchMatMul, 'wasm')).toBeUndefined();
     expect(tf.getGradient(tf.BatchMatMul)).toBe(gradBefore);

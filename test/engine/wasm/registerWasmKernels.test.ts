@@ -27,15 +27,18 @@ describe('registerWasmKernels', () => {
     const warn = vi.spyOn(console, 'warn');
     const log = vi.spyOn(console, 'log');
     const stockGather = tf.getKernel(tf.GatherV2, 'wasm');
-    const first = registerWasmKernels({ fastBatchMatMul: false, batchMatMulGradient: false, fastGather: false });
-    expect(first).toEqual({ wasmBackend: true, unsortedSegmentSum: true, fastBatchMatMul: false, batchMatMulGradient: false, fastGather: false });
+    const stockIdentity = tf.getKernel(tf.Identity, 'wasm');
+    const first = registerWasmKernels({ fastBatchMatMul: false, batchMatMulGradient: false, fastGather: false, sharedIdentity: false });
+    expect(first).toEqual({ wasmBackend: true, unsortedSegmentSum: true, fastBatchMatMul: false, batchMatMulGradient: false, fastGather: false, sharedIdentity: false });
+    expect(tf.getKernel(tf.Identity, 'wasm')).toBe(stockIdentity);
     expect(tf.getKernel(tf.GatherV2, 'wasm')).toBe(stockGather);
     expect(tf.getKernel(tf.UnsortedSegmentSum, 'wasm')).toBe(unsortedSegmentSumWasmConfig);
     expect(tf.getKernel(tf.BatchMatMul, 'wasm')).toBe(stockMatMul);
     expect(tf.getGradient(tf.BatchMatMul)).toBe(coreGrad);
 
     const all = registerWasmKernels();
-    expect(all).toEqual({ wasmBackend: true, unsortedSegmentSum: true, fastBatchMatMul: true, batchMatMulGradient: true, fastGather: true });
+    expect(all).toEqual({ wasmBackend: true, unsortedSegmentSum: true, fastBatchMatMul: true, batchMatMulGradient: true, fastGather: true, sharedIdentity: true });
+    expect(tf.getKernel(tf.Identity, 'wasm')).not.toBe(stockIdentity);
     expect(tf.getKernel(tf.GatherV2, 'wasm')).not.toBe(stockGather);
     const fast = tf.getKernel(tf.BatchMatMul, 'wasm');
     expect(fast).not.toBe(stockMatMul);
@@ -44,7 +47,7 @@ describe('registerWasmKernels', () => {
 
     expect(registerWasmKernels()).toEqual(all);
     expect(tf.getKernel(tf.BatchMatMul, 'wasm')).toBe(fast); // not wrapped twice
-    expect(registerWasmKernels({ fastBatchMatMul: false, batchMatMulGradient: false, fastGather: false })).toEqual(all);
+    expect(registerWasmKernels({ fastBatchMatMul: false, batchMatMulGradient: false, fastGather: false, sharedIdentity: false })).toEqual(all);
     expect(warn).not.toHaveBeenCalled();
     expect(log).not.toHaveBeenCalled();
   });

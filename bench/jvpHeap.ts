@@ -1,0 +1,68 @@
+/**
+ * What the buffer-sharing wasm `Identity` kernel (registerWasmKernels'
+ * `sharedIdentity`) saves: the wasm heap after one exact JVP of the addition
+ * model's per-token probe losses (polca's exactDirectionalDerivatives, the
+ * double backward pass the tracker runs to calibrate and check its fast
+ * derivatives), with the stock copying kernel and with the sharing one.
+ *
+ * The wasm heap only grows, so each kernel runs in its own child process and
+ * reports the heap size afterwards: the high-water mark of that JVP. The
+ * children use the same initial weights, probe and direction, so their
+ * derivatives must agree bit for bit.
+ *
+ *   npx tsx bench/jvpHeap.ts [--config paper] [--problems 125]
+ *
+ * @packageDocumentation
+ */
+import { execFileSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { Command, Option } from 'commander';
+import * as tf from '@tensorflow/tfjs';
+import '@tensorflow/tfjs-backend-wasm';
+import { ParamSpace, registerWasmKernels } from '../src/engine/index.js';
+import { exactDirectionalDerivatives } from '../src/engine/directional.js';
+import { ARITHMETIC_CONFIGS, type ArithmeticConfigName } from '../examples/arithmetic/configs.js';
+import { makeBatch, makeSplits } from '../examples/arithmetic/data.js';
+import { batchTensors, createModel, perTokenLoss } from '../examples/arithmetic/model.js';
+
+interface Measure { heapMB: number; seconds: number; digest: string; n: number }
+
+async function child(config: ArithmeticConfigName, problems: number, identity: 'stock' | 'shared'): Promise<Measure> {
+  await tf.setBackend('wasm');
+  await tf.ready();
+  registerWasmKernels({ sharedIdentity: identity === 'shared' });
+  const cfg = ARITHMETIC_CONFIGS[config];
+  const model = createModel(cfg, { seed: cfg.seed + 1, initStd: cfg.initStd });
+  const space = new ParamSpace(model.params);
+  const { probe } = makeSplits({ seed: cfg.seed, probeSize: cfg.probeSize, hessianSize: cfg.hessianSize });
+  if (problems > probe.size) throw new Error(`jvpHeap: option '--problems' must be at most ${probe.size}, got ${problems}`);
+  const t = batchTensors(makeBatch(Array.from(probe.a.subarray(0, problems)), Array.from(probe.b.subarray(0, problems))));
+  const b = model.params.map((p, i) => tf.randomNormal(p.shape, 0, 1, 'float32', 17 + i));
+  const t0 = performance.now();
+  const d = exactDirectionalDerivatives(space, () => perTokenLoss(model, t), b, problems * 4);
+  const seconds = (performance.now() - t0) / 1000;
+  const heap = (tf.backend() as unknown as { wasm: { HEAPU8: Uint8Array } }).wasm.HEAPU8.length;
+  return { heapMB: heap / 2 ** 20, seconds, digest: Buffer.from(d.buffer, d.byteOffset, d.byteLength).toString('base64'), n: d.length };
+}
+
+const program = new Command('jvpHeap')
+  .addOption(new Option('--config <name>', 'addition model').choices(Object.keys(ARITHMETIC_CONFIGS)).default('paper'))
+  .option('--problems <n>', 'probe problems (4 tokens each)', (v) => Number(v), 125)
+  .addOption(new Option('--identity <kind>', 'internal: run one measurement').choices(['stock', 'shared']).hideHelp())
+  .action(async (o: { config: ArithmeticConfigName; problems: number; identity?: 'stock' | 'shared' }) => {
+    if (!Number.isInteger(o.problems) || o.problems < 1) throw new Error(`jvpHeap: option '--problems' must be a positive integer, got ${o.problems}`);
+    if (o.identity) {
+      process.stdout.write(JSON.stringify(await child(o.config, o.problems, o.identity)));
+      return;
+    }
+    const run = (identity: string): Measure => JSON.parse(execFileSync(process.execPath, [
+      ...process.execArgv, fileURLToPath(import.meta.url), '--config', o.config, '--problems', String(o.problems), '--identity', identity,
+    ], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] })) as Measure;
+    const stock = run('stock');
+    const shared = run('shared');
+    console.log(`exact JVP of ${stock.n} probe-token losses, ${o.config} model, wasm heap afterwards (its high-water mark):`);
+    console.log(`  stock Identity (copies)   ${stock.heapMB.toFixed(0).padStart(6)} MB  ${stock.seconds.toFixed(1)} s`);
+    console.log(`  sharing Identity          ${shared.heapMB.toFixed(0).padStart(6)} MB  ${shared.seconds.toFixed(1)} s`);
+    console.log(`  heap ratio ${(shared.heapMB / stock.heapMB).toFixed(2)}, time ratio ${(shared.seconds / stock.seconds).toFixed(2)}, derivatives equal bit for bit: ${stock.digest === shared.digest}`);
+  });
+await program.parseAsync();
