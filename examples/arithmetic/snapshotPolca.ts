@@ -8,7 +8,7 @@
  * sittings, then this.
  *
  *   npx tsx examples/arithmetic/train.ts --config paper --save-dir runs/paper --save-every 20 --resume
- *   npx tsx examples/arithmetic/snapshotPolca.ts runs/paper --basis hessian --basis-every 1000 --every 100
+ *   npx tsx examples/arithmetic/snapshotPolca.ts runs/paper --basis hessian --basis-every 300 --vectors 10 --every 40 --until 3000
  *
  * Bases (`--basis`): `hessian`, the top eigenvector of Π⊥HΠ⊥ of the Hessian
  * sample's mean loss at every basis step (the paper's); `gradient-covariance`,
@@ -47,6 +47,8 @@ export interface SnapshotPolcaOptions {
   basis: SnapshotBasis;
   /** Steps between POLCA checkpoints; a multiple of the snapshots' spacing. */
   every: number;
+  /** The last step to include (a run still training keeps adding snapshots). Default: every snapshot. */
+  until?: number;
   /** Steps at which a vector is added (Algorithm 1's basis checkpoints), ascending. */
   basisSteps: readonly number[];
   /** The first problems of the run's probe set that form the probe (4 datapoints each). */
@@ -88,7 +90,7 @@ export async function snapshotPolca(dir: string, o: SnapshotPolcaOptions): Promi
   if (m === null) throw new Error(`snapshotPolca: ${JSON.stringify(dir)} holds no snapshots.json (write one with train.ts --save-dir)`);
   if (!SNAPSHOT_BASES.includes(o.basis)) throw new Error(`snapshotPolca: option 'basis' must be one of ${SNAPSHOT_BASES.join(', ')}, got '${o.basis}'`);
   if (!Number.isInteger(o.every) || o.every < 1) throw new Error(`snapshotPolca: option 'every' must be a positive integer, got ${o.every}`);
-  const steps = m.steps.filter((s) => s % o.every === 0);
+  const steps = m.steps.filter((s) => s % o.every === 0 && s <= (o.until ?? Infinity));
   if (steps.length < 2) throw new Error(`snapshotPolca: option 'every' = ${o.every} leaves ${steps.length} of the ${m.steps.length} snapshots; at least 2 are needed`);
   for (const s of o.basisSteps) {
     if (!m.steps.includes(s)) throw new Error(`snapshotPolca: option 'basisSteps' names step ${s}, which ${dir} did not keep`);
@@ -176,7 +178,8 @@ if (import.meta.url === `file://${process.argv[1]}`) {
     .argument('<snapshot-dir>', 'a directory written by train.ts --save-dir')
     .addOption(new Option('--basis <kind>', 'basis grown from the snapshots').choices(SNAPSHOT_BASES).default('hessian'))
     .option('--every <n>', 'steps between POLCA checkpoints', int('--every'), 100)
-    .option('--basis-every <n>', 'steps between basis vectors (from the first kept step after 0)', int('--basis-every'), 1000)
+    .option('--basis-every <n>', 'steps between basis vectors, from step 0', int('--basis-every'), 1000)
+    .option('--until <step>', 'the last step to include (default: every snapshot)', int('--until'))
     .option('--vectors <n>', 'basis vectors at most', int('--vectors'), 8)
     .option('--probe-problems <n>', 'problems of the probe set (4 datapoints each)', int('--probe-problems'), 500)
     .option('--sample-problems <n>', 'problems of the Hessian sample', int('--sample-problems'), 256)
@@ -186,7 +189,7 @@ if (import.meta.url === `file://${process.argv[1]}`) {
     .addOption(new Option('--sizes <list>', 'HDBSCAN min_cluster_size/min_samples pairs, comma-separated').default('40/10,60/15,100/25'))
     .addOption(new Option('--backend <name>', 'tfjs backend').choices(['wasm', 'cpu']).default('wasm'))
     .action(async (dir: string, opts: {
-      basis: SnapshotBasis; every: number; basisEvery: number; vectors: number; probeProblems: number; sampleProblems: number;
+      basis: SnapshotBasis; every: number; basisEvery: number; until?: number; vectors: number; probeProblems: number; sampleProblems: number;
       maxIter: number; checkEvery: number; out?: string; sizes: string; backend: string;
     }) => {
       await tf.setBackend(opts.backend);
@@ -194,11 +197,11 @@ if (import.meta.url === `file://${process.argv[1]}`) {
       if (opts.backend === 'wasm') registerWasmKernels();
       const m = readSnapshotManifest(dir);
       if (m === null) throw new Error(`snapshotPolca: ${JSON.stringify(dir)} holds no snapshots.json`);
-      const basisSteps = m.steps.filter((s) => s > 0 && s % opts.basisEvery === 0).slice(0, opts.vectors);
-      if (basisSteps.length === 0) throw new Error(`snapshotPolca: no kept step is a positive multiple of --basis-every ${opts.basisEvery} (kept: ${m.steps[0]}…${m.steps.at(-1)})`);
+      const basisSteps = m.steps.filter((s) => s % opts.basisEvery === 0 && s <= (opts.until ?? Infinity)).slice(0, opts.vectors);
+      if (basisSteps.length === 0) throw new Error(`snapshotPolca: no kept step is a multiple of --basis-every ${opts.basisEvery} (kept: ${m.steps[0]}…${m.steps.at(-1)})`);
       const sizes = opts.sizes.split(',').map((t) => parseSizePair(t, 'snapshotPolca', '--sizes'));
       const { rows, out, values } = await snapshotPolca(dir, {
-        basis: opts.basis, every: opts.every, basisSteps, probeProblems: opts.probeProblems, sampleProblems: opts.sampleProblems,
+        basis: opts.basis, every: opts.every, until: opts.until, basisSteps, probeProblems: opts.probeProblems, sampleProblems: opts.sampleProblems,
         out: opts.out ?? path.join(dir, `polca-${opts.basis}`), sizes, maxIter: opts.maxIter, checkEvery: opts.checkEvery,
         onLine: (s) => process.stderr.write(`${s}\n`),
       });

@@ -125,6 +125,7 @@ describe('snapshotPolca: the paper\'s offline computation from saved θ', () => 
     rmSync(empty, { recursive: true });
     await expect(snapshotPolca(dir, { ...base, basisSteps: [15] })).rejects.toThrow(/option 'basisSteps' names step 15/);
     await expect(snapshotPolca(dir, { ...base, every: 40 })).rejects.toThrow(/option 'every' = 40 leaves 1 of the 4 snapshots/);
+    await expect(snapshotPolca(dir, { ...base, until: 5 })).rejects.toThrow(/option 'every' = 10 leaves 1 of the 4 snapshots/);
     await expect(snapshotPolca(dir, { ...base, probeProblems: 65 })).rejects.toThrow(/option 'probeProblems' must be an integer in \[1, 64\], got 65/);
     await expect(snapshotPolca(dir, { ...base, basis: 'lanczos' as never })).rejects.toThrow(/option 'basis' must be one of hessian, gradient-covariance, random, got 'lanczos'/);
   });
