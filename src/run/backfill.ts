@@ -139,6 +139,12 @@ export interface ReplayOptions extends Pick<BackfillOptions, 'params' | 'probe' 
  * script that saved θ on its own replays those.
  *
  * @returns the output directory and the counts of checkpoints and vectors.
+ * @example
+ * ```ts
+ * // θ saved by your own loop, one Float32Array per 100 steps
+ * const source = { steps: [0, 100, 200], theta: (step: number) => loadTheta(step) };
+ * await replayCheckpoints(source, { params: model.params, probe, vectors: [b0, b1], model: 'mine', out: 'runs/offline' });
+ * ```
  */
 export async function replayCheckpoints(source: CheckpointSource, options: ReplayOptions): Promise<BackfillResult> {
   const space = new ParamSpace(options.params, 'replayCheckpoints');

@@ -9,5 +9,5 @@ export { attachSinks, type RunSinks, type RunSinksOptions, type RunSinksReport, 
 export { recordRun, type RecordRunOptions, type RecordableRun, type RunSource } from './recordRun.js';
 export { analyze, type AnalyzeOptions } from './analyze.js';
 export { resolveLiveAnalysis, readLiveAnalysis, LIVE_CLUSTER_KINDS, LIVE_CLUSTER_BUDGET, type LiveAnalysisRecord, type LiveAnalysisOptions, type ResolvedAnalysis } from './liveAnalysis.js';
-export { backfill, type BackfillOptions, type BackfillResult } from './backfill.js';
+export { backfill, replayCheckpoints, type BackfillOptions, type BackfillResult, type CheckpointSource, type ReplayOptions } from './backfill.js';
 export { polcaCallback, PolcaCallback, type PolcaCallbackOptions, type PolcaCallbackReport } from './polcaCallback.js';
