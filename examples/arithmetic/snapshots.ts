@@ -21,6 +21,7 @@ import path from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import type { ArithmeticConfig } from './configs.js';
 import type { ArithmeticTask } from './task.js';
+import { ParamSpace } from '../../src/engine/index.js';
 
 /** `snapshots.json`. */
 export interface SnapshotManifest {
@@ -82,7 +83,7 @@ export function readTheta(dir: string, step: number): Float32Array {
 export async function saveSnapshot(dir: string, task: ArithmeticTask): Promise<void> {
   mkdirSync(dir, { recursive: true });
   const previous = readSnapshotManifest(dir);
-  const theta = concat(task.params.map((p) => p.dataSync() as Float32Array));
+  const theta = new ParamSpace(task.params).read();
   writeAtomic(path.join(dir, thetaFile(task.step)), bytes(theta));
   const weights = await task.optimizer.getWeights();
   // The first entry is the iteration count, which the manifest's resumeStep holds.
@@ -120,14 +121,10 @@ export async function restoreSnapshot(dir: string, task: ArithmeticTask): Promis
     throw new Error(`restoreSnapshot: parameter shapes ${JSON.stringify(m.shapes)} in ${JSON.stringify(dir)} differ from the task's ${JSON.stringify(shapes)}`);
   }
   const theta = readTheta(dir, m.resumeStep);
-  const sizes = task.params.map((p) => p.size);
-  const total = sizes.reduce((a, b) => a + b, 0);
+  const space = new ParamSpace(task.params);
+  const total = space.size;
   if (theta.length !== total) throw new Error(`restoreSnapshot: ${thetaFile(m.resumeStep)} holds ${theta.length} values, the model has ${total}`);
-  let at = 0;
-  task.params.forEach((p, i) => {
-    tf.tidy(() => p.assign(tf.tensor(theta.subarray(at, at + sizes[i]), p.shape, 'float32')));
-    at += sizes[i];
-  });
+  space.assignHost(theta);
   const buf = readFileSync(path.join(dir, 'resume.f32'));
   const moments = new Float32Array(buf.buffer.slice(buf.byteOffset, buf.byteOffset + buf.byteLength));
   if (moments.length !== 0 && moments.length !== 2 * total) {
@@ -135,11 +132,11 @@ export async function restoreSnapshot(dir: string, task: ArithmeticTask): Promis
   }
   const named: Parameters<ArithmeticTask['optimizer']['setWeights']>[0] = [{ name: 'iter', tensor: tf.scalar(m.resumeStep, 'int32') }];
   if (moments.length > 0) {
-    at = 0;
+    let at = 0;
     for (const which of ['m', 'v']) {
-      task.params.forEach((p, i) => {
-        named.push({ name: `${p.name}/${which}`, tensor: tf.tensor(moments.subarray(at, at + sizes[i]), p.shape, 'float32') });
-        at += sizes[i];
+      task.params.forEach((p) => {
+        named.push({ name: `${p.name}/${which}`, tensor: tf.tensor(moments.subarray(at, at + p.size), p.shape, 'float32') });
+        at += p.size;
       });
     }
   }
