@@ -49,7 +49,11 @@ export interface SnapshotPolcaOptions {
   every: number;
   /** The last step to include (a run still training keeps adding snapshots). Default: every snapshot. */
   until?: number;
-  /** Steps at which a vector is added (Algorithm 1's basis checkpoints), ascending. */
+  /**
+   * Steps at which a vector is added (Algorithm 1's basis checkpoints), in
+   * order. A step may repeat: each repeat adds the next eigenvector at that
+   * θ, deflated by the ones before (the top k of a single checkpoint).
+   */
   basisSteps: readonly number[];
   /** The first problems of the run's probe set that form the probe (4 datapoints each). */
   probeProblems: number;
@@ -75,6 +79,26 @@ export interface SnapshotPolcaOptions {
 function firstProblems(batch: ArithmeticBatch, n: number, option: string): ArithmeticBatch {
   if (!Number.isInteger(n) || n < 1 || n > batch.size) throw new Error(`snapshotPolca: option '${option}' must be an integer in [1, ${batch.size}], got ${n}`);
   return makeBatch(Array.from(batch.a.subarray(0, n)), Array.from(batch.b.subarray(0, n)), batch.format);
+}
+
+/**
+ * Reads `--basis-steps`: comma-separated steps, each optionally `step*k` for
+ * k vectors at that step (`2400*10` is the top 10 eigenvectors at step 2400).
+ *
+ * @throws Error naming the option and the entry when an entry is not of that
+ * form, or the steps go backwards.
+ */
+export function parseBasisSteps(list: string): number[] {
+  const steps: number[] = [];
+  for (const entry of list.split(',')) {
+    const m = /^\s*(\d+)\s*(?:\*\s*(\d+)\s*)?$/.exec(entry);
+    const k = m === null ? NaN : Number(m[2] ?? 1);
+    if (m === null || !(k >= 1)) throw new Error(`snapshotPolca: option '--basis-steps' takes steps or step*count, comma-separated; got '${entry}' in '${list}'`);
+    const step = Number(m[1]);
+    if (steps.length > 0 && step < steps[steps.length - 1]) throw new Error(`snapshotPolca: option '--basis-steps' must not go backwards; got ${step} after ${steps[steps.length - 1]} in '${list}'`);
+    for (let i = 0; i < k; i++) steps.push(step);
+  }
+  return steps;
 }
 
 /**
@@ -179,6 +203,7 @@ if (import.meta.url === `file://${process.argv[1]}`) {
     .addOption(new Option('--basis <kind>', 'basis grown from the snapshots').choices(SNAPSHOT_BASES).default('hessian'))
     .option('--every <n>', 'steps between POLCA checkpoints', int('--every'), 100)
     .option('--basis-every <n>', 'steps between basis vectors, from step 0', int('--basis-every'), 1000)
+    .addOption(new Option('--basis-steps <list>', 'the steps of the basis vectors, step or step*count, comma-separated (in place of --basis-every)').conflicts('basisEvery'))
     .option('--until <step>', 'the last step to include (default: every snapshot)', int('--until'))
     .option('--vectors <n>', 'basis vectors at most', int('--vectors'), 8)
     .option('--probe-problems <n>', 'problems of the probe set (4 datapoints each)', int('--probe-problems'), 500)
@@ -189,7 +214,7 @@ if (import.meta.url === `file://${process.argv[1]}`) {
     .addOption(new Option('--sizes <list>', 'HDBSCAN min_cluster_size/min_samples pairs, comma-separated').default('40/10,60/15,100/25'))
     .addOption(new Option('--backend <name>', 'tfjs backend').choices(['wasm', 'cpu']).default('wasm'))
     .action(async (dir: string, opts: {
-      basis: SnapshotBasis; every: number; basisEvery: number; until?: number; vectors: number; probeProblems: number; sampleProblems: number;
+      basis: SnapshotBasis; every: number; basisEvery: number; basisSteps?: string; until?: number; vectors: number; probeProblems: number; sampleProblems: number;
       maxIter: number; checkEvery: number; out?: string; sizes: string; backend: string;
     }) => {
       await tf.setBackend(opts.backend);
@@ -197,7 +222,9 @@ if (import.meta.url === `file://${process.argv[1]}`) {
       if (opts.backend === 'wasm') registerWasmKernels();
       const m = readSnapshotManifest(dir);
       if (m === null) throw new Error(`snapshotPolca: ${JSON.stringify(dir)} holds no snapshots.json`);
-      const basisSteps = m.steps.filter((s) => s % opts.basisEvery === 0 && s <= (opts.until ?? Infinity)).slice(0, opts.vectors);
+      const basisSteps = opts.basisSteps !== undefined
+        ? parseBasisSteps(opts.basisSteps)
+        : m.steps.filter((s) => s % opts.basisEvery === 0 && s <= (opts.until ?? Infinity)).slice(0, opts.vectors);
       if (basisSteps.length === 0) throw new Error(`snapshotPolca: no kept step is a multiple of --basis-every ${opts.basisEvery} (kept: ${m.steps[0]}…${m.steps.at(-1)})`);
       const sizes = opts.sizes.split(',').map((t) => parseSizePair(t, 'snapshotPolca', '--sizes'));
       const { rows, out, values } = await snapshotPolca(dir, {
@@ -207,5 +234,11 @@ if (import.meta.url === `file://${process.argv[1]}`) {
       });
       process.stdout.write(`## ${opts.basis} basis from the snapshots (steps ${basisSteps.join(', ')}; eigenvalues ${values.map((v) => v.toExponential(2)).join(', ') || '-'}), ${out}\n${formatCovariance(rows)}\n`);
     });
-  await cmd.parseAsync();
+  try {
+    await cmd.parseAsync();
+  } catch (e) {
+    // Bad options are the user's to fix: the message, not a stack through the wasm module's source.
+    process.stderr.write(`${e instanceof Error ? e.message : String(e)}\n`);
+    process.exitCode = 1;
+  }
 }

@@ -7,7 +7,7 @@ import '@tensorflow/tfjs-backend-wasm';
 import { lastValueFrom, toArray } from 'rxjs';
 import { createArithmeticTask } from '../../../examples/arithmetic/task.js';
 import { readTheta, saveSnapshot } from '../../../examples/arithmetic/snapshots.js';
-import { snapshotPolca } from '../../../examples/arithmetic/snapshotPolca.js';
+import { parseBasisSteps, snapshotPolca } from '../../../examples/arithmetic/snapshotPolca.js';
 import { makeBatch, makeSplits } from '../../../examples/arithmetic/data.js';
 import { batchTensors, createModel, perTokenLoss } from '../../../examples/arithmetic/model.js';
 import { ParamSpace } from '../../../src/engine/index.js';
@@ -116,6 +116,48 @@ describe('snapshotPolca: the paper\'s offline computation from saved θ', () => 
     });
     model.dispose();
     tf.dispose([sample.inputs, sample.targets, probe.inputs, probe.targets]);
+  });
+
+  it('repeats a basis step to take the top eigenvectors of one checkpoint, each an eigenvector of H itself', async () => {
+    const res = await snapshotPolca(dir, {
+      basis: 'hessian', every: 10, basisSteps: parseBasisSteps('30*2'), probeProblems: 4, sampleProblems: 16, out: path.join(dir, 'polca-late'), sizes: [[4, 2]], maxIter: 80,
+    });
+    expect(res.vectors).toHaveLength(2);
+    expect(Math.abs(dot(res.vectors[0], res.vectors[1]))).toBeLessThan(1e-5);
+    const task = createArithmeticTask('tiny', { steps: 30 });
+    const model = createModel(task.config, { seed: task.config.seed + 1, initStd: task.config.initStd });
+    task.dispose();
+    const space = new ParamSpace(model.params);
+    const splits = makeSplits({ seed: 0, probeSize: 64, hessianSize: 64 });
+    const sample = batchTensors(makeBatch(Array.from(splits.hessian.a.subarray(0, 16)), Array.from(splits.hessian.b.subarray(0, 16))));
+    space.assignHost(readTheta(dir, 30));
+    const sampleLoss = () => tf.tidy(() => tf.mean(perTokenLoss(model, sample)) as tf.Scalar);
+    // At one θ, an eigenvector of Π⊥HΠ⊥ orthogonal to the first is an eigenvector of H: no projection here.
+    const lambdas = res.vectors.map((b) => {
+      const bt = tf.tensor1d(b);
+      const hb = exactHvp(space, sampleLoss, bt);
+      const h = Float64Array.from(hb.dataSync());
+      tf.dispose([bt, hb]);
+      const lambda = dot(b, h);
+      let r = 0;
+      for (let j = 0; j < h.length; j++) r += (h[j] - lambda * b[j]) ** 2;
+      expect(Math.sqrt(r) / Math.abs(lambda)).toBeLessThan(0.02);
+      return lambda;
+    });
+    expect(lambdas[0] / res.values[0]).toBeCloseTo(1, 4);
+    expect(lambdas[1] / res.values[1]).toBeCloseTo(1, 4);
+    expect(lambdas[0]).toBeGreaterThanOrEqual(lambdas[1]);
+    model.dispose();
+    tf.dispose([sample.inputs, sample.targets]);
+  });
+
+  it('reads --basis-steps as steps and step*count, and names the entry it cannot read', () => {
+    expect(parseBasisSteps('2400*3')).toEqual([2400, 2400, 2400]);
+    expect(parseBasisSteps('0, 200,400*2')).toEqual([0, 200, 400, 400]);
+    expect(() => parseBasisSteps('2400*x')).toThrow(/option '--basis-steps' takes steps or step\*count, comma-separated; got '2400\*x'/);
+    expect(() => parseBasisSteps('10*0')).toThrow(/got '10\*0'/);
+    expect(() => parseBasisSteps('400,200')).toThrow(/option '--basis-steps' must not go backwards; got 200 after 400/);
+    expect(() => parseBasisSteps('')).toThrow(/got ''/);
   });
 
   it('names the option and the value when the snapshots cannot give what is asked', async () => {
