@@ -15,6 +15,7 @@ export { createPolca, type PolcaTracker } from './tracker/createPolca.js';
 export type { PolcaOptions, GrownBasisOptions, FixedBasisOptions } from './tracker/options.js';
 export { polcaCallback, PolcaCallback, type PolcaCallbackOptions, type PolcaCallbackReport } from './run/polcaCallback.js';
 export type { RunSinksOptions, RunSinksReport, SinkFailure } from './run/attachSinks.js';
+export { chunkedProbe, type ProbeClosure } from './engine/directional.js';
 export { sparseCrossEntropy, type DatapointLoss, type LabelledSet } from './tracker/datapointLoss.js';
 export * from './stream/events.js';
 export { OptionError } from './errors/validate.js';

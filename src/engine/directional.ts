@@ -7,6 +7,57 @@ import { releaseLeakedTape } from './tape.js';
 /** A closure computing the per-datapoint losses ℓ_x(θ) of the probe set, a Tensor1D of length N. */
 export type ProbeClosure = () => tf.Tensor1D;
 
+const CHUNKS = Symbol('polca.probeChunks');
+type ChunkedProbe = ProbeClosure & { [CHUNKS]: { parts: readonly ProbeClosure[]; sizes: number[] | null } };
+
+/**
+ * One probe made of parts, whose losses are the parts' losses in order. The
+ * forward pass sees the whole probe; the exact JVP and the gradient
+ * covariance differentiate twice and once through it, and hold its
+ * activations for that, so they take one part at a time. On wasm, whose heap
+ * stops at 4 GB, this is what lets a large model have a large probe.
+ *
+ * @param parts - closures returning each part's per-datapoint losses (Tensor1D, float32).
+ * @returns a {@link ProbeClosure} to pass as the tracker's `probe`.
+ * @throws Error when `parts` is empty or holds something other than functions.
+ */
+export function chunkedProbe(parts: readonly ProbeClosure[]): ProbeClosure {
+  if (!Array.isArray(parts) || parts.length === 0) {
+    throw new Error(`chunkedProbe: option 'parts' must be a non-empty array of functions, got ${describe(parts)}`);
+  }
+  const bad = parts.findIndex((c) => typeof c !== 'function');
+  if (bad >= 0) throw new Error(`chunkedProbe: option 'parts' must hold functions, got ${describe(parts[bad])} at index ${bad}`);
+  const probe = (() => tf.tidy(() => (parts.length === 1 ? parts[0]() : tf.concat(parts.map((c) => c()))))) as ChunkedProbe;
+  probe[CHUNKS] = { parts: parts.slice(), sizes: null };
+  return probe;
+}
+
+/**
+ * The parts of a {@link chunkedProbe} with their lengths (measured by one
+ * forward pass the first time), or the probe alone as one part of length n.
+ */
+export function probeParts(probe: ProbeClosure, n: number): { part: ProbeClosure; size: number; offset: number }[] {
+  const c = (probe as Partial<ChunkedProbe>)[CHUNKS];
+  if (c === undefined) return [{ part: probe, size: n, offset: 0 }];
+  c.sizes ??= c.parts.map((part, i) => {
+    const y = tf.tidy(() => part());
+    try {
+      if (!(y instanceof tf.Tensor) || y.rank !== 1) throw new Error(`chunkedProbe: part ${i} must return a Tensor1D of per-datapoint losses, got ${describe(y)}`);
+      return y.size;
+    } finally {
+      y.dispose();
+    }
+  });
+  const total = c.sizes.reduce((a, b) => a + b, 0);
+  if (total !== n) throw new Error(`option 'probe' returned ${n} losses, but its parts hold ${total} (${c.sizes.join(' + ')})`);
+  let offset = 0;
+  return c.parts.map((part, i) => {
+    const r = { part, size: c.sizes![i], offset };
+    offset += r.size;
+    return r;
+  });
+}
+
 /**
  * Evaluates the probe and copies its losses to the host, checking the shape.
  * @param expected - required length N, or undefined on the first call.
@@ -44,6 +95,14 @@ export function probeTensor(probe: ProbeClosure, expected?: number): tf.Tensor1D
  * @param bParts - the direction b split like the parameters ({@link ParamSpace.split}).
  */
 export function exactDirectionalDerivatives(space: ParamSpace, probe: ProbeClosure, bParts: readonly tf.Tensor[], n: number): Float32Array {
+  const parts = probeParts(probe, n);
+  if (parts.length === 1) return partDirectionalDerivatives(space, probe, bParts, n);
+  const out = new Float32Array(n);
+  for (const { part, size, offset } of parts) out.set(partDirectionalDerivatives(space, part, bParts, size), offset);
+  return out;
+}
+
+function partDirectionalDerivatives(space: ParamSpace, probe: ProbeClosure, bParts: readonly tf.Tensor[], n: number): Float32Array {
   let out: tf.Tensor;
   try {
     out = tf.tidy(() => {

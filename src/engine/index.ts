@@ -19,7 +19,7 @@ export { hessianVectorProduct, type HvpOptions, type LossClosure } from './hvp.j
 export { HessianOperator, type HvpCheck, type HvpModeOption, type HessianOperatorOptions } from './hessianOperator.js';
 export { topEigenpairs, type TopEigenpairsOptions, type Eigenpairs, type Matvec } from './lanczos.js';
 export { NonConvergenceError } from './tridiagonalEigen.js';
-export { directionalDerivatives, type ProbeClosure } from './directional.js';
+export { chunkedProbe, directionalDerivatives, type ProbeClosure } from './directional.js';
 export { polcaIncrements, completenessResidual, type IntervalTerms } from './polcaIncrements.js';
 export { ParamSpace, type ParamSnapshot } from './paramSpace.js';
 export { orthonormalizeAgainst } from './basis/orthonormalize.js';

@@ -1,5 +1,5 @@
 import type * as tf from '@tensorflow/tfjs-core';
-import type { ProbeClosure } from '../engine/directional.js';
+import type { ProbeClosure, chunkedProbe } from '../engine/directional.js';
 import type { LossClosure } from '../engine/hvp.js';
 import type { HvpModeOption } from '../engine/hessianOperator.js';
 import { BASIS_KINDS, SECOND_ORDERS, type BasisKind, type SecondOrder } from '../stream/events.js';
@@ -31,7 +31,12 @@ export interface FixedBasisOptions {
 export interface PolcaOptions {
   /** θ: the trainable variables, in a fixed order. */
   params: tf.Variable[];
-  /** Per-datapoint losses of the probe set at the current θ: a float32 Tensor1D of fixed length N. */
+  /**
+   * Per-datapoint losses of the probe set at the current θ: a float32
+   * Tensor1D of fixed length N. A probe too large to differentiate through
+   * at once (the exact JVP holds its activations twice over) can be given in
+   * parts with {@link chunkedProbe}.
+   */
   probe: ProbeClosure;
   /** Mean loss of the Hessian sample (a fixed batch of training data) at the current θ. Needed by the `hessian` and `shuffled` bases. */
   hessianLoss?: LossClosure;

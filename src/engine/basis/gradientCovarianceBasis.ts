@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { describe } from '../../errors/describe.js';
-import { evaluateProbe, exactDirectionalDerivatives, type ProbeClosure } from '../directional.js';
+import { evaluateProbe, exactDirectionalDerivatives, probeParts, type ProbeClosure } from '../directional.js';
 import { topEigenpairs, type Eigenpairs } from '../lanczos.js';
 import type { ParamSpace } from '../paramSpace.js';
 import { releaseLeakedTape } from '../tape.js';
@@ -124,17 +124,25 @@ export function gradientCovarianceProduct(
     mean /= count;
   }
   for (let x = 0; x < n; x++) gv[x] = w(x) * (gv[x] - mean);
-  let out: tf.Tensor1D;
+  let out: tf.Tensor1D | undefined;
   try {
-    out = tf.tidy(() => {
-      const u = tf.tensor1d(gv, 'float32');
-      const { grads } = tf.engine().gradients(() => tf.sum(tf.mul(u, probe())), [...space.params], undefined, true);
-      return space.flattenLike(grads);
-    });
+    // Gᵀ(Gv) part by part: each backward pass holds one part's activations.
+    for (const { part, size, offset } of probeParts(probe, n)) {
+      const g = tf.tidy(() => {
+        const u = tf.tensor1d(gv.subarray(offset, offset + size), 'float32');
+        const { grads } = tf.engine().gradients(() => tf.sum(tf.mul(u, part())), [...space.params], undefined, true);
+        return space.flattenLike(grads);
+      });
+      const sum: tf.Tensor1D = out === undefined ? g : tf.tidy(() => tf.add(out!, g) as tf.Tensor1D);
+      if (sum !== g) tf.dispose([out!, g]);
+      out = sum;
+    }
   } catch (e) {
+    out?.dispose();
     releaseLeakedTape();
     throw e;
   }
+  if (out === undefined) throw new Error('gradientCovarianceProduct: the probe has no parts');
   try {
     return Float32Array.from(out.dataSync() as Float32Array);
   } finally {

@@ -4,6 +4,7 @@ import { createPolca } from '../../../src/tracker/createPolca.js';
 import { gradientCovarianceBasis, gradientCovarianceProduct } from '../../../src/engine/basis/gradientCovarianceBasis.js';
 import type { BasisGrowContext } from '../../../src/engine/basis/basisBuilder.js';
 import { ParamSpace } from '../../../src/engine/paramSpace.js';
+import { chunkedProbe } from '../../../src/engine/directional.js';
 import { Random } from '../../../src/engine/random.js';
 import type { BasisEvent, PolcaEvent } from '../../../src/stream/events.js';
 import { dot, jacobiEigen, matVec, norm } from '../../helpers/jacobi.js';
@@ -86,6 +87,25 @@ describe('gradientCovarianceProduct', () => {
     const v = values(P, 21);
     const got = gradientCovarianceProduct(space, m.probe, v, N);
     const want = matVec(covariance(m.G(m.theta)), v);
+    for (let i = 0; i < P; i++) expect(Math.abs(got[i] - want[i])).toBeLessThan(1e-5 * norm(want));
+    m.dispose();
+  });
+
+  it.each(['linear', 'quadratic'] as const)('with the probe in parts (chunkedProbe), equals GᵀGv with G written down by hand, every tensor freed (%s)', (kind) => {
+    const m = tinyModel(kind);
+    const space = new ParamSpace(m.params);
+    const v = values(P, 23);
+    const parts = [[0, 2], [2, 1], [3, 2]].map(([at, len]) => () => tf.tidy(() => m.probe().slice([at], [len])));
+    const probe = chunkedProbe(parts);
+    const want = matVec(covariance(m.G(m.theta)), v);
+    for (const centre of [false, true]) {
+      const numTensors = tf.memory().numTensors;
+      const got = gradientCovarianceProduct(space, probe, v, N, centre);
+      expect(tf.memory().numTensors).toBe(numTensors);
+      const whole = gradientCovarianceProduct(space, m.probe, v, N, centre);
+      for (let i = 0; i < P; i++) expect(Math.abs(got[i] - whole[i])).toBeLessThan(1e-5 * norm(want));
+    }
+    const got = gradientCovarianceProduct(space, probe, v, N);
     for (let i = 0; i < P; i++) expect(Math.abs(got[i] - want[i])).toBeLessThan(1e-5 * norm(want));
     m.dispose();
   });
