@@ -26,7 +26,7 @@ import { Command, Option } from 'commander';
 import { replayCheckpoints } from '../../src/run/backfill.js';
 import { readRun } from '../../src/sinks/arrow/index.js';
 import {
-  installSecondOrderGradients, NonConvergenceError, ParamSpace, registerWasmKernels, topEigenpairs, type Eigenpairs,
+  chunkedProbe, installSecondOrderGradients, NonConvergenceError, ParamSpace, registerWasmKernels, topEigenpairs, type Eigenpairs,
 } from '../../src/engine/index.js';
 import { exactHvp } from '../../src/engine/hvp.js';
 import { gradientCovarianceProduct } from '../../src/engine/basis/gradientCovarianceBasis.js';
@@ -57,6 +57,13 @@ export interface SnapshotPolcaOptions {
   basisSteps: readonly number[];
   /** The first problems of the run's probe set that form the probe (4 datapoints each). */
   probeProblems: number;
+  /**
+   * Problems per part of the probe for the passes that differentiate through
+   * it (the exact JVP, the gradient covariance): {@link chunkedProbe}. Default:
+   * the whole probe at once. On the paper's model a part costs about 11 MB of
+   * wasm heap per problem, and the heap stops at 4 GB.
+   */
+  probeChunk?: number;
   /** The first problems of the run's Hessian sample (the `hessian` basis). */
   sampleProblems: number;
   /** Output run directory. */
@@ -123,14 +130,22 @@ export async function snapshotPolca(dir: string, o: SnapshotPolcaOptions): Promi
   const splits = makeSplits({ seed: cfg.seed, probeSize: cfg.probeSize, hessianSize: cfg.hessianSize, format: cfg.format });
   const probeBatch = firstProblems(splits.probe, o.probeProblems, 'probeProblems');
   const sampleBatch = firstProblems(splits.hessian, o.sampleProblems, 'sampleProblems');
+  const chunk = o.probeChunk ?? probeBatch.size;
+  if (!Number.isInteger(chunk) || chunk < 1) throw new Error(`snapshotPolca: option 'probeChunk' must be a positive integer, got ${chunk}`);
   const model = createModel(cfg, { seed: cfg.seed + 1, initStd: cfg.initStd });
   if (JSON.stringify(model.params.map((p) => p.shape)) !== JSON.stringify(m.shapes)) {
     model.dispose();
     throw new Error(`snapshotPolca: the model of ${dir}'s configuration does not have the snapshots' parameter shapes`);
   }
-  const probeT = batchTensors(probeBatch);
+  const partTensors: ReturnType<typeof batchTensors>[] = [];
+  for (let at = 0; at < probeBatch.size; at += chunk) {
+    const end = Math.min(probeBatch.size, at + chunk);
+    partTensors.push(batchTensors(makeBatch(Array.from(probeBatch.a.subarray(at, end)), Array.from(probeBatch.b.subarray(at, end)), probeBatch.format)));
+  }
   const sampleT = batchTensors(sampleBatch);
-  const probe = (): tf.Tensor1D => perTokenLoss(model, probeT);
+  const probe = partTensors.length === 1
+    ? (): tf.Tensor1D => perTokenLoss(model, partTensors[0])
+    : chunkedProbe(partTensors.map((t) => (): tf.Tensor1D => perTokenLoss(model, t)));
   const sampleLoss = (): tf.Scalar => tf.tidy(() => tf.mean(perTokenLoss(model, sampleT)) as tf.Scalar);
   const space = new ParamSpace(model.params);
   const n = probeBatch.size * 4;
@@ -185,7 +200,7 @@ export async function snapshotPolca(dir: string, o: SnapshotPolcaOptions): Promi
   } finally {
     uninstall();
     model.dispose();
-    for (const t of [probeT, sampleT]) tf.dispose([t.inputs, t.targets]);
+    for (const t of [...partTensors, sampleT]) tf.dispose([t.inputs, t.targets]);
   }
   const run = await readRun(o.out);
   const rows = await directionRows(o.out, o.sizes, runLabels(run.manifest, 'snapshotPolca'));
@@ -207,6 +222,7 @@ if (import.meta.url === `file://${process.argv[1]}`) {
     .option('--until <step>', 'the last step to include (default: every snapshot)', int('--until'))
     .option('--vectors <n>', 'basis vectors at most', int('--vectors'), 8)
     .option('--probe-problems <n>', 'problems of the probe set (4 datapoints each)', int('--probe-problems'), 500)
+    .option('--probe-chunk <n>', 'problems per part of the probe in the passes that differentiate through it (default: all at once)', int('--probe-chunk'))
     .option('--sample-problems <n>', 'problems of the Hessian sample', int('--sample-problems'), 256)
     .option('--max-iter <n>', 'Lanczos iterations per vector', int('--max-iter'), 30)
     .option('--check-every <n>', 'check the fast derivatives against the exact JVP every n checkpoints', int('--check-every'), 1)
@@ -214,7 +230,7 @@ if (import.meta.url === `file://${process.argv[1]}`) {
     .addOption(new Option('--sizes <list>', 'HDBSCAN min_cluster_size/min_samples pairs, comma-separated').default('40/10,60/15,100/25'))
     .addOption(new Option('--backend <name>', 'tfjs backend').choices(['wasm', 'cpu']).default('wasm'))
     .action(async (dir: string, opts: {
-      basis: SnapshotBasis; every: number; basisEvery: number; basisSteps?: string; until?: number; vectors: number; probeProblems: number; sampleProblems: number;
+      basis: SnapshotBasis; every: number; basisEvery: number; basisSteps?: string; until?: number; vectors: number; probeProblems: number; probeChunk?: number; sampleProblems: number;
       maxIter: number; checkEvery: number; out?: string; sizes: string; backend: string;
     }) => {
       await tf.setBackend(opts.backend);
@@ -228,7 +244,7 @@ if (import.meta.url === `file://${process.argv[1]}`) {
       if (basisSteps.length === 0) throw new Error(`snapshotPolca: no kept step is a multiple of --basis-every ${opts.basisEvery} (kept: ${m.steps[0]}…${m.steps.at(-1)})`);
       const sizes = opts.sizes.split(',').map((t) => parseSizePair(t, 'snapshotPolca', '--sizes'));
       const { rows, out, values } = await snapshotPolca(dir, {
-        basis: opts.basis, every: opts.every, until: opts.until, basisSteps, probeProblems: opts.probeProblems, sampleProblems: opts.sampleProblems,
+        basis: opts.basis, every: opts.every, until: opts.until, basisSteps, probeProblems: opts.probeProblems, probeChunk: opts.probeChunk, sampleProblems: opts.sampleProblems,
         out: opts.out ?? path.join(dir, `polca-${opts.basis}`), sizes, maxIter: opts.maxIter, checkEvery: opts.checkEvery,
         onLine: (s) => process.stderr.write(`${s}\n`),
       });

@@ -118,6 +118,25 @@ describe('snapshotPolca: the paper\'s offline computation from saved θ', () => 
     tf.dispose([sample.inputs, sample.targets, probe.inputs, probe.targets]);
   });
 
+  it('with the probe in parts (--probe-chunk), gives the events of the whole probe', async () => {
+    const opts = { basis: 'hessian' as const, every: 10, basisSteps: [10, 20], probeProblems: 6, sampleProblems: 16, sizes: [[4, 2]] as [number, number][], maxIter: 80 };
+    await snapshotPolca(dir, { ...opts, out: path.join(dir, 'polca-whole') });
+    await snapshotPolca(dir, { ...opts, out: path.join(dir, 'polca-parts'), probeChunk: 4 });
+    const read = async (out: string) => (await lastValueFrom(replay(out).pipe(toArray()))).filter((e): e is PolcaIncrementEvent => e.type === 'polca');
+    const whole = await read(path.join(dir, 'polca-whole'));
+    const parts = await read(path.join(dir, 'polca-parts'));
+    expect(parts.length).toBe(3);
+    parts.forEach((e, t) => {
+      // The check against the exact JVP runs through the parts: it must agree as well as on the whole probe.
+      expect(e.derivativeCheck?.relativeError).toBeLessThan(1e-2);
+      expect(e.derivativeCheck?.relativeError).toBeCloseTo(whole[t].derivativeCheck?.relativeError ?? NaN, 4);
+      e.values.forEach((row, k) => {
+        const scale = Math.max(...Array.from(whole[t].values[k], Math.abs));
+        row.forEach((v, x) => expect(Math.abs(v - whole[t].values[k][x])).toBeLessThan(1e-4 * scale));
+      });
+    });
+  });
+
   it('repeats a basis step to take the top eigenvectors of one checkpoint, each an eigenvector of H itself', async () => {
     const res = await snapshotPolca(dir, {
       basis: 'hessian', every: 10, basisSteps: parseBasisSteps('30*2'), probeProblems: 4, sampleProblems: 16, out: path.join(dir, 'polca-late'), sizes: [[4, 2]], maxIter: 80,
@@ -168,6 +187,7 @@ describe('snapshotPolca: the paper\'s offline computation from saved θ', () => 
     await expect(snapshotPolca(dir, { ...base, basisSteps: [15] })).rejects.toThrow(/option 'basisSteps' names step 15/);
     await expect(snapshotPolca(dir, { ...base, every: 40 })).rejects.toThrow(/option 'every' = 40 leaves 1 of the 4 snapshots/);
     await expect(snapshotPolca(dir, { ...base, until: 5 })).rejects.toThrow(/option 'every' = 10 leaves 1 of the 4 snapshots/);
+    await expect(snapshotPolca(dir, { ...base, probeChunk: 0 })).rejects.toThrow(/option 'probeChunk' must be a positive integer, got 0/);
     await expect(snapshotPolca(dir, { ...base, probeProblems: 65 })).rejects.toThrow(/option 'probeProblems' must be an integer in \[1, 64\], got 65/);
     await expect(snapshotPolca(dir, { ...base, basis: 'lanczos' as never })).rejects.toThrow(/option 'basis' must be one of hessian, gradient-covariance, random, got 'lanczos'/);
   });
