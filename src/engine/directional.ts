@@ -11,11 +11,12 @@ const CHUNKS = Symbol('polca.probeChunks');
 type ChunkedProbe = ProbeClosure & { [CHUNKS]: { parts: readonly ProbeClosure[]; sizes: number[] | null } };
 
 /**
- * One probe made of parts, whose losses are the parts' losses in order. The
- * forward pass sees the whole probe; the exact JVP and the gradient
- * covariance differentiate twice and once through it, and hold its
- * activations for that, so they take one part at a time. On wasm, whose heap
- * stops at 4 GB, this is what lets a large model have a large probe.
+ * One probe made of parts, whose losses are the parts' losses in order. A
+ * forward pass holds one part's activations at a time; the exact JVP and
+ * the gradient covariance, which differentiate twice and once through the
+ * probe and keep its activations for that, take one part at a time too. On
+ * wasm, whose heap stops at 4 GB, this is what lets a large model have a
+ * large probe.
  *
  * @param parts - closures returning each part's per-datapoint losses (Tensor1D, float32).
  * @returns a {@link ProbeClosure} to pass as the tracker's `probe`.
@@ -27,7 +28,8 @@ export function chunkedProbe(parts: readonly ProbeClosure[]): ProbeClosure {
   }
   const bad = parts.findIndex((c) => typeof c !== 'function');
   if (bad >= 0) throw new Error(`chunkedProbe: option 'parts' must hold functions, got ${describe(parts[bad])} at index ${bad}`);
-  const probe = (() => tf.tidy(() => (parts.length === 1 ? parts[0]() : tf.concat(parts.map((c) => c()))))) as ChunkedProbe;
+  // Each part in its own tidy: a forward pass holds one part's intermediates at a time.
+  const probe = (() => tf.tidy(() => (parts.length === 1 ? parts[0]() : tf.concat(parts.map((c) => tf.tidy(c)))))) as ChunkedProbe;
   probe[CHUNKS] = { parts: parts.slice(), sizes: null };
   return probe;
 }
