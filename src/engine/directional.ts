@@ -29,7 +29,7 @@ export function chunkedProbe(parts: readonly ProbeClosure[]): ProbeClosure {
   const bad = parts.findIndex((c) => typeof c !== 'function');
   if (bad >= 0) throw new Error(`chunkedProbe: option 'parts' must hold functions, got ${describe(parts[bad])} at index ${bad}`);
   // Each part in its own tidy: a forward pass holds one part's intermediates at a time.
-  const probe = (() => tf.tidy(() => (parts.length === 1 ? parts[0]() : tf.concat(parts.map((c) => tf.tidy(c)))))) as ChunkedProbe;
+  const probe = (() => tf.tidy(() => (parts.length === 1 ? parts[0]() : tf.concat(parts.map((c) => tf.tidy(() => c())))))) as ChunkedProbe;
   probe[CHUNKS] = { parts: parts.slice(), sizes: null };
   return probe;
 }
