@@ -222,7 +222,7 @@ if (import.meta.url === `file://${process.argv[1]}`) {
     .option('--until <step>', 'the last step to include (default: every snapshot)', int('--until'))
     .option('--vectors <n>', 'basis vectors at most', int('--vectors'), 8)
     .option('--probe-problems <n>', 'problems of the probe set (4 datapoints each)', int('--probe-problems'), 500)
-    .option('--probe-chunk <n>', 'problems per part of the probe in the passes that differentiate through it (default: all at once)', int('--probe-chunk'))
+    .option('--probe-chunk <n>', 'problems per part of the probe in the passes that differentiate through it', int('--probe-chunk'), 50)
     .option('--sample-problems <n>', 'problems of the Hessian sample', int('--sample-problems'), 256)
     .option('--max-iter <n>', 'Lanczos iterations per vector', int('--max-iter'), 30)
     .option('--check-every <n>', 'check the fast derivatives against the exact JVP every n checkpoints', int('--check-every'), 1)
@@ -230,7 +230,7 @@ if (import.meta.url === `file://${process.argv[1]}`) {
     .addOption(new Option('--sizes <list>', 'HDBSCAN min_cluster_size/min_samples pairs, comma-separated').default('40/10,60/15,100/25'))
     .addOption(new Option('--backend <name>', 'tfjs backend').choices(['wasm', 'cpu']).default('wasm'))
     .action(async (dir: string, opts: {
-      basis: SnapshotBasis; every: number; basisEvery: number; basisSteps?: string; until?: number; vectors: number; probeProblems: number; probeChunk?: number; sampleProblems: number;
+      basis: SnapshotBasis; every: number; basisEvery: number; basisSteps?: string; until?: number; vectors: number; probeProblems: number; probeChunk: number; sampleProblems: number;
       maxIter: number; checkEvery: number; out?: string; sizes: string; backend: string;
     }) => {
       await tf.setBackend(opts.backend);
