@@ -2,12 +2,12 @@ import * as tf from '@tensorflow/tfjs-core';
 import { Callback, type LayersModel } from '@tensorflow/tfjs-layers';
 import { ReplaySubject, Subject, type Observable, type Subscription } from 'rxjs';
 import { describe } from '../errors/describe.js';
-import { fail } from '../errors/validate.js';
+import { fail, positiveInt } from '../errors/validate.js';
 import type { PolcaEvent } from '../stream/events.js';
 import { RunStream } from '../stream/runStream.js';
 import { createPolca, type PolcaTracker } from '../tracker/createPolca.js';
 import { resolveOptions, type PolcaOptions } from '../tracker/options.js';
-import { perDatapointLoss, type DatapointLoss, type DisposableProbe, type LabelledSet } from '../tracker/datapointLoss.js';
+import { perDatapointLoss, perDatapointLossInParts, type DatapointLoss, type DisposableProbe, type LabelledSet } from '../tracker/datapointLoss.js';
 // Types only: the sinks (Arrow, gRPC, Prometheus, webhooks) load on demand, so that
 // `polcaCallback` without `log`, `serve` or `alerts` runs anywhere, browsers included.
 import type { RunSinks, RunSinksOptions, RunSinksReport, SinkFailure } from './attachSinks.js';
@@ -29,6 +29,12 @@ export interface PolcaCallbackOptions extends Omit<PolcaOptions, 'params' | 'pro
    * Default: sparse categorical cross-entropy, from probabilities unless `fromLogits`.
    */
   loss?: DatapointLoss;
+  /**
+   * Examples of `probe` (and `hessianSample`) per part in the passes that
+   * differentiate through them ({@link chunkedProbe}): the same numbers,
+   * with the memory of one part at a time. Default: the whole set at once.
+   */
+  probeBatchSize?: number;
   /** The model outputs logits rather than probabilities. Default false (the Keras convention). */
   fromLogits?: boolean;
   /** End the run (complete the stream) when `fit` ends. Default true; set false to call `fit` several times and `close()` yourself. */
@@ -90,6 +96,7 @@ export class PolcaCallback extends Callback {
     if (!options || typeof options !== 'object') fail('polcaCallback', 'options', 'an object', options);
     checkSet(options.probe, 'probe');
     if (options.hessianSample !== undefined) checkSet(options.hessianSample, 'hessianSample');
+    if (options.probeBatchSize !== undefined) positiveInt('polcaCallback', 'probeBatchSize', options.probeBatchSize);
     if (options.loss !== undefined && typeof options.loss !== 'function') fail('polcaCallback', 'loss', 'a function (yTrue, yPred) => per-datapoint losses', options.loss);
     // Every tracker option is checked now, with the callback's name, rather than inside fit.
     const placeholder = () => tf.scalar(0);
@@ -122,7 +129,10 @@ export class PolcaCallback extends Callback {
     const model = this.model as LayersModel;
     const params = model.trainableWeights.map((w) => w.read() as tf.Variable);
     const o = this.options;
-    const lossOf = (set: LabelledSet, name: string) => perDatapointLoss(model, set, { loss: o.loss, fromLogits: o.fromLogits ?? false, option: name });
+    const lossOf = (set: LabelledSet, name: string) => {
+      const how = { loss: o.loss, fromLogits: o.fromLogits ?? false, option: name };
+      return o.probeBatchSize === undefined ? perDatapointLoss(model, set, how) : perDatapointLossInParts(model, set, { ...how, batchSize: o.probeBatchSize });
+    };
     const probe = lossOf(o.probe, 'probe');
     const sample = o.hessianSample ? lossOf(o.hessianSample, 'hessianSample') : probe;
     this.probes = sample === probe ? [probe] : [probe, sample];
@@ -207,7 +217,7 @@ export function polcaCallback(options: PolcaCallbackOptions): PolcaCallback {
 
 /** The options the callback passes on to its tracker: all but its own. */
 function trackerOptions(o: PolcaCallbackOptions): Omit<PolcaOptions, 'params' | 'probe' | 'hessianLoss'> {
-  const { probe: _p, hessianSample: _h, loss: _l, fromLogits: _f, closeOnTrainEnd: _c, analysis: _a, log: _g, serve: _s, alerts: _al, runName: _r, ...rest } = o;
+  const { probe: _p, hessianSample: _h, probeBatchSize: _b, loss: _l, fromLogits: _f, closeOnTrainEnd: _c, analysis: _a, log: _g, serve: _s, alerts: _al, runName: _r, ...rest } = o;
   return rest;
 }
 

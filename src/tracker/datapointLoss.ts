@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type { LayersModel } from '@tensorflow/tfjs-layers';
-import type { ProbeClosure } from '../engine/directional.js';
+import { chunkedProbe, type ProbeClosure } from '../engine/directional.js';
 
 /** A set of examples: model inputs, sparse integer targets, and an optional 0/1 mask of the datapoints to keep. */
 export interface LabelledSet {
@@ -75,4 +75,49 @@ export function perDatapointLoss(
       return keep ? tf.gather(l, keep) : l;
     });
   return Object.assign(probe, { dispose: () => keep?.dispose() });
+}
+
+/**
+ * {@link perDatapointLoss} over consecutive slices of `batchSize` examples,
+ * joined with {@link chunkedProbe}: the same losses in the same order, with
+ * the passes that differentiate through the probe taking one slice at a
+ * time. Slices whose mask keeps nothing are left out.
+ */
+export function perDatapointLossInParts(
+  model: LayersModel,
+  set: LabelledSet,
+  o: { loss?: DatapointLoss; fromLogits: boolean; option: string; batchSize: number },
+): DisposableProbe {
+  const xs = Array.isArray(set.x) ? set.x : [set.x];
+  const examples = set.y.shape[0] ?? 1;
+  const keepMask = set.mask ? set.mask.dataSync() : null;
+  const perExample = set.y.size / Math.max(1, examples);
+  const owned: tf.Tensor[] = [];
+  const parts: DisposableProbe[] = [];
+  const cut = <T extends tf.Tensor>(t: T, at: number, n: number): T => {
+    const r = tf.keep(tf.slice(t, [at], [n])) as T;
+    owned.push(r);
+    return r;
+  };
+  const free = () => {
+    parts.forEach((p) => p.dispose());
+    tf.dispose(owned);
+  };
+  try {
+    for (let at = 0; at < examples; at += o.batchSize) {
+      const n = Math.min(o.batchSize, examples - at);
+      if (keepMask && !keepMask.subarray(at * perExample, (at + n) * perExample).some((v) => v !== 0)) continue;
+      const part: LabelledSet = {
+        x: Array.isArray(set.x) ? xs.map((t) => cut(t, at, n)) : cut(set.x, at, n),
+        y: cut(set.y, at, n),
+        mask: set.mask ? cut(set.mask, at, n) : undefined,
+      };
+      parts.push(perDatapointLoss(model, part, o));
+    }
+    if (parts.length === 0) throw new Error(`polcaCallback: option '${o.option}.mask' keeps no datapoint`);
+  } catch (e) {
+    free();
+    throw e;
+  }
+  return Object.assign(chunkedProbe(parts), { dispose: free });
 }

@@ -93,6 +93,45 @@ describe('polcaCallback', () => {
   });
 });
 
+describe('polcaCallback with probeBatchSize', () => {
+  it('gives the whole probe\'s losses and POLCA values from parts, skips a part its mask empties, and frees every part', async () => {
+    const { x, y } = data();
+    // Examples 5–9 hold no kept target: with parts of 5, the second part keeps nothing.
+    const mask = tf.tensor1d(Array.from({ length: 24 }, (_, i) => (i % 3 === 0 && !(i >= 5 && i < 10) ? 1 : 0)));
+    const run = async (probeBatchSize?: number) => {
+      const m = model();
+      const before = tf.memory().numTensors;
+      const cb = polcaCallback({ ...common, derivatives: 'exact', probe: { x, y, mask }, probeBatchSize });
+      const events: PolcaEvent[] = [];
+      cb.events$.subscribe((e) => events.push(e));
+      await m.fit(x, y, { epochs: 2, batchSize: 6, shuffle: false, callbacks: [cb], verbose: 0 });
+      expect(tf.memory().numTensors).toBe(before);
+      return { m, events };
+    };
+    const whole = await run();
+    const parts = await run(5);
+    const start = parts.events.find((e) => e.type === 'run-start') as Extract<PolcaEvent, { type: 'run-start' }>;
+    expect(start.numProbe).toBe(6);
+    // The losses at the last checkpoint, by hand from the model's probabilities.
+    const full = (parts.m.predict(x) as tf.Tensor).arraySync() as number[][];
+    const ys = y.arraySync() as number[];
+    const cp = parts.events.filter((e) => e.type === 'checkpoint').at(-1) as Extract<PolcaEvent, { type: 'checkpoint' }>;
+    [0, 3, 12, 15, 18, 21].forEach((i, j) => expect(cp.losses[j]).toBeCloseTo(-Math.log(full[i][ys[i]]), 5));
+    const a = parts.events.filter((e): e is PolcaIncrementEvent => e.type === 'polca');
+    const b = whole.events.filter((e): e is PolcaIncrementEvent => e.type === 'polca');
+    expect(a.length).toBe(b.length);
+    expect(a.length).toBeGreaterThan(3);
+    a.forEach((e, i) => {
+      e.values.forEach((v, k) => {
+        const scale = Math.max(...Array.from(b[i].values[k], Math.abs), 1e-6);
+        v.forEach((val, j) => expect(Math.abs(val - b[i].values[k][j])).toBeLessThan(1e-4 * scale));
+      });
+    });
+    expect(() => polcaCallback({ ...common, probe: { x, y }, probeBatchSize: 0 })).toThrow(/option 'probeBatchSize' must be a positive integer, got 0/);
+    tf.dispose([x, y, mask]);
+  });
+});
+
 describe('polcaCallback serves while model.fit trains', () => {
   it('a /metrics request made at the start of training is answered before training ends', async () => {
     const { x, y } = data();
