@@ -30,9 +30,11 @@ export interface PolcaCallbackOptions extends Omit<PolcaOptions, 'params' | 'pro
    */
   loss?: DatapointLoss;
   /**
-   * Examples of `probe` (and `hessianSample`) per part in the passes that
-   * differentiate through them ({@link chunkedProbe}): the same numbers,
-   * with the memory of one part at a time. Default: the whole set at once.
+   * Examples of `probe` per part in the passes that differentiate through
+   * it (`chunkedProbe`): the same numbers, with the memory of one part
+   * at a time. Default: the whole set at once. The Hessian-vector products
+   * differentiate twice through the whole `hessianSample` (by default the
+   * probe) whatever this is, so a large probe wants a smaller sample.
    */
   probeBatchSize?: number;
   /** The model outputs logits rather than probabilities. Default false (the Keras convention). */
