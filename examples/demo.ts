@@ -21,7 +21,7 @@ import { Command, Option } from 'commander';
 import cliProgress from 'cli-progress';
 import { polcaCallback, SECOND_ORDERS, type PolcaEvent, type SecondOrder } from '../src/index.js';
 import { registerWasmKernels } from '../src/engine/index.js';
-import { defaultClusterParams, formatQualityTable, type QualityRow } from '../src/analysis/index.js';
+import { defaultClusterParams, formatQualityTable, formatStratumTable, type QualityRow } from '../src/analysis/index.js';
 import { clustersCommand, reportCommand } from '../src/report/index.js';
 import { eventTableSchema, MANIFEST_FILE, readManifest, readTableFile } from '../src/sinks/arrow/index.js';
 import { ARITHMETIC_CONFIGS, type ArithmeticConfig } from './arithmetic/configs.js';
@@ -595,6 +595,10 @@ export async function runDemo(o: DemoOptions = {}): Promise<string> {
     rows.push(...pick(r.quality, BASIS_ROW[k]));
   }
   if (rows.length > 1) log(['', '## POLCA by basis (METHOD.md §5)', formatQualityTable(rows).replace('| trajectories |', '| POLCA basis |')].join('\n'));
+  const lossRow = result.quality?.find((r) => r.kind === 'loss');
+  // A cluster of one place is about as carry-homogeneous as that place's carry rate, found or not.
+  const beyond = formatStratumTable([...rows, ...(lossRow ? [lossRow] : [])]);
+  if (beyond) log(['', "## Beyond place: the homogeneity each best cluster's places alone explain", beyond.replace('| trajectories |', '| POLCA basis |')].join('\n'));
   log(paperOrder(rows, result.quality?.find((r) => r.kind === 'loss')));
   const report = await reportCommand(out, { compare: kinds.map((k) => basisDir(out, k)), labels: arithmeticReportLabels });
   log(`report: ${report}`);

@@ -68,6 +68,7 @@ export {
   topClusters,
   qualityTable,
   formatQualityTable,
+  formatStratumTable,
   targetName,
   targetTotal,
   type QualityTarget,

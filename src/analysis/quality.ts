@@ -13,6 +13,7 @@ import { fail, positiveInt } from '../errors/validate.js';
 import type { ClustersEvent, TrajectoryKind } from '../stream/events.js';
 import { hasBreakWindow, hidden, type DeltaOptions } from './breakthrough.js';
 import type { LabelColumn } from './labels.js';
+import { stratifiedCounts, stratifiedExpectation, stratifiedTail } from './stratifiedChance.js';
 import type { TrajectoryMatrix } from './trajectoryMatrix.js';
 
 /** What a cluster should be homogeneous in: one category of one label column. */
@@ -31,6 +32,15 @@ export interface QualityTarget {
    * members. Default: every cluster.
    */
   eligible?: (members: ArrayLike<number>) => boolean;
+  /**
+   * A label the category's base rate depends on (for carry on addition: the
+   * digit place, since the share of carries differs by place). With it, each
+   * cluster also gets the homogeneity its make-up in this label alone
+   * explains ({@link ClusterQuality.expected}) and the chance of its count
+   * ({@link ClusterQuality.chance}), so that a cluster that is merely pure in
+   * this label is not read as one that found the category.
+   */
+  stratum?: LabelColumn;
 }
 
 /** Quality of one cluster with respect to a {@link QualityTarget}. */
@@ -48,6 +58,18 @@ export interface ClusterQuality {
   f1: number;
   /** Whether the target's `eligible` admits the cluster (true without one). */
   eligible: boolean;
+  /**
+   * The homogeneity a cluster with the same make-up in the target's
+   * `stratum` would have if its members were picked at random within each
+   * stratum (NaN without a stratum).
+   */
+  expected: number;
+  /**
+   * P(count ≥ this cluster's) for such a cluster: exact, as a sum of
+   * hypergeometric counts, one per stratum (NaN without a stratum). A small
+   * value says the cluster holds the category beyond what its strata explain.
+   */
+  chance: number;
 }
 
 /** The display name of a target. */
@@ -58,6 +80,10 @@ export function targetName(target: QualityTarget): string {
 function checkTarget(target: QualityTarget, fn: string): void {
   if (!target.column.categories.includes(target.category)) {
     fail(fn, 'target.category', `a category of '${target.column.name}' (${target.column.categories.join(', ')})`, target.category);
+  }
+  const s = target.stratum;
+  if (s && s.values.length !== target.column.values.length) {
+    fail(fn, 'target.stratum', `a label of the same ${target.column.values.length} datapoints as '${target.column.name}'`, `'${s.name}' with ${s.values.length} values`);
   }
 }
 
@@ -102,6 +128,13 @@ export function clusterQuality(
   const t = total ?? targetTotal(target);
   const recall = t === 0 ? NaN : count / t;
   const f1 = homogeneity + recall > 0 ? (2 * homogeneity * recall) / (homogeneity + recall) : 0;
+  let expected = NaN;
+  let chance = NaN;
+  if (target.stratum) {
+    const counts = stratifiedCounts(members, Array.from(values, (v) => v === target.category), target.stratum.values);
+    expected = stratifiedExpectation(counts);
+    chance = stratifiedTail(counts);
+  }
   return {
     basisId: ids.basisId ?? -1,
     clusterId: ids.clusterId ?? -1,
@@ -111,6 +144,8 @@ export function clusterQuality(
     recall,
     f1,
     eligible: target.eligible ? target.eligible(members) : true,
+    expected,
+    chance,
   };
 }
 
@@ -159,6 +194,8 @@ export interface QualityRow {
   kind: string;
   /** Name of the target (see {@link targetName}), for table headers. */
   target: string;
+  /** Name of the target's stratum label, when it has one (see {@link QualityTarget.stratum}). */
+  stratum?: string;
   /** Up to `k` eligible clusters by homogeneity. */
   top: ClusterQuality[];
   /** Their homogeneities. */
@@ -232,6 +269,7 @@ export function qualityTable(kinds: readonly KindClusterings[], target: QualityT
     return {
       kind,
       target: name,
+      ...(target.stratum ? { stratum: target.stratum.name } : {}),
       top,
       topHomogeneity: top.map((q) => q.homogeneity),
       clusters,
@@ -264,4 +302,42 @@ export function formatQualityTable(rows: readonly QualityRow[]): string {
     lines.push(`| ${r.kind} | ${h} | ${f} |`);
   }
   return lines.join('\n');
+}
+
+/**
+ * Formats the best eligible cluster of each {@link qualityTable} row against
+ * what its make-up in the target's stratum explains: its homogeneity, the
+ * homogeneity the stratum alone predicts, the difference, and the chance of
+ * its count within the strata. Empty when the rows have no stratum.
+ *
+ * @example
+ * ```ts
+ * formatStratumTable(rows);
+ * // | trajectories | best eligible cluster | carry homogeneity | explained by place | above it | chance |
+ * // |---|---|---|---|---|---|
+ * // | polca | vector 0, 89 members | 0.528 | 0.471 | +0.057 | 0.17 |
+ * ```
+ */
+export function formatStratumTable(rows: readonly QualityRow[]): string {
+  const stratum = rows.find((r) => r.stratum !== undefined)?.stratum;
+  if (stratum === undefined) return '';
+  const target = rows[0].target;
+  const lines = [`| trajectories | best eligible cluster | ${target} homogeneity | explained by ${stratum} | above it | chance |`, '|---|---|---|---|---|---|'];
+  for (const r of rows) {
+    const q = r.top[0];
+    if (!q) {
+      lines.push(`| ${r.kind} | none | - | - | - | - |`);
+      continue;
+    }
+    const where = q.basisId >= 0 ? `vector ${q.basisId}, ` : '';
+    const above = q.homogeneity - q.expected;
+    lines.push(`| ${r.kind} | ${where}${q.size} members | ${q.homogeneity.toFixed(3)} | ${q.expected.toFixed(3)} | ${above >= 0 ? '+' : ''}${above.toFixed(3)} | ${formatChance(q.chance)} |`);
+  }
+  return lines.join('\n');
+}
+
+/** A probability in two significant digits, tiny ones in exponent form. */
+export function formatChance(p: number): string {
+  if (Number.isNaN(p)) return '-';
+  return p < 1e-3 ? p.toExponential(1) : p.toPrecision(2);
 }

@@ -7,7 +7,7 @@ import { clusterBreaks } from '../analysis/clusterBreaks.js';
 import { hasBreakWindow } from '../analysis/breakthrough.js';
 import { defaultDelta, flatAfter } from '../analysis/breakParameters.js';
 import { readLiveAnalysis } from '../run/liveAnalysis.js';
-import { formatQualityTable, qualityTable, type QualityRow, type QualityTarget } from '../analysis/quality.js';
+import { formatQualityTable, formatStratumTable, qualityTable, type QualityRow, type QualityTarget } from '../analysis/quality.js';
 import { TrajectoryBuilder } from '../analysis/trajectories.js';
 import { readManifest, type ProbeMetaColumn } from '../sinks/arrow/manifest.js';
 import type { BasisEvent, CheckpointEvent, PolcaEvent, TrajectoryKind } from '../stream/events.js';
@@ -133,6 +133,8 @@ export async function clustersCommand(dir: string, o: ClustersCommandOptions = {
       { delta, tau, round: true },
     );
     lines.push('', '## Quality (METHOD.md §5)', formatQualityTable(quality));
+    const beyond = formatStratumTable(quality);
+    if (beyond) lines.push('', `## Beyond ${target.stratum?.name ?? 'the stratum'}: what the best cluster's make-up alone explains`, beyond);
     for (const r of quality) {
       if (r.undeterminedClusters > 0) {
         lines.push(`${r.kind}: ${r.undeterminedClusters} of ${r.clusters} clusters lie on vectors found too late for a break window of Δ = ${delta} steps; counted as not hidden`);
