@@ -5,7 +5,7 @@
  * @packageDocumentation
  */
 import { isProjectedLoss } from '../stream/trajectoryKinds.js';
-import type { QualityRow } from '../analysis/quality.js';
+import { formatChance, type QualityRow } from '../analysis/quality.js';
 import type { BasisPanel, ReportModel } from './reportModel.js';
 
 /** Rendered SVG charts of a report, keyed as {@link reportHtml} expects. */
@@ -82,13 +82,18 @@ function qualityDescription(model: ReportModel): string {
 
 function qualitySection(rows: readonly QualityRow[], first = 'trajectories'): string {
   const k = Math.max(3, ...rows.map((r) => r.top.length));
-  const head = `<tr><th>${escapeHtml(first)}</th><th>max ${escapeHtml(rows[0]?.target ?? 'target')} homogeneity (top ${k})</th><th>recall / F1 of the top cluster</th><th>clusters with hidden breakthroughs</th></tr>`;
+  // A cluster pure in the stratum (a digit place) is as homogeneous as the stratum's base rate, found or not.
+  const stratum = rows.find((r) => r.stratum !== undefined)?.stratum;
+  const head =
+    `<tr><th>${escapeHtml(first)}</th><th>max ${escapeHtml(rows[0]?.target ?? 'target')} homogeneity (top ${k})</th><th>recall / F1 of the top cluster</th>` +
+    `${stratum ? `<th>top cluster: explained by ${escapeHtml(stratum)} / chance</th>` : ''}<th>clusters with hidden breakthroughs</th></tr>`;
   const body = rows
     .map((r) => {
       const h = r.topHomogeneity.length === 0 ? '–' : r.topHomogeneity.map((v) => v.toFixed(3)).join(' / ');
       const top = r.top[0] ? `${r.top[0].recall.toFixed(3)} / ${r.top[0].f1.toFixed(3)} (${r.top[0].basisId >= 0 ? `b${r.top[0].basisId} ` : ''}c${r.top[0].clusterId})` : '–';
+      const explained = stratum ? `<td>${r.top[0] ? `${r.top[0].expected.toFixed(3)} / ${formatChance(r.top[0].chance)}` : '–'}</td>` : '';
       const f = Number.isNaN(r.hiddenFraction) ? '–' : `${r.hiddenFraction.toFixed(3)} (${r.hiddenClusters}/${r.clusters})`;
-      return `<tr><td>${escapeHtml(r.kind)}</td><td>${h}</td><td>${escapeHtml(top)}</td><td>${f}</td></tr>`;
+      return `<tr><td>${escapeHtml(r.kind)}</td><td>${h}</td><td>${escapeHtml(top)}</td>${explained}<td>${f}</td></tr>`;
     })
     .join('');
   return `<table class="quality">${head}${body}</table>`;

@@ -60,7 +60,13 @@ function expectBandRows(rows: BandRow[], label: string, members: ArrayLike<numbe
 function independentPolcaRow(evs: PolcaEvent[], m: ReportModel, meta: Record<string, unknown[]>, delta = m.breaks!.delta, tau = m.breaks!.tau) {
   const cps = evs.filter((e) => e.type === 'checkpoint');
   const d = delta / (cps[1].step - cps[0].step);
-  const eligible: number[] = [];
+  const eligible: { h: number; expected: number }[] = [];
+  // Each place's carry rate over the whole probe: what a cluster's places alone predict.
+  const rate = new Map<unknown, number>();
+  for (const pl of new Set(meta.place)) {
+    const all = meta.place.map((q, x) => (q === pl ? x : -1)).filter((x) => x >= 0);
+    rate.set(pl, all.filter((x) => meta.carry[x]).length / all.length);
+  }
   let clusters = 0;
   let hidden = 0;
   for (const p of m.panels) {
@@ -77,10 +83,13 @@ function independentPolcaRow(evs: PolcaEvent[], m: ReportModel, meta: Record<str
       if (mean > tau) hidden++;
       const carry = Array.from(c.members).filter((x) => meta.carry[x]);
       const tensHundreds = carry.filter((x) => meta.place[x] === '10s' || meta.place[x] === '100s').length;
-      if (carry.length > 0 && tensHundreds / carry.length > 0.85) eligible.push(carry.length / c.size);
+      const expected = Array.from(c.members).reduce((a, x) => a + rate.get(meta.place[x])!, 0) / c.size;
+      if (carry.length > 0 && tensHundreds / carry.length > 0.85) eligible.push({ h: carry.length / c.size, expected });
     }
   }
-  return { clusters, hidden, top: eligible.sort((a, b) => b - a).slice(0, 3) };
+  eligible.sort((a, b) => b.h - a.h);
+  const best = eligible.filter((e) => e.h === eligible[0]?.h).map((e) => e.expected.toFixed(3));
+  return { clusters, hidden, top: eligible.slice(0, 3).map((e) => e.h), bestExpected: best };
 }
 
 describe('reportModel on a real tracker run (clusters computed)', () => {
@@ -272,11 +281,13 @@ describe('buildReport compare: POLCA by basis', () => {
     expect(modelR.header.basisKinds).toEqual(['random']);
     const want = [independentPolcaRow(events, model, probeMeta), independentPolcaRow(eventsR, modelR, metaR, delta, tau)];
     const section = html.slice(html.indexOf('<h3>POLCA by basis</h3>'));
-    const cells = [...section.slice(0, section.indexOf('</table>')).matchAll(/<tr><td>([^<]*)<\/td><td>([^<]*)<\/td><td>[^<]*<\/td><td>([^<]*)<\/td><\/tr>/g)];
+    const cells = [...section.slice(0, section.indexOf('</table>')).matchAll(/<tr><td>([^<]*)<\/td><td>([^<]*)<\/td><td>[^<]*<\/td><td>([^<]*)<\/td><td>([^<]*)<\/td><\/tr>/g)];
     expect(cells.map((c) => c[1])).toEqual(['polca, hessian basis (run)', 'polca, random basis (random)']);
     cells.forEach((c, k) => {
       expect(c[2]).toBe(want[k].top.length ? want[k].top.map((v) => v.toFixed(3)).join(' / ') : '\u2013');
-      expect(c[3]).toBe(`${(want[k].hidden / want[k].clusters).toFixed(3)} (${want[k].hidden}/${want[k].clusters})`);
+      if (want[k].top.length) expect(want[k].bestExpected).toContain(c[3].split(' / ')[0]);
+      else expect(c[3]).toBe('\u2013');
+      expect(c[4]).toBe(`${(want[k].hidden / want[k].clusters).toFixed(3)} (${want[k].hidden}/${want[k].clusters})`);
     });
   });
 });

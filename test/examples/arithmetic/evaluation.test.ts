@@ -89,6 +89,25 @@ describe('cluster quality (METHOD.md §5), hand-computed', () => {
     expect(get(2, 0).f1).toBeCloseTo(2 / 3, 12);
   });
 
+  it('what the place alone explains, by hand', () => {
+    // Carry rates by place: 1s 0/3, 10s 5/9, 100s 3/6, 1000s 2/2.
+    // b0/c0 = {0,1,2,3,10}: five 10s tokens → expected 5/9; 4 carries of the 10s' 5 in 5 draws of 9:
+    // P(X ≥ 4) = [C(5,4)C(4,1) + C(5,5)] / C(9,5) = 21/126.
+    const a = get(0, 0);
+    expect(a.expected).toBeCloseTo(5 / 9, 12);
+    expect(a.chance).toBeCloseTo(21 / 126, 12);
+    // b1/c5 = {5,6,7,17}: four 100s tokens, 3 carries of the 100s' 3 → expected 1/2, P = C(3,3)C(3,1)/C(6,4) = 3/15.
+    const c = get(1, 5);
+    expect(c.expected).toBeCloseTo(0.5, 12);
+    expect(c.chance).toBeCloseTo(3 / 15, 12);
+    // b1/c7 = {14,15,16}: 1s tokens never carry → expected 0, and a count of 0 is certain.
+    expect(get(1, 7).expected).toBe(0);
+    expect(get(1, 7).chance).toBeCloseTo(1, 12);
+    // b0/c1 = {8,9,4,14}: 1000s ×2 (always carry here), 10s, 1s → (2 + 5/9 + 0)/4; 3 carries happen iff the 10s pick is one, 5/9.
+    expect(get(0, 1).expected).toBeCloseTo((2 + 5 / 9) / 4, 12);
+    expect(get(0, 1).chance).toBeCloseTo(5 / 9, 12);
+  });
+
   it('top three eligible clusters over all basis vectors', () => {
     // eligible: b1/c6 (0.818), b0/c0 (0.8), b1/c5 (0.75), b2/c0 (0.636); b0/c1 (0.75) is not eligible
     const top = topCarryClusters(qs);
