@@ -58,6 +58,21 @@ break_time <- function(L, steps) {
   steps[idx[max.col(acc, ties.method = "first")]]
 }
 
+# What a cluster's places alone explain: each place's carry rate over the probe, weighted by the cluster's
+# members in that place, and P(carries >= observed) when the same number of members per place is drawn at
+# random within the place (a sum of hypergeometric counts, convolved with R's dhyper).
+place_expected <- function(m) sum(sapply(0:3, function(s) sum(place[m] == s) * mean(carry[place == s]))) / length(m)
+place_chance <- function(m) {
+  dist <- 1
+  for (s in 0:3) {
+    n <- sum(place[m] == s); if (n == 0) next
+    K <- sum(carry[place == s]); Ns <- sum(place == s)
+    pmf <- dhyper(0:n, K, Ns - K, n)
+    dist <- as.vector(tapply(outer(dist, pmf), outer(seq_along(dist), seq_along(pmf), "+"), sum))
+  }
+  min(1, sum(dist[(sum(carry[m]) + 1):length(dist)]))
+}
+
 ari <- function(x, y) {
   tab <- table(x, y); n <- sum(tab); c2 <- function(v) sum(v * (v - 1) / 2)
   s <- c2(tab); sa <- c2(rowSums(tab)); sb <- c2(colSums(tab)); e <- sa * sb / c2(n)
@@ -79,7 +94,8 @@ evaluate <- function(L, steps, tag, dropIncrease, libcl = NULL) {
                                  meanBreak = mean(bt[cl == c]), hidden = mean(bt[cl == c]) > TAU,
                                  n1000s = sum(place[m] == 3), n100s = sum(place[m] == 2), n10s = sum(place[m] == 1), n1s = sum(place[m] == 0),
                                  carry100s = sum(carry[m] & place[m] == 2), carry10s = sum(carry[m] & place[m] == 1),
-                                 carryHom10s100s = if (any(place[m] %in% c(1, 2))) mean(carry[m][place[m] %in% c(1, 2)]) else NA))
+                                 carryHom10s100s = if (any(place[m] %in% c(1, 2))) mean(carry[m][place[m] %in% c(1, 2)]) else NA,
+                                 placeExpected = place_expected(m), placeChance = place_chance(m)))
   }
   full <- rep(-1L, N); full[idx] <- cl                   # -1 dropped, 0 outlier
   s <- sprintf("%s: kept %d, dropped %d, outliers %d, clusters %d [%s]", tag, length(idx), N - length(idx),
@@ -148,7 +164,7 @@ cat("\n-- best eligible clusters --\n")
 for (g in list(c("compared firstOrder"), c("compared value"), c("hessian firstOrder"), c("hessian value"),
                c("exact loss (no drop filter)"), c("exact loss (drop rising)"))) {
   b <- best(all[startsWith(all$tag, g), ])
-  cat(g, ": ", if (is.null(b)) "no eligible cluster" else paste(sprintf("%.3f (n=%d [1000s/100s/10s/1s %d/%d/%d/%d], %s)", b$carryHom, b$size, b$n1000s, b$n100s, b$n10s, b$n1s, b$tag), collapse = " / "), "\n", sep = "")
+  cat(g, ": ", if (is.null(b)) "no eligible cluster" else paste(sprintf("%.3f (n=%d [1000s/100s/10s/1s %d/%d/%d/%d], places explain %.3f, chance %.2g, %s)", b$carryHom, b$size, b$n1000s, b$n100s, b$n10s, b$n1s, b$placeExpected, b$placeChance, b$tag), collapse = " / "), "\n", sep = "")
 }
 bg <- function(g) { b <- best(all[startsWith(all$tag, g), ]); if (is.null(b)) NA else b$carryHom[1] }
 lossBest <- bg("exact loss (no drop filter)")
