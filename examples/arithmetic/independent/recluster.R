@@ -2,7 +2,10 @@
 # export.mjs writes: carry labels recomputed from the probe text, projected loss summed from the
 # `firstOrder` and `value` columns, the paper's filters, HDBSCAN, eligibility and carry homogeneity.
 #
-#   Rscript recluster.R <csv-dir> <delta> <tau> [min_cluster_size min_samples] [sklearn|hdbscanlib]
+#   Rscript recluster.R <csv-dir> <delta> <tau> [min_cluster_size min_samples] [sklearn|hdbscanlib] [place]
+#
+# With a place (the power of ten: 1 for the 10s, 2 for the 100s), only that place's tokens are clustered,
+# so that place cannot be what sets a cluster apart; polca's memberships are then not compared.
 #
 # Needs dbscan >= 1.2.1 (older versions build a wrong minimum spanning tree); Debian's r-cran-dbscan is
 # older, so install it from source (README of this folder) and point R_LIBS at it.
@@ -10,13 +13,15 @@ suppressMessages(library(dbscan))
 if (packageVersion("dbscan") < "1.2.1") stop("dbscan ", packageVersion("dbscan"), " is older than 1.2.1: build it from source")
 cat("dbscan version:", as.character(packageVersion("dbscan")), "\n")
 args <- commandArgs(TRUE)
-if (length(args) < 3) stop("usage: Rscript recluster.R <csv-dir> <delta> <tau> [min_cluster_size min_samples] [sklearn|hdbscanlib]")
+if (length(args) < 3) stop("usage: Rscript recluster.R <csv-dir> <delta> <tau> [min_cluster_size min_samples] [sklearn|hdbscanlib] [place]")
 setwd(args[1])
 DELTA <- as.numeric(args[2]); TAU <- as.numeric(args[3])
 MCS <- if (length(args) >= 5) as.integer(args[4]) else 40L
 MS <- if (length(args) >= 5) as.integer(args[5]) else 10L
 conv <- if (length(args) >= 6) args[6] else "sklearn"  # sklearn: min_samples counts the point itself; hdbscanlib: it does not
 if (!conv %in% c("sklearn", "hdbscanlib")) stop("the convention must be sklearn or hdbscanlib, got ", conv)
+PLACE <- if (length(args) >= 7) as.integer(args[7]) else NA
+if (!is.na(PLACE) && !PLACE %in% 0:3) stop("the place must be a power of ten from 0 (1s) to 3 (1000s), got ", args[7])
 coreMinPts <- if (conv == "sklearn") MS else MS + 1     # dbscan::coredist(x, minPts) = kNNdist(k = minPts - 1)
 
 # HDBSCAN* with separate min_samples / min_cluster_size, composed from dbscan's own building blocks
@@ -49,6 +54,8 @@ digit_ok <- all(as.integer(substr(ans, k + 1, k + 1)) == (a + b) %/% 10^place %%
 cat(sprintf("labels: N=%d problems=%d, answer digits consistent=%s, place column == 3-k: %s, recomputed carry == carry column: %d/%d\n",
             N, N / 4, digit_ok, all(lab$place == place), sum(carry == (lab$carry == 1)), N))
 cat(sprintf("carry tokens: %d (1000s %d, 100s %d, 10s %d)\n", sum(carry), sum(carry & place == 3), sum(carry & place == 2), sum(carry & place == 1)))
+inPlace <- if (is.na(PLACE)) rep(TRUE, N) else place == PLACE
+if (!is.na(PLACE)) cat(sprintf("clustering only the %d tokens of place 10^%d (carry rate %.3f)\n", sum(inPlace), PLACE, mean(carry[inPlace])))
 
 # ---- break times (eq. 6) on a checkpoint grid
 break_time <- function(L, steps) {
@@ -80,7 +87,7 @@ ari <- function(x, y) {
 }
 
 evaluate <- function(L, steps, tag, dropIncrease, libcl = NULL) {
-  keep <- if (dropIncrease) L[, ncol(L)] <= 0 else rep(TRUE, nrow(L))
+  keep <- (if (dropIncrease) L[, ncol(L)] <= 0 else rep(TRUE, nrow(L))) & inPlace
   idx <- which(keep)
   cl <- hdbscan2(L[idx, , drop = FALSE], coreMinPts, MCS)
   bt <- break_time(L[idx, , drop = FALSE], steps)
@@ -101,7 +108,7 @@ evaluate <- function(L, steps, tag, dropIncrease, libcl = NULL) {
   s <- sprintf("%s: kept %d, dropped %d, outliers %d, clusters %d [%s]", tag, length(idx), N - length(idx),
                sum(cl == 0), length(unique(cl[cl > 0])),
                if (nrow(out)) paste(sprintf("%d:%.3f%s", out$size, out$carryHom, ifelse(out$eligible, "", "(inel)")), collapse = " ") else "")
-  if (!is.null(libcl)) {
+  if (!is.null(libcl) && is.na(PLACE)) {
     lib <- rep(-1L, N); lib[idx] <- 0L
     lib[libcl$datapoint + 1] <- libcl$clusterId + 1L
     s <- paste0(s, sprintf(" | ARI vs library: kept-set %.3f, all-%d %.3f (library clusters %s)",
@@ -132,7 +139,7 @@ run_polca <- function(file, libfile, basisName) {
       stopifnot(nrow(q) == N * (length(steps) - 1))
       L <- cbind(0, t(apply(M, 1, cumsum)))      # L_b(x,t) = sum_{i<t} POLCA(x,b,i), t on the checkpoint grid
       tag <- sprintf("%s %s basis %d", basisName, col, bid)
-      if (mean(L[, ncol(L)]) > 0) { cat(tag, ": oscillatory (mean projected loss rises), skipped\n"); next }
+      if (mean(L[inPlace, ncol(L)]) > 0) { cat(tag, ": oscillatory (mean projected loss rises), skipped\n"); next }
       lc <- if (is.null(libc)) NULL else libc[libc$kind == kind & libc$basisId == bid, ]
       r <- evaluate(L, steps, tag, TRUE, lc)
       res[[tag]] <- r$table
