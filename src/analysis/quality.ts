@@ -315,7 +315,7 @@ export function formatQualityTable(rows: readonly QualityRow[]): string {
  * formatStratumTable(rows);
  * // | trajectories | best eligible cluster | carry homogeneity | explained by place | above it | chance |
  * // |---|---|---|---|---|---|
- * // | polca | vector 0, 89 members | 0.528 | 0.471 | +0.057 | 0.17 |
+ * // | polca-first | vector 0, 406 members | 0.414 | 0.320 | +0.094 | 5.1e-8 |
  * ```
  */
 export function formatStratumTable(rows: readonly QualityRow[]): string {
