@@ -599,7 +599,7 @@ export async function runDemo(o: DemoOptions = {}): Promise<string> {
   // A cluster of one place is about as carry-homogeneous as that place's carry rate, found or not.
   const beyond = formatStratumTable([...rows, ...(lossRow ? [lossRow] : [])]);
   if (beyond) log(['', "## Beyond place: the homogeneity each best cluster's places alone explain", beyond.replace('| trajectories |', '| POLCA basis |')].join('\n'));
-  log(paperOrder(rows, result.quality?.find((r) => r.kind === 'loss')));
+  log(paperOrder(rows, lossRow));
   const report = await reportCommand(out, { compare: kinds.map((k) => basisDir(out, k)), labels: arithmeticReportLabels });
   log(`report: ${report}`);
   return out;

@@ -133,8 +133,7 @@ export async function clustersCommand(dir: string, o: ClustersCommandOptions = {
       { delta, tau, round: true },
     );
     lines.push('', '## Quality (METHOD.md §5)', formatQualityTable(quality));
-    const beyond = formatStratumTable(quality);
-    if (beyond) lines.push('', `## Beyond ${target.stratum?.name ?? 'the stratum'}: what the best cluster's make-up alone explains`, beyond);
+    if (target.stratum) lines.push('', `## Beyond ${target.stratum.name}: what the best cluster's make-up alone explains`, formatStratumTable(quality));
     for (const r of quality) {
       if (r.undeterminedClusters > 0) {
         lines.push(`${r.kind}: ${r.undeterminedClusters} of ${r.clusters} clusters lie on vectors found too late for a break window of Δ = ${delta} steps; counted as not hidden`);
